@@ -1,0 +1,3 @@
+from s3audit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,722 @@
+"""Access-source classification: for every S3 data event, the path it came by.
+
+The rules are the ordered table of issue 5 (evidence in
+``shared/reference/cloudtrail-s3-sources.md`` §4–6); the first rule that matches decides.
+Everything is evaluated on *categories*, never per row: each rule's predicate runs once per
+distinct value of the columns it reads (a few hundred user agents, a few thousand addresses),
+and the answers are mapped onto the rows through the categorical codes with numpy. AWS-range
+lookups run once per distinct ``sourceIPAddress``.
+
+Added columns
+-------------
+``source``
+    categorical over :data:`SOURCES` (exactly that vocabulary, in that order).
+``source_reason``
+    one sentence naming the rule and the field values that decided it.
+``cross_account``
+    the caller's account (``userIdentity.accountId``, a 12-digit id) differs from
+    ``recipientAccountId``.
+``credentials_off_instance``
+    EC2 instance-profile credentials (``ec2RoleDelivery`` or ``inScopeOf`` EC2) used from a
+    public address outside every AWS range — GuardDuty's InstanceCredentialExfiltration idea.
+``ip_service``, ``ip_region``, ``ip_prefix``
+    every AWS range the address falls in (comma-joined; EC2 prefixes are also AMAZON) and the
+    most specific prefix; NA when the address is not in AWS's ranges or is not an IP.
+``ua_family``
+    the client family (:mod:`s3audit.useragent`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> events = pd.DataFrame({
+...     "userAgent": ["[S3Console/0.4, aws-internal/3 aws-sdk-java/1.11.783]",
+...                   "[aws-cli/2.17.60 exec-env/CloudShell]"],
+...     "sourceIPAddress": ["89.138.37.139", "3.86.208.137"],
+...     "vpcEndpointId": ["vpce-f40dc59d", None]})
+>>> out = classify(events)
+>>> list(out["source"])
+['console', 'cloudshell']
+>>> out.loc[1, "ip_service"], out.loc[1, "ip_region"]
+('AMAZON,EC2', 'us-east-1')
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from s3audit.ipranges import AwsIpRanges, resolve_ip_ranges
+from s3audit.useragent import MISSING, strip_brackets, ua_families
+
+log = logging.getLogger(__name__)
+
+SOURCES: tuple[str, ...] = (
+    "anonymous", "aws-service", "aws-internal", "lake-formation", "athena", "glue", "redshift",
+    "emr", "service-other", "console", "console-browser", "presigned-url", "cloudshell", "lambda",
+    "sagemaker", "vpc-endpoint", "other-vpc-endpoint", "ec2", "aws-network", "external",
+)
+"""The access-source vocabulary (shared with the samples' truth, design and report)."""
+
+SOURCE_DTYPE = pd.CategoricalDtype(list(SOURCES), ordered=False)
+_CODE = {name: i for i, name in enumerate(SOURCES)}
+
+ADDED_COLUMNS: tuple[str, ...] = (
+    "source", "source_reason", "cross_account", "credentials_off_instance",
+    "ip_service", "ip_region", "ip_prefix", "ua_family",
+)
+
+# Input columns the rules read (dotted names as in s3audit.schema.EVENT_COLUMNS).
+ACCOUNT = "userIdentity.accountId"
+ID_TYPE = "userIdentity.type"
+INVOKED_BY = "userIdentity.invokedBy"
+ARN = "userIdentity.arn"
+PRINCIPAL_ID = "userIdentity.principalId"
+ISSUER_TYPE = "userIdentity.inScopeOf.issuerType"
+EC2_DELIVERY = "userIdentity.sessionContext.ec2RoleDelivery"
+IP = "sourceIPAddress"
+UA = "userAgent"
+AUTH = "additionalEventData.AuthenticationMethod"
+EXPIRES = "requestParameters.X-Amz-Expires"
+VPCE = "vpcEndpointId"
+VPCE_OLD = "additionalEventData.vpcEndpointId"  # records <= 1.05 kept it here
+VPCE_OWNER = "vpcEndpointAccountId"
+RECIPIENT = "recipientAccountId"
+SESSION = "(role session name)"  # derived from userIdentity.arn / principalId
+
+_FULL_VPCE = re.compile(r"vpce-[0-9a-f]{17}")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ARN_SESSION = re.compile(r":assumed-role/[^/]+/(.+)$")
+_PID_SESSION = re.compile(r"^[A-Z0-9]{16,}:(.+)$")
+_PRIVATE_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "0.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128"))
+
+
+# ---------------------------------------------------------------------------------------------
+# columns as (codes, categories)
+@dataclass
+class Col:
+    """A column as categorical codes (``-1`` = NA) plus its categories as text."""
+
+    name: str
+    codes: np.ndarray
+    cats: np.ndarray
+
+    def present(self) -> np.ndarray:
+        return self.codes >= 0
+
+    def where(self, predicate: Callable[[str], bool]) -> np.ndarray:
+        """Evaluate ``predicate`` once per category and map onto rows (NA rows -> False)."""
+        table = np.fromiter((bool(predicate(c)) for c in self.cats), dtype=bool,
+                            count=len(self.cats))
+        return np.append(table, False)[self.codes]
+
+    def map(self, per_category: np.ndarray, missing: Any = None) -> np.ndarray:
+        """Per-row values from one value per category (``missing`` for NA rows)."""
+        table = np.empty(len(self.cats) + 1, dtype=object)
+        table[:-1] = per_category
+        table[-1] = missing
+        return table[self.codes]
+
+    def value(self, code: int) -> str | None:
+        return None if code < 0 else self.cats[code]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return str(value)
+
+
+def column(events: pd.DataFrame, name: str) -> Col:
+    """``events[name]`` as a :class:`Col` (all NA when the column is absent; ``""`` is NA)."""
+    n = len(events)
+    if name not in events.columns:
+        return Col(name, np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object))
+    series = events[name]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.int64, copy=False)
+        cats = series.cat.categories
+    else:
+        codes, cats = pd.factorize(series, use_na_sentinel=True)
+        codes = codes.astype(np.int64, copy=False)
+    cats = np.array([_text(c) for c in cats], dtype=object)
+    blank = np.array([c == "" for c in cats], dtype=bool)
+    if blank.any():
+        codes = np.where(np.append(blank, False)[codes], -1, codes)
+    return Col(name, codes, cats)
+
+
+def coalesce(first: Col, second: Col, name: str | None = None) -> Col:
+    """``first`` where present, else ``second`` (categories merged)."""
+    if not second.present().any():
+        return first
+    merged = list(dict.fromkeys([*first.cats, *second.cats]))
+    pos = {c: i for i, c in enumerate(merged)}
+    remap_a = np.append(np.array([pos[c] for c in first.cats], dtype=np.int64), -1)
+    remap_b = np.append(np.array([pos[c] for c in second.cats], dtype=np.int64), -1)
+    codes = np.where(first.codes >= 0, remap_a[first.codes], remap_b[second.codes])
+    return Col(name or first.name, codes, np.array(merged, dtype=object))
+
+
+def same_value(a: Col, b: Col) -> np.ndarray:
+    """Row-wise ``a == b`` for two categorical columns (False where either is NA)."""
+    pos = {c: i for i, c in enumerate(b.cats)}
+    a_in_b = np.append(np.array([pos.get(c, -2) for c in a.cats], dtype=np.int64), -3)
+    return (a.codes >= 0) & (a_in_b[a.codes] == b.codes)
+
+
+def categorical(values: np.ndarray) -> pd.Categorical:
+    """Per-row object values (None = NA) as a categorical, factorised once."""
+    codes, uniques = pd.factorize(pd.array(values, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(uniques)))
+
+
+def _map_categorical(col: Col, per_category: np.ndarray, missing: str | None = None
+                     ) -> pd.Categorical:
+    """Map one value per category (None = NA) onto rows as a categorical, without per-row work.
+
+    Rows where ``col`` is NA get ``missing``.
+    """
+    values = np.empty(len(col.cats) + 1, dtype=object)
+    values[:-1] = per_category
+    values[-1] = missing
+    codes, uniques = pd.factorize(pd.array(values, dtype=object), use_na_sentinel=True)
+    row_codes = codes.astype(np.int64)[col.codes]  # NA rows (code -1) take the last entry
+    return pd.Categorical.from_codes(row_codes, dtype=pd.CategoricalDtype(list(uniques)))
+
+
+def session_name(text: str) -> str | None:
+    """The role session name in an assumed-role ARN or an ``AROA…:<session>`` principal id."""
+    m = _ARN_SESSION.search(text) or _PID_SESSION.match(text)
+    return m.group(1) if m else None
+
+
+def service_label(name: str) -> str:
+    """Rule 5's label for an AWS service DNS name (``athena.amazonaws.com`` -> ``athena``)."""
+    svc = name.strip().lower().removesuffix(".amazonaws.com")
+    if svc.startswith("ops."):
+        svc = svc[4:]
+    head = svc.split(".")[0]
+    if head == "athena":
+        return "athena"
+    if head == "glue":
+        return "glue"
+    if head.startswith("redshift"):
+        return "redshift"
+    if head in {"elasticmapreduce", "emr"} or head.startswith(("emr-", "emr_")):
+        return "emr"
+    return "service-other"
+
+
+def is_private_address(text: str) -> bool:
+    """RFC 1918 / CGNAT / loopback / link-local / ULA: an address seen through a VPC."""
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return any(addr in net for net in _PRIVATE_NETS if net.version == addr.version)
+
+
+def _short(value: str | None, limit: int = 70) -> str:
+    if value is None:
+        return "none"
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+# ---------------------------------------------------------------------------------------------
+# the rules
+class _Context:
+    """Columns of one frame, read lazily once, plus per-address AWS-range answers."""
+
+    def __init__(self, events: pd.DataFrame, ranges: AwsIpRanges,
+                 own_vpc_endpoints: set[str] | None, own_accounts: set[str]) -> None:
+        self.events = events
+        self.n = len(events)
+        self.ranges = ranges
+        self.own_vpc_endpoints = own_vpc_endpoints
+        self.own_accounts = own_accounts
+        self._cols: dict[str, Col] = {}
+        self._ip_info: pd.DataFrame | None = None
+
+    def col(self, name: str) -> Col:
+        if name not in self._cols:
+            if name == VPCE:
+                self._cols[name] = coalesce(column(self.events, VPCE),
+                                            column(self.events, VPCE_OLD), VPCE)
+            elif name == UA:
+                raw = column(self.events, UA)
+                stripped = np.array([strip_brackets(c) for c in raw.cats], dtype=object)
+                self._cols[name] = Col(UA, raw.codes, raw.cats)
+                self._cols["(ua stripped)"] = Col(UA, raw.codes, stripped)
+            else:
+                self._cols[name] = column(self.events, name)
+        return self._cols[name]
+
+    def ua(self) -> Col:
+        """The user agent with brackets stripped (categories stripped, codes shared)."""
+        self.col(UA)
+        return self._cols["(ua stripped)"]
+
+    def session(self, predicate: Callable[[str], bool]) -> np.ndarray:
+        """Rows whose role session name (from the ARN, else the principal id) satisfies it."""
+        arn, pid = self.col(ARN), self.col(PRINCIPAL_ID)
+
+        def on(text: str) -> bool:
+            s = session_name(text)
+            return s is not None and predicate(s)
+
+        from_arn = arn.where(on)
+        has_arn_session = arn.where(lambda t: session_name(t) is not None)
+        return from_arn | (~has_arn_session & pid.where(on))
+
+    def session_value(self, codes: dict[str, int]) -> str | None:
+        for name in (ARN, PRINCIPAL_ID):
+            text = self.col(name).value(codes.get(name, -1))
+            if text is not None and (s := session_name(text)) is not None:
+                return s
+        return None
+
+    def ip_info(self) -> pd.DataFrame:
+        """AWS ranges per distinct ``sourceIPAddress`` category (one lookup per address)."""
+        if self._ip_info is None:
+            self._ip_info = self.ranges.lookup_many(self.col(IP).cats)
+        return self._ip_info
+
+    def in_aws(self) -> np.ndarray:
+        ip = self.col(IP)
+        found = (self.ip_info()["ip_service"] != "").to_numpy(bool)
+        return np.append(found, False)[ip.codes]
+
+    def ec2_credentials(self) -> np.ndarray:
+        return self.col(EC2_DELIVERY).present() | \
+            self.col(ISSUER_TYPE).where(lambda t: t == "AWS::EC2::Instance")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the ordered rule table.
+
+    ``match(ctx)`` returns a boolean mask and either one source label or one label per row;
+    ``reason(ctx, values)`` writes the sentence from the deciding columns' values.
+    """
+
+    number: int
+    labels: tuple[str, ...]
+    summary: str
+    deciding: tuple[str, ...]
+    match: Callable[[_Context], tuple[np.ndarray, str | np.ndarray]]
+    reason: Callable[[_Context, dict[str, str | None], dict[str, int]], str]
+
+
+def _r1(ctx: _Context):
+    return ctx.col(ACCOUNT).where(lambda t: t in {"ANONYMOUS_PRINCIPAL", "anonymous"}), "anonymous"
+
+
+def _r2(ctx: _Context):
+    return ctx.col(ID_TYPE).where(lambda t: t == "AWSService"), "aws-service"
+
+
+def _r3(ctx: _Context):
+    internal = lambda t: t.startswith("AWS Internal")  # noqa: E731
+    return ctx.col(IP).where(internal) | ctx.col(INVOKED_BY).where(internal), "aws-internal"
+
+
+def _r4(ctx: _Context):
+    return ctx.session(lambda s: s.startswith("AWSLF-00-")), "lake-formation"
+
+
+def _r5(ctx: _Context):
+    inv, ip = ctx.col(INVOKED_BY), ctx.col(IP)
+    ip_is_service = ip.where(lambda t: t.endswith(".amazonaws.com"))
+    mask = inv.present() | ip_is_service
+    codes_inv = np.array([_CODE[service_label(c)] for c in inv.cats] + [-1], dtype=np.int64)
+    codes_ip = np.array([_CODE[service_label(c)] for c in ip.cats] + [-1], dtype=np.int64)
+    labels = np.where(inv.present(), codes_inv[inv.codes], codes_ip[ip.codes])
+    return mask, labels
+
+
+def _r6(ctx: _Context):
+    return ctx.ua().where(lambda t: t.startswith("S3Console/") or "aws-internal/3" in t), "console"
+
+
+def _query_string(ctx: _Context) -> np.ndarray:
+    return ctx.col(AUTH).where(lambda t: t == "QueryString")
+
+
+def _r7(ctx: _Context):
+    mask = _query_string(ctx) & ctx.ua().where(lambda t: t.startswith("Mozilla/")) & \
+        ctx.col(EXPIRES).where(lambda t: t.strip() == "300")
+    return mask, "console-browser"
+
+
+def _r8(ctx: _Context):
+    return _query_string(ctx), "presigned-url"
+
+
+def _r9(ctx: _Context):
+    return ctx.ua().where(lambda t: "exec-env/CloudShell" in t), "cloudshell"
+
+
+def _r10(ctx: _Context):
+    return (ctx.col(ISSUER_TYPE).where(lambda t: t == "AWS::Lambda::Function")
+            | ctx.ua().where(lambda t: "exec-env/AWS_Lambda_" in t)), "lambda"
+
+
+_SESSION_LABELS = {"GlueJobRunnerSession": "glue", "SageMaker": "sagemaker",
+                   "RedshiftIamRoleSession": "redshift"}
+
+
+def _r11(ctx: _Context):
+    labels = np.full(ctx.n, -1, dtype=np.int64)
+    mask = np.zeros(ctx.n, dtype=bool)
+    for session, label in _SESSION_LABELS.items():
+        hit = ctx.session(lambda s, want=session: s == want)
+        labels[hit] = _CODE[label]
+        mask |= hit
+    return mask, labels
+
+
+def _owned_endpoint(ctx: _Context) -> np.ndarray:
+    vpce = ctx.col(VPCE)
+    if ctx.own_vpc_endpoints is not None:
+        return vpce.where(lambda t: t in ctx.own_vpc_endpoints)
+    owner, recipient = ctx.col(VPCE_OWNER), ctx.col(RECIPIENT)
+    owned = same_value(owner, recipient) | owner.where(lambda t: t in ctx.own_accounts)
+    full_length = vpce.where(lambda t: _FULL_VPCE.fullmatch(t) is not None)
+    return vpce.present() & np.where(owner.present(), owned, full_length)
+
+
+def _r12(ctx: _Context):
+    return _owned_endpoint(ctx), "vpc-endpoint"
+
+
+def _r13(ctx: _Context):
+    return ctx.col(VPCE).present(), "other-vpc-endpoint"
+
+
+def _r14(ctx: _Context):
+    return ctx.ec2_credentials() & ~ctx.col(VPCE).present(), "ec2"
+
+
+def _r15(ctx: _Context):
+    return ctx.in_aws(), "aws-network"
+
+
+def _r16(ctx: _Context):
+    return np.ones(ctx.n, dtype=bool), "external"
+
+
+# reasons -------------------------------------------------------------------------------------
+def _why_ip(ctx: _Context, codes: dict[str, int]) -> str:
+    code = codes.get(IP, -1)
+    if code < 0:
+        return "no sourceIPAddress"
+    info = ctx.ip_info().iloc[code]
+    text = ctx.col(IP).cats[code]
+    if info["ip_service"]:
+        return (f"sourceIPAddress {text} is in AWS range {info['ip_prefix']} "
+                f"({info['ip_service']}, {info['ip_region']})")
+    if info["ip_kind"] is None:
+        return f"sourceIPAddress {_short(text)} is not an IP address in AWS's ranges"
+    return f"sourceIPAddress {text} is in no AWS range"
+
+
+def _owner_phrase(ctx: _Context, v: dict[str, str | None]) -> str:
+    if ctx.own_vpc_endpoints is not None:
+        return "is one of own_vpc_endpoints"
+    owner, recipient = v.get(VPCE_OWNER), v.get(RECIPIENT)
+    if owner is not None:
+        if owner == recipient:
+            return f"is owned by the recipient account {owner} (vpcEndpointAccountId)"
+        return f"is owned by {owner}, one of own_accounts"
+    return "is a full-length customer endpoint id with no owner recorded"
+
+
+def _not_owned_phrase(ctx: _Context, v: dict[str, str | None]) -> str:
+    if ctx.own_vpc_endpoints is not None:
+        return "is not one of own_vpc_endpoints"
+    owner, recipient = v.get(VPCE_OWNER), v.get(RECIPIENT)
+    if owner is not None:
+        return (f"is owned by account {owner} (vpcEndpointAccountId), not the recipient "
+                f"{recipient or 'unknown'}{' or own_accounts' if ctx.own_accounts else ''}")
+    return "is not a full-length customer endpoint id (an AWS-owned or service endpoint)"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(1, ("anonymous",), "userIdentity.accountId is ANONYMOUS_PRINCIPAL or anonymous",
+         (ACCOUNT,), _r1,
+         lambda c, v, k: f"Rule 1 (anonymous): userIdentity.accountId is {_short(v[ACCOUNT])}."),
+    Rule(2, ("aws-service",), "userIdentity.type is AWSService", (ID_TYPE, INVOKED_BY), _r2,
+         lambda c, v, k: (f"Rule 2 (aws-service): userIdentity.type is 'AWSService' "
+                          f"(invokedBy {_short(v[INVOKED_BY])}).")),
+    Rule(3, ("aws-internal",), "sourceIPAddress or invokedBy starts with 'AWS Internal'",
+         (IP, INVOKED_BY), _r3,
+         lambda c, v, k: (f"Rule 3 (aws-internal): sourceIPAddress {_short(v[IP])} / invokedBy "
+                          f"{_short(v[INVOKED_BY])} starts with 'AWS Internal'.")),
+    Rule(4, ("lake-formation",), "role session name starts with AWSLF-00-",
+         (ARN, PRINCIPAL_ID, INVOKED_BY), _r4,
+         lambda c, v, k: (f"Rule 4 (lake-formation): role session name "
+                          f"{_short(c.session_value(k))} starts with 'AWSLF-00-' (Lake Formation "
+                          f"vended credentials; invokedBy {_short(v[INVOKED_BY])}).")),
+    Rule(5, ("athena", "glue", "redshift", "emr", "service-other"),
+         "invokedBy is set or sourceIPAddress is a *.amazonaws.com name; label = that service",
+         (INVOKED_BY, IP), _r5,
+         lambda c, v, k: (
+             f"Rule 5 ({service_label(v[INVOKED_BY] or v[IP] or '')}): an AWS service acted "
+             f"with the caller's credentials — "
+             + (f"invokedBy {_short(v[INVOKED_BY])}." if v[INVOKED_BY] is not None
+                else f"sourceIPAddress {_short(v[IP])} is a service name."))),
+    Rule(6, ("console",), "user agent starts with S3Console/ or contains aws-internal/3",
+         (UA, VPCE), _r6,
+         lambda c, v, k: (f"Rule 6 (console): S3 console backend call — userAgent "
+                          f"{_short(v[UA])} (vpcEndpointId {_short(v[VPCE])}).")),
+    Rule(7, ("console-browser",),
+         "QueryString auth, user agent starts with Mozilla/, X-Amz-Expires is 300",
+         (UA, EXPIRES), _r7,
+         lambda c, v, k: (f"Rule 7 (console-browser): presigned request (QueryString) from a "
+                          f"browser {_short(v[UA], 40)} with X-Amz-Expires "
+                          f"{_short(v[EXPIRES])}, as the console's Open/Download/Upload makes.")),
+    Rule(8, ("presigned-url",), "any other QueryString request", (UA, EXPIRES), _r8,
+         lambda c, v, k: (f"Rule 8 (presigned-url): AuthenticationMethod is 'QueryString' "
+                          f"(X-Amz-Expires {_short(v[EXPIRES])}, userAgent "
+                          f"{_short(v[UA], 40)}).")),
+    Rule(9, ("cloudshell",), "user agent contains exec-env/CloudShell", (UA,), _r9,
+         lambda c, v, k: (f"Rule 9 (cloudshell): userAgent {_short(v[UA])} contains "
+                          f"'exec-env/CloudShell'.")),
+    Rule(10, ("lambda",),
+         "inScopeOf.issuerType is AWS::Lambda::Function or user agent has exec-env/AWS_Lambda_",
+         (ISSUER_TYPE, UA), _r10,
+         lambda c, v, k: (
+             "Rule 10 (lambda): "
+             + ("userIdentity.inScopeOf.issuerType is 'AWS::Lambda::Function'"
+                if v[ISSUER_TYPE] == "AWS::Lambda::Function"
+                else f"userAgent {_short(v[UA])} contains 'exec-env/AWS_Lambda_'") + ".")),
+    Rule(11, ("glue", "sagemaker", "redshift"),
+         "role session GlueJobRunnerSession / SageMaker / RedshiftIamRoleSession",
+         (ARN, PRINCIPAL_ID), _r11,
+         lambda c, v, k: (
+             f"Rule 11 ({_SESSION_LABELS.get(c.session_value(k) or '', '?')}): role session "
+             f"name is {_short(c.session_value(k))}.")),
+    Rule(12, ("vpc-endpoint",),
+         "vpcEndpointId is one of yours (own_vpc_endpoints, else owner = recipient/own_accounts, "
+         "else a full-length customer id)",
+         (VPCE, VPCE_OWNER, RECIPIENT), _r12,
+         lambda c, v, k: (f"Rule 12 (vpc-endpoint): vpcEndpointId {_short(v[VPCE])} "
+                          f"{_owner_phrase(c, v)}.")),
+    Rule(13, ("other-vpc-endpoint",), "any other vpcEndpointId", (VPCE, VPCE_OWNER, RECIPIENT),
+         _r13,
+         lambda c, v, k: (f"Rule 13 (other-vpc-endpoint): vpcEndpointId {_short(v[VPCE])} "
+                          f"{_not_owned_phrase(c, v)}.")),
+    Rule(14, ("ec2",), "EC2 instance credentials and no endpoint",
+         (EC2_DELIVERY, ISSUER_TYPE, IP), _r14,
+         lambda c, v, k: (
+             "Rule 14 (ec2): EC2 instance-profile credentials ("
+             + (f"sessionContext.ec2RoleDelivery {_short(v[EC2_DELIVERY])}"
+                if v[EC2_DELIVERY] is not None
+                else "inScopeOf.issuerType 'AWS::EC2::Instance'")
+             + f") with no VPC endpoint; {_why_ip(c, k)}.")),
+    Rule(15, ("aws-network",), "sourceIPAddress inside AWS's published ranges", (IP,), _r15,
+         lambda c, v, k: f"Rule 15 (aws-network): {_why_ip(c, k)}."),
+    Rule(16, ("external",), "everything else", (IP,), _r16,
+         lambda c, v, k: f"Rule 16 (external): no earlier rule matched; {_why_ip(c, k)}."),
+)
+
+
+def rules_table() -> pd.DataFrame:
+    """The ordered rule table as a frame (for notebooks and docs).
+
+    Examples
+    --------
+    >>> rules_table().loc[0, "labels"]
+    'anonymous'
+    """
+    return pd.DataFrame([{"rule": r.number, "labels": ", ".join(r.labels), "when": r.summary,
+                          "reads": ", ".join(d for d in r.deciding)} for r in RULES])
+
+
+# ---------------------------------------------------------------------------------------------
+def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = None,
+             own_accounts: Iterable[str] | None = None,
+             ip_ranges: AwsIpRanges | Mapping[str, Any] | str | None = None) -> pd.DataFrame:
+    """Label every event with its access source (first matching rule of :data:`RULES`).
+
+    Parameters
+    ----------
+    events : DataFrame
+        An event frame (:func:`s3audit.load_events`); absent columns count as NA.
+    own_vpc_endpoints : iterable of str, optional
+        Your VPC endpoint ids. When given, only these are ``vpc-endpoint``; every other
+        ``vpcEndpointId`` is ``other-vpc-endpoint``.
+    own_accounts : iterable of str, optional
+        Accounts whose endpoints count as yours (besides the recipient account) when
+        ``vpcEndpointAccountId`` is recorded.
+    ip_ranges : AwsIpRanges, dict, or path, optional
+        AWS's ranges; default the newest offline copy (:func:`s3audit.ipranges.load_ip_ranges`).
+
+    Returns
+    -------
+    DataFrame
+        A shallow copy of ``events`` with the columns in :data:`ADDED_COLUMNS` added (replaced if
+        present). ``attrs["ip_ranges"]`` records which ranges copy was used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"userIdentity.accountId": ["ANONYMOUS_PRINCIPAL"],
+    ...                    "sourceIPAddress": ["198.51.100.7"]})
+    >>> row = classify(df).iloc[0]
+    >>> row["source"], row["source_reason"]
+    ('anonymous', "Rule 1 (anonymous): userIdentity.accountId is 'ANONYMOUS_PRINCIPAL'.")
+    """
+    if not isinstance(events, pd.DataFrame):
+        raise TypeError(f"classify expects a pandas DataFrame, not {type(events).__name__}")
+    ranges = resolve_ip_ranges(ip_ranges)
+    ctx = _Context(events, ranges,
+                   set(own_vpc_endpoints) if own_vpc_endpoints is not None else None,
+                   set(own_accounts or ()))
+    n = ctx.n
+    rule_of = np.full(n, -1, dtype=np.int64)
+    label_of = np.full(n, -1, dtype=np.int64)
+    for i, rule in enumerate(RULES):
+        open_rows = rule_of < 0
+        if not open_rows.any():
+            break
+        mask, label = rule.match(ctx)
+        take = mask & open_rows
+        rule_of[take] = i
+        label_of[take] = _CODE[label] if isinstance(label, str) else label[take]
+
+    out = events.copy(deep=False)
+    out["source"] = pd.Categorical.from_codes(label_of, dtype=SOURCE_DTYPE)
+    out["source_reason"] = _reasons(ctx, rule_of)
+    account, recipient = ctx.col(ACCOUNT), ctx.col(RECIPIENT)
+    caller_is_account = account.where(lambda t: _ACCOUNT_ID.fullmatch(t) is not None)
+    out["cross_account"] = caller_is_account & recipient.present() & ~same_value(account, recipient)
+    ip = ctx.col(IP)
+    info = ctx.ip_info()
+    public = np.array([not is_private_address(c) for c in ip.cats], dtype=bool)
+    off_aws = (info["ip_kind"].notna().to_numpy(bool) & (info["ip_service"] == "").to_numpy(bool)
+               & public)
+    out["credentials_off_instance"] = ctx.ec2_credentials() & np.append(off_aws, False)[ip.codes]
+    empty_to_na = lambda s: s.where(s != "", None).to_numpy(dtype=object)  # noqa: E731
+    out["ip_service"] = _map_categorical(ip, empty_to_na(info["ip_service"]))
+    out["ip_region"] = _map_categorical(ip, empty_to_na(info["ip_region"]))
+    out["ip_prefix"] = _map_categorical(ip, info["ip_prefix"].to_numpy(dtype=object))
+    ua = ctx.col(UA)
+    out["ua_family"] = _map_categorical(ua, ua_families(ua.cats), missing=MISSING)
+    out.attrs = dict(events.attrs)
+    out.attrs["ip_ranges"] = {"origin": ranges.origin, "createDate": ranges.create_date,
+                              "syncToken": ranges.sync_token}
+    return out
+
+
+def _reasons(ctx: _Context, rule_of: np.ndarray) -> pd.Categorical:
+    """One sentence per distinct (rule, deciding values), mapped onto rows."""
+    texts: list[str] = []
+    row_codes = np.full(ctx.n, -1, dtype=np.int64)
+    for i, rule in enumerate(RULES):
+        rows = np.flatnonzero(rule_of == i)
+        if not len(rows):
+            continue
+        cols = [ctx.col(name) for name in rule.deciding]
+        key = np.zeros(len(rows), dtype=np.int64)
+        for col in cols:
+            key = key * (len(col.cats) + 1) + (col.codes[rows] + 1)
+        inverse, uniques = pd.factorize(key)
+        for combo in uniques:
+            codes: dict[str, int] = {}
+            rest = int(combo)
+            for col, name in zip(reversed(cols), reversed(rule.deciding)):
+                base = len(col.cats) + 1
+                codes[name] = rest % base - 1
+                rest //= base
+            values = {name: ctx.col(name).value(c) for name, c in codes.items()}
+            texts.append(rule.reason(ctx, values, codes))
+        row_codes[rows] = inverse + (len(texts) - len(uniques))
+    text_codes, distinct = pd.factorize(np.array(texts, dtype=object))
+    final = np.append(text_codes.astype(np.int64), -1)[row_codes]
+    return pd.Categorical.from_codes(final, dtype=pd.CategoricalDtype(list(distinct)))
+
+
+# ---------------------------------------------------------------------------------------------
+def principal(events: pd.DataFrame) -> pd.Categorical:
+    """Who made each call, as one readable categorical.
+
+    ``userIdentity.arn`` when present; otherwise ``account <id> (<principalId>)`` for reduced
+    cross-account identities, the ``invokedBy`` service for AWS service principals, or
+    ``anonymous``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> list(principal(pd.DataFrame({"userIdentity.type": ["AWSService"],
+    ...                              "userIdentity.invokedBy": ["s3.amazonaws.com"]})))
+    ['service s3.amazonaws.com']
+    """
+    arn, acct = column(events, ARN), column(events, ACCOUNT)
+    pid, inv, typ = column(events, PRINCIPAL_ID), column(events, INVOKED_BY), column(events, ID_TYPE)
+    n = len(events)
+    # combine the codes of the identity columns, then describe each distinct combination once
+    cols = (arn, acct, pid, inv, typ)
+    key = np.zeros(n, dtype=np.int64)
+    for col in cols:
+        key = key * (len(col.cats) + 1) + (col.codes + 1)
+    inverse, uniques = pd.factorize(key)
+    names = []
+    for combo in uniques:
+        rest, vals = int(combo), []
+        for col in reversed(cols):
+            base = len(col.cats) + 1
+            vals.append(col.value(rest % base - 1))
+            rest //= base
+        t, i, p, a, r = vals
+        if r is not None:
+            names.append(r)
+        elif a in {"ANONYMOUS_PRINCIPAL", "anonymous"}:
+            names.append("anonymous")
+        elif a is not None:
+            names.append(f"account {a}" + (f" ({p})" if p and p != a else ""))
+        elif i is not None:
+            names.append(f"service {i}")
+        elif p is not None:
+            names.append(p)
+        else:
+            names.append(f"({t.lower()})" if t else None)
+    codes, distinct = pd.factorize(pd.array(names, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64)[inverse],
+                                     dtype=pd.CategoricalDtype(list(distinct)))
+
+
+def explain_examples(events: pd.DataFrame, per_source: int = 3, **classify_options: Any
+                     ) -> pd.DataFrame:
+    """A few events per source with the sentence that explains each label.
+
+    Classifies first when ``events`` has no ``source`` column. Picks the earliest events of each
+    source (by ``eventTime`` when present) so the choice is deterministic.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"userIdentity.accountId": ["anonymous"] * 5})
+    >>> len(explain_examples(df, per_source=2))
+    2
+    """
+    frame = events if "source" in events.columns else classify(events, **classify_options)
+    if "eventTime" in frame.columns:
+        frame = frame.sort_values("eventTime", kind="stable")
+    picked = frame.groupby("source", observed=True, sort=True).head(per_source)
+    picked = picked.sort_values("source", kind="stable")
+    wanted = ["source", "source_reason", "eventTime", "eventName", "sourceIPAddress",
+              "vpcEndpointId", "userAgent", "ip_service", "ip_region", "ua_family", "eventID"]
+    table = picked[[c for c in wanted if c in picked.columns]].copy()
+    table.insert(3, "principal", principal(picked))
+    return table.reset_index(drop=True)

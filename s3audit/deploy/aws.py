@@ -1,0 +1,138 @@
+"""The thin AWS shell of the deploy step: one place that makes clients and calls them.
+
+Every AWS call of :mod:`s3audit.deploy` goes through :meth:`Aws.call`, which turns a refused call
+into :class:`PermissionDenied` naming the IAM action, and any other failure into
+:class:`AwsCallError`. Region, profile and ``AWS_ENDPOINT_URL`` are read by boto3 as usual.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from s3audit.deploy.errors import AwsCallError, PermissionDenied
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+log = logging.getLogger(__name__)
+
+# botocore service name -> IAM action prefix
+_IAM_PREFIX = {"logs": "logs", "cloudwatch": "cloudwatch", "sns": "sns", "cloudtrail": "cloudtrail",
+               "iam": "iam", "s3": "s3", "sts": "sts"}
+# operations whose IAM action is not ``<prefix>:<OperationName>``
+_IAM_ACTION = {("s3", "HeadBucket"): "s3:ListBucket", ("s3", "ListObjectsV2"): "s3:ListBucket",
+               ("s3", "GetBucketTagging"): "s3:GetBucketTagging", ("s3", "PutBucketTagging"): "s3:PutBucketTagging",
+               ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy", ("s3", "PutBucketPolicy"): "s3:PutBucketPolicy",
+               ("s3", "CreateBucket"): "s3:CreateBucket", ("s3", "DeleteBucket"): "s3:DeleteBucket",
+               ("s3", "DeleteBucketPolicy"): "s3:DeleteBucketPolicy",
+               ("cloudtrail", "ListTags"): "cloudtrail:ListTags", ("cloudtrail", "AddTags"): "cloudtrail:AddTags"}
+_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation",
+                 "UnauthorizedAccess", "AuthorizationErrorException", "NotAuthorized"}
+_NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action behind a botocore operation, e.g. ``("cloudwatch", "PutMetricAlarm")``."""
+    return _IAM_ACTION.get((service, operation), f"{_IAM_PREFIX.get(service, service)}:{operation}")
+
+
+def permission_error(service: str, operation: str, exc: Exception, resource: str | None = None) -> PermissionDenied | None:
+    """Map a botocore ``ClientError`` to :class:`PermissionDenied` when it is a refusal, else None."""
+    response = getattr(exc, "response", None) or {}
+    error = response.get("Error", {})
+    code = str(error.get("Code", ""))
+    message = str(error.get("Message", ""))
+    if code not in _DENIED_CODES:
+        return None
+    named = _NOT_AUTHORIZED.search(message)  # AWS names the action in the message; trust it first
+    action = named.group(1) if named else iam_action(service, operation)
+    return PermissionDenied(action, resource, code, message)
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a ``ClientError`` ('' for anything else)."""
+    return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
+
+
+def http_status(exc: Exception) -> int:
+    return int((getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+class Aws:
+    """Lazily made boto3 clients for one session, plus the error-mapping call helper.
+
+    Parameters
+    ----------
+    session : boto3.Session, optional
+        Default: ``boto3.Session()`` (profile, region, credentials and ``AWS_ENDPOINT_URL`` from the
+        environment and config files, as boto3 reads them).
+    """
+
+    def __init__(self, session: boto3.Session | None = None) -> None:
+        if session is None:
+            import boto3
+
+            session = boto3.Session()
+        self.session = session
+        self._clients: dict[str, Any] = {}
+        self._account: str | None = None
+
+    @property
+    def region(self) -> str:
+        region = self.session.region_name
+        if not region:
+            raise AwsCallError("config", "NoRegion", "no AWS region configured: set AWS_REGION, AWS_DEFAULT_REGION, "
+                                                     "a profile region, or pass --region")
+        return region
+
+    @property
+    def partition(self) -> str:
+        return self.session.get_partition_for_region(self.region)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def call(self, service: str, operation: str, *, resource: str | None = None,
+             allow: tuple[str, ...] = (), **params: Any) -> Any:
+        """Call ``operation`` (snake_case boto3 method name) on ``service``.
+
+        Parameters
+        ----------
+        allow : tuple of str
+            Error codes that are an expected answer (e.g. ``ResourceNotFoundException``); the
+            botocore ``ClientError`` is re-raised unchanged for them.
+
+        Raises
+        ------
+        PermissionDenied
+            The call was refused; names the IAM action.
+        AwsCallError
+            Any other AWS error not in ``allow``.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self.client(service)
+        method = getattr(client, operation)
+        op_name = client.meta.method_to_api_mapping.get(operation, operation)
+        log.debug("%s.%s %s", service, op_name, params)
+        try:
+            return method(**params)
+        except ClientError as exc:
+            if error_code(exc) in allow:
+                raise
+            denied = permission_error(service, op_name, exc, resource)
+            if denied is not None:
+                raise denied from exc
+            raise AwsCallError(iam_action(service, op_name), error_code(exc) or str(http_status(exc)),
+                               str(exc.response.get("Error", {}).get("Message", exc))) from exc
+        except BotoCoreError as exc:
+            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, str(exc)) from exc
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self._account = self.call("sts", "get_caller_identity")["Account"]
+        return self._account

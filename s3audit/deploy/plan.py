@@ -1,0 +1,693 @@
+"""Plan first, then apply exactly the plan.
+
+:func:`plan` reads the account (never writes) and returns a :class:`Plan`: per resource the action
+(``create``, ``update`` with a field-by-field diff, ``nothing``) and the exact API calls that would
+perform it. :meth:`Plan.apply` re-reads the account, refuses if anything changed since the plan
+was made, and then makes exactly those calls, reading the metric filter back afterwards.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from s3audit.deploy import resources as R
+from s3audit.deploy import state as S
+from s3audit.deploy.aws import Aws, error_code
+from s3audit.deploy.errors import OfflinePlanError, PreflightError, ReadBackError, StalePlanError
+from s3audit.deploy.preflight import (
+    FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_pattern,
+    check_test_metric_filter, check_trail, find_log_group, metric_filters,
+)
+from s3audit.deploy.spec import DeploySpec, load_spec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+CREATE, UPDATE, NOTHING, DELETE, KEEP = "create", "update", "nothing", "delete", "keep"
+_SYMBOL = {CREATE: "+", UPDATE: "~", NOTHING: "=", DELETE: "-", KEEP: "!"}
+
+TOPIC, TOPIC_POLICY, SUBSCRIPTION = "AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription"
+FILTER, ALARM = "AWS::Logs::MetricFilter", "AWS::CloudWatch::Alarm"
+BUCKET, BUCKET_POLICY, ROLE, TRAIL = "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::IAM::Role", "AWS::CloudTrail::Trail"
+
+PENDING_NOTE = ('e-mail subscriptions stay "pending confirmation" until the recipient clicks the link in the '
+                'e-mail from AWS Notifications (the link expires after 2 days); no alarm e-mail is sent before that')
+OFFLINE_ACCOUNT = "<account-id>"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs: what the account holds now and what the spec wants."""
+
+    field: str
+    current: Any
+    desired: Any
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One AWS call of the plan (``operation`` is the boto3 method name)."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    retry_codes: tuple[str, ...] = ()
+
+    @property
+    def action(self) -> str:
+        return f"{self.service}:{''.join(p.title() for p in self.operation.split('_'))}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The plan for one resource."""
+
+    resource_type: str
+    name: str
+    action: str
+    fields: tuple[FieldChange, ...] = ()
+    calls: tuple[ApiCall, ...] = ()
+    note: str = ""
+
+    def signature(self) -> tuple[Any, ...]:
+        return (self.resource_type, self.name, self.action,
+                tuple((f.field, json.dumps(f.current, sort_keys=True, default=str)) for f in self.fields))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"resource_type": self.resource_type, "name": self.name, "action": self.action,
+                "fields": [{"field": f.field, "current": f.current, "desired": f.desired} for f in self.fields],
+                "calls": [c.action for c in self.calls], "note": self.note}
+
+
+@dataclass
+class ApplyResult:
+    """What :meth:`Plan.apply` did: the calls made, in order, and what the user should know."""
+
+    kind: str
+    calls: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{self.kind}: {len(self.calls)} AWS call(s) made" if self.calls else f"{self.kind}: nothing to do, no call made"
+        lines = [head] + [f"  {c}" for c in self.calls] + [f"NOTE: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass
+class Plan:
+    """A deploy or teardown plan. Nothing has been changed until :meth:`apply` is called.
+
+    Attributes
+    ----------
+    kind : {"deploy", "teardown"}
+    changes : list of Change
+        In the order they will be applied.
+    checks : list of Check
+        Pre-flight results; a ``failed`` check blocks :meth:`apply`.
+    offline : bool
+        True for a plan made without reading any account (it assumes an empty account and cannot
+        be applied).
+    """
+
+    kind: str
+    spec: DeploySpec
+    changes: list[Change]
+    checks: list[Check]
+    region: str
+    account: str
+    offline: bool = False
+    notes: list[str] = field(default_factory=list)
+    result: ApplyResult | None = None
+    _aws: Aws | None = field(default=None, repr=False)
+    _replan: Callable[[], Plan] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ reading the plan
+    @property
+    def blocked(self) -> bool:
+        """True when a pre-flight check failed: :meth:`apply` will refuse."""
+        return any(c.blocking for c in self.checks)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action in (CREATE, UPDATE, DELETE) for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.action for c in self.changes)
+        return {a: counts.get(a, 0) for a in (CREATE, UPDATE, DELETE, NOTHING, KEEP) if counts.get(a)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document (what notebook 04 saves as ``deploy-plan`` for the report).
+
+        Keys: ``kind``, ``name``, ``region``, ``account``, ``offline``, ``blocked``, ``summary``
+        (action -> count), ``checks`` (``check``/``status``/``detail``), ``changes`` (see
+        :meth:`Change.to_dict`), ``notes``, ``spec`` and ``text`` (the rendered plan).
+        """
+        return {"kind": self.kind, "name": self.spec.name, "region": self.region, "account": self.account,
+                "offline": self.offline, "blocked": self.blocked, "summary": self.summary(),
+                "checks": [c.to_dict() for c in self.checks], "changes": [c.to_dict() for c in self.changes],
+                "notes": list(self.notes), "spec": self.spec.to_dict(), "text": self.render()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per changed field (one row for a resource without field changes).
+
+        Columns: ``resource_type``, ``name``, ``action``, ``field``, ``current``, ``desired``,
+        ``note``; values are shown as compact JSON text.
+        """
+        import pandas as pd
+
+        rows = []
+        for c in self.changes:
+            if not c.fields:
+                rows.append({"resource_type": c.resource_type, "name": c.name, "action": c.action,
+                             "field": None, "current": None, "desired": None, "note": c.note or None})
+            for f in c.fields:
+                rows.append({"resource_type": c.resource_type, "name": c.name, "action": c.action, "field": f.field,
+                             "current": _show(f.current), "desired": _show(f.desired), "note": c.note or None})
+        columns = ["resource_type", "name", "action", "field", "current", "desired", "note"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def render(self) -> str:
+        """The plan as readable text (what ``s3audit deploy SPEC`` prints)."""
+        where = f"account {self.account}, {self.region}"
+        lines = [f"s3audit {self.kind} plan for {self.spec.name!r} ({where})"]
+        if self.offline:
+            lines.append("OFFLINE PLAN: no AWS call was made; it assumes an EMPTY account (nothing exists yet) "
+                         "and the log group present. It cannot be applied.")
+        lines.append("Pre-flight checks:")
+        for c in self.checks:
+            lines.append(f"  {c.status.upper():<8} {c.name}: {c.detail}")
+        s = self.summary()
+        counts = ", ".join(f"{n} to {a}" if a not in (NOTHING, KEEP) else f"{n} {'unchanged' if a == NOTHING else 'left untouched'}"
+                           for a, n in s.items())
+        lines.append(f"Resources ({counts or 'none'}):")
+        for c in self.changes:
+            lines.append(f"  {_SYMBOL[c.action]} {c.action:<7} {c.resource_type:<24} {c.name}")
+            for f in c.fields:
+                if c.action == UPDATE:
+                    lines.append(f"        {f.field}: {_show(f.current)} -> {_show(f.desired)}")
+                else:
+                    lines.append(f"        {f.field}: {_show(f.desired if c.action == CREATE else f.current)}")
+            if c.note:
+                lines.append(f"        ({c.note})")
+        for n in self.notes:
+            lines.append(f"NOTE: {n}")
+        if self.blocked:
+            lines.append("BLOCKED: a pre-flight check failed; applying this plan is refused.")
+        elif self.result is not None:
+            lines.append(str(self.result))
+        elif not self.has_changes:
+            lines.append("Nothing to do: the account already matches the spec." if self.kind == "deploy"
+                         else "Nothing to remove.")
+        elif not self.offline:
+            cmd = "deploy" if self.kind == "deploy" else "teardown"
+            lines.append(f"Nothing has been changed. Apply with `s3audit {cmd} SPEC --apply` or plan.apply().")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:  # notebooks: the text, monospaced
+        import html
+
+        return f"<pre>{html.escape(self.render())}</pre>"
+
+    # ------------------------------------------------------------------ applying it
+    def apply(self, *, check_fresh: bool = True, sleep: Callable[[float], None] = time.sleep,
+              retry_timeout: float = 90.0) -> ApplyResult:
+        """Make exactly the calls of this plan.
+
+        Parameters
+        ----------
+        check_fresh : bool
+            Re-read the account first and refuse (:class:`StalePlanError`) if the plan would differ.
+        sleep : callable
+            Used between retries of calls AWS may reject while a new IAM role propagates.
+        retry_timeout : float
+            Seconds to keep retrying those calls.
+
+        Returns
+        -------
+        ApplyResult
+
+        Raises
+        ------
+        OfflinePlanError, PreflightError, StalePlanError, PermissionDenied, AwsCallError, ReadBackError
+        """
+        if self.offline or self._aws is None:
+            raise OfflinePlanError()
+        if self.blocked:
+            raise PreflightError([(c.name, c.detail) for c in self.checks if c.blocking])
+        if check_fresh and self._replan is not None:
+            fresh = self._replan()
+            ours = [c.signature() for c in self.changes]
+            theirs = [c.signature() for c in fresh.changes]
+            if ours != theirs or fresh.blocked:
+                diffs = [f"{c[0]} {c[1]}: planned {c[2]}" for c in ours if c not in theirs]
+                diffs += [f"{c[0]} {c[1]}: now {c[2]}" for c in theirs if c not in ours]
+                diffs += [f"pre-flight: {c.name}: {c.detail}" for c in fresh.checks if c.blocking]
+                raise StalePlanError(diffs or ["the order of changes differs"])
+        result = ApplyResult(self.kind)
+        aws = self._aws
+        for change in self.changes:
+            for call in change.calls:
+                _perform(aws, call, change, sleep, retry_timeout)
+                result.calls.append(f"{call.action} {change.name}")
+            if change.resource_type == FILTER and change.action in (CREATE, UPDATE):
+                read_back_filter(aws, self.spec)
+        if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
+            result.notes.append(PENDING_NOTE)
+        self.result = result
+        log.info("%s", result)
+        return result
+
+
+def _perform(aws: Aws, call: ApiCall, change: Change, sleep: Callable[[float], None], timeout: float) -> Any:
+    from botocore.exceptions import ClientError
+
+    waited = 0.0
+    delay = 2.0
+    while True:
+        try:
+            log.info("%s %s", call.action, change.name)
+            return aws.call(call.service, call.operation, resource=change.name, allow=call.retry_codes, **call.params)
+        except ClientError as exc:  # only codes listed in retry_codes get here
+            if waited >= timeout:
+                return aws.call(call.service, call.operation, resource=change.name, **call.params)
+            log.info("%s: %s, retrying in %.0f s (a new IAM role takes a moment to propagate)",
+                     call.action, error_code(exc), delay)
+            sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 15.0)
+
+
+def read_back_filter(aws: Aws, spec: DeploySpec) -> None:
+    """After a write, the group must hold exactly one filter of that name with the exact pattern text."""
+    found = [f for f in metric_filters(aws, spec.log_group) if f.get("filterName") == spec.filter_name]
+    if len(found) != 1:
+        raise ReadBackError(f"metric filter {spec.filter_name!r}", "exactly one filter",
+                            f"{len(found)} filters with that name")
+    if found[0].get("filterPattern") != spec.pattern:
+        raise ReadBackError(f"metric filter {spec.filter_name!r} pattern", spec.pattern, found[0].get("filterPattern"))
+    mts = found[0].get("metricTransformations") or []
+    want = R.metric_transformation(spec)
+    have = {k: mts[0].get(k) for k in want} if len(mts) == 1 else mts
+    if len(mts) != 1 or {**have, "defaultValue": _num(have.get("defaultValue"))} != want:
+        raise ReadBackError(f"metric filter {spec.filter_name!r} metric", want, mts)
+
+
+def _num(v: Any) -> Any:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _diff(current: dict[str, Any], desired: dict[str, Any]) -> tuple[FieldChange, ...]:
+    out = []
+    for key, want in desired.items():
+        have = current.get(key)
+        if isinstance(want, float) or isinstance(have, (int, float)) and not isinstance(have, bool):
+            same = _num(have) == _num(want)
+        else:
+            same = have == want
+        if not same:
+            out.append(FieldChange(key, have, want))
+    return tuple(out)
+
+
+# ======================================================================================== plan()
+def plan(spec: DeploySpec | Any, *, session: boto3.Session | None = None, offline: bool = False,
+         test_events: Sequence[str] | None = None) -> Plan:
+    """Plan the deployment of a spec: read the account, change nothing.
+
+    Parameters
+    ----------
+    spec : DeploySpec, mapping or path
+        Anything :func:`load_spec` reads.
+    session : boto3.Session, optional
+        Default ``boto3.Session()``: profile, region and ``AWS_ENDPOINT_URL`` as boto3 reads them.
+    offline : bool
+        Make no AWS call: assume an empty account (every resource ``create``), check only what can
+        be checked locally, and mark the plan as offline (it cannot be applied).
+    test_events : sequence of str, optional
+        Log-event messages for the TestMetricFilter check (default: ``spec.test_events`` or the
+        bundled ``data/samples/events.jsonl.gz``).
+
+    Returns
+    -------
+    Plan
+        With ``blocked`` set when a pre-flight check failed (the plan then lists the failure and
+        :meth:`Plan.apply` raises :class:`PreflightError`).
+
+    Raises
+    ------
+    SpecError, PermissionDenied, AwsCallError
+
+    Examples
+    --------
+    >>> p = plan("alarm-spec.yaml")                      # doctest: +SKIP
+    >>> print(p)                                         # doctest: +SKIP
+    >>> p.apply()                                        # doctest: +SKIP
+    """
+    spec = load_spec(spec)
+    if offline:
+        return _offline_plan(spec, session)
+    aws = Aws(session)
+    planner = _DeployPlanner(spec, aws, test_events)
+    result = planner.run()
+    result._replan = lambda: _DeployPlanner(spec, Aws(aws.session), test_events, run_test_filter=False).run()
+    return result
+
+
+def _offline_plan(spec: DeploySpec, session: boto3.Session | None) -> Plan:
+    region = (session.region_name if session is not None else None) or _env_region() or "<region>"
+    planner = _DeployPlanner(spec, None, None, region=region)
+    return planner.run()
+
+
+def _env_region() -> str | None:
+    import os
+
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+class _DeployPlanner:
+    def __init__(self, spec: DeploySpec, aws: Aws | None, test_events: Sequence[str] | None, *,
+                 region: str | None = None, run_test_filter: bool = True) -> None:
+        self.spec = spec
+        self.aws = aws
+        self.test_events = test_events
+        self.run_test_filter = run_test_filter
+        self.offline = aws is None
+        self.region = region if aws is None else aws.region
+        self.account = OFFLINE_ACCOUNT if aws is None else aws.account
+        self.partition = "aws" if aws is None else aws.partition
+        self.checks: list[Check] = []
+        self.changes: list[Change] = []
+        self.notes: list[str] = []
+
+    def fail(self, name: str, detail: str) -> None:
+        self.checks.append(Check(name, FAILED, detail))
+
+    def run(self) -> Plan:
+        spec = self.spec
+        self.checks.append(check_pattern(spec))
+        filters: list[dict[str, Any]] = []
+        if self.offline:
+            self.checks.append(Check("log group exists", SKIPPED, f"offline: {spec.log_group!r} assumed to exist"))
+            self.checks.append(Check("metric-filter limit", SKIPPED, "offline: not checked"))
+            if spec.trail and not spec.trail.create:
+                self.checks.append(Check("trail delivers S3 data events", SKIPPED, "offline: not checked"))
+            self.checks.append(Check("TestMetricFilter agrees with local engine", SKIPPED, "offline: not run"))
+        else:
+            assert self.aws is not None
+            group = find_log_group(self.aws, spec.log_group)
+            self.checks.append(check_log_group(group, spec.log_group))
+            filters = metric_filters(self.aws, spec.log_group) if group else []
+            if group:
+                self.checks.append(check_filter_count(filters, spec.filter_name))
+            if spec.trail and not spec.trail.create:
+                self.checks.append(check_trail(self.aws, spec, group))
+            if self.run_test_filter and self.checks[0].status == OK:
+                self.checks.append(check_test_metric_filter(self.aws, spec, self.test_events))
+        if spec.trail and spec.trail.create:
+            self._trail()
+        topic = R.topic_arn(spec, self.partition, self.region, self.account)
+        self._topic(topic)
+        self._filter(filters)
+        self._alarm(topic)
+        if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
+            self.notes.append(PENDING_NOTE)
+        return Plan("deploy", spec, self.changes, self.checks, self.region, self.account, self.offline,
+                    self.notes, _aws=self.aws)
+
+    # ---------------------------------------------------------------- SNS
+    def _topic(self, arn: str) -> None:
+        spec = self.spec
+        current = None if self.offline else S.read_topic(self.aws, arn)  # type: ignore[arg-type]
+        if not spec.creates_topic:
+            if current is None:
+                self.fail("existing topic", f"notify.topic_arn {arn} does not exist (or is in another Region)")
+                return
+            self.changes.append(Change(TOPIC, arn, NOTHING, note="existing topic, not managed by s3audit: never changed"))
+            if not S.allows_cloudwatch(S.policy_of(current["attributes"])):
+                self.checks.append(Check("topic policy lets CloudWatch publish", WARNING,
+                                         f"{arn}'s policy has no statement for cloudwatch.amazonaws.com; if the topic "
+                                         f"has a restrictive policy or a KMS key, the alarm cannot publish (s3audit does "
+                                         f"not change topics it did not create)"))
+            return
+        tags = spec.resource_tags()
+        policy = R.topic_policy(spec, arn, self.partition, self.region, self.account)
+        if current is None:
+            self.changes.append(Change(TOPIC, spec.topic_name, CREATE, (FieldChange("Tags", None, tags),), (
+                ApiCall("sns", "create_topic", {"Name": spec.topic_name, "Tags": _kv(tags)}),)))
+            self.changes.append(Change(TOPIC_POLICY, spec.topic_name, CREATE,
+                                       (FieldChange("Policy", None, policy),),
+                                       (ApiCall("sns", "set_topic_attributes", {"TopicArn": arn, "AttributeName": "Policy",
+                                                                                "AttributeValue": json.dumps(policy)}),),
+                                       note="lets this CloudWatch alarm publish"))
+            for email in spec.notify.emails:
+                self.changes.append(self._subscribe(arn, email))
+            return
+        if not S.owned(current["tags"], spec):
+            self.fail("topic ownership", f"SNS topic {arn} exists but was not created by s3audit for {spec.name!r} "
+                                         f"(tags {S.MANAGED_TAG}/{S.NAME_TAG} missing); choose names.topic or use "
+                                         f"notify.topic_arn")
+            self.changes.append(Change(TOPIC, spec.topic_name, KEEP, note="not created by s3audit"))
+            return
+        tag_diff = _diff(current["tags"], tags)
+        calls = (ApiCall("sns", "tag_resource", {"ResourceArn": arn, "Tags": _kv({f.field: f.desired for f in tag_diff})}),) if tag_diff else ()
+        self.changes.append(Change(TOPIC, spec.topic_name, UPDATE if tag_diff else NOTHING,
+                                   tuple(FieldChange(f"Tags.{f.field}", f.current, f.desired) for f in tag_diff), calls))
+        have = S.policy_of(current["attributes"])
+        if R.normalize_policy(have) != R.normalize_policy(policy):
+            self.changes.append(Change(TOPIC_POLICY, spec.topic_name, UPDATE, (FieldChange("Policy", have, policy),), (
+                ApiCall("sns", "set_topic_attributes", {"TopicArn": arn, "AttributeName": "Policy",
+                                                        "AttributeValue": json.dumps(policy)}),)))
+        else:
+            self.changes.append(Change(TOPIC_POLICY, spec.topic_name, NOTHING))
+        subs = {s.get("Endpoint"): s for s in current["subscriptions"] if s.get("Protocol") == "email"}
+        for email in spec.notify.emails:
+            sub = subs.get(email)
+            if sub is None:
+                self.changes.append(self._subscribe(arn, email))
+            else:
+                pending = sub.get("SubscriptionArn") in ("PendingConfirmation", "pending confirmation")
+                self.changes.append(Change(SUBSCRIPTION, email, NOTHING,
+                                           note="pending confirmation" if pending else "confirmed"))
+        for endpoint, sub in subs.items():
+            if endpoint in spec.notify.emails:
+                continue
+            sub_arn = sub.get("SubscriptionArn", "")
+            if sub_arn.startswith("arn:"):
+                self.changes.append(Change(SUBSCRIPTION, endpoint, DELETE, (FieldChange("Endpoint", endpoint, None),),
+                                           (ApiCall("sns", "unsubscribe", {"SubscriptionArn": sub_arn}),),
+                                           note="no longer in notify.emails"))
+            else:
+                self.changes.append(Change(SUBSCRIPTION, endpoint, KEEP,
+                                           note="not in the spec any more, but unconfirmed subscriptions cannot be "
+                                                "removed; AWS drops them after 3 days"))
+
+    def _subscribe(self, arn: str, email: str) -> Change:
+        return Change(SUBSCRIPTION, email, CREATE, (FieldChange("Protocol", None, "email"),),
+                      (ApiCall("sns", "subscribe", {"TopicArn": arn, "Protocol": "email", "Endpoint": email}),),
+                      note="will stay pending confirmation until the recipient confirms")
+
+    # ---------------------------------------------------------------- metric filter
+    def _filter(self, filters: list[dict[str, Any]]) -> None:
+        spec = self.spec
+        params = R.filter_params(spec)
+        same_name = [f for f in filters if f.get("filterName") == spec.filter_name]
+        call = (ApiCall("logs", "put_metric_filter", params),)
+        if not same_name:
+            desired = {"filterPattern": spec.pattern, **{k: v for k, v in R.metric_transformation(spec).items()}}
+            self.changes.append(Change(FILTER, spec.filter_name, CREATE,
+                                       tuple(FieldChange(k, None, v) for k, v in desired.items()), call,
+                                       note=f"on log group {spec.log_group}"))
+            return
+        foreign = [f for f in same_name if not S.filter_owned(f, spec)]
+        if foreign:
+            mt = (foreign[0].get("metricTransformations") or [{}])[0]
+            self.fail("metric filter ownership",
+                      f"log group {spec.log_group} already has a filter named {spec.filter_name!r} publishing "
+                      f"{mt.get('metricNamespace')}/{mt.get('metricName')}, not {spec.metric.namespace}/{spec.metric.name}: "
+                      f"it is not s3audit's; choose names.filter (a changed metric needs a teardown with the old spec first)")
+            self.changes.append(Change(FILTER, spec.filter_name, KEEP, note="not created by s3audit"))
+            return
+        current = same_name[0]
+        mt = current["metricTransformations"][0]
+        have = {"filterPattern": current.get("filterPattern"), "metricValue": mt.get("metricValue"),
+                "defaultValue": mt.get("defaultValue"), "dimensions": mt.get("dimensions") or None,
+                "unit": mt.get("unit") if mt.get("unit") not in (None, "None") else None}
+        want = {"filterPattern": spec.pattern, "metricValue": R.METRIC_VALUE, "defaultValue": R.DEFAULT_VALUE,
+                "dimensions": None, "unit": None}
+        diff = _diff(have, want)
+        note = f"on log group {spec.log_group}"
+        if len(same_name) > 1:
+            note += f"; {len(same_name)} filters share this name (not possible on AWS)"
+        self.changes.append(Change(FILTER, spec.filter_name, UPDATE if diff else NOTHING, diff, call if diff else (), note))
+
+    # ---------------------------------------------------------------- alarm
+    def _alarm(self, topic: str) -> None:
+        spec = self.spec
+        params = R.alarm_params(spec, topic)
+        tags = spec.resource_tags()
+        current = None if self.offline else S.read_alarm(self.aws, spec.alarm_name)  # type: ignore[arg-type]
+        if current is None:
+            shown = {k: v for k, v in params.items() if k != "AlarmName"}
+            self.changes.append(Change(ALARM, spec.alarm_name, CREATE,
+                                       tuple(FieldChange(k, None, v) for k, v in shown.items()),
+                                       (ApiCall("cloudwatch", "put_metric_alarm", {**params, "Tags": _kv(tags)}),)))
+            return
+        if current["_composite"] or not S.owned(current["_tags"], spec):
+            self.fail("alarm ownership", f"alarm {spec.alarm_name!r} exists but was not created by s3audit for "
+                                         f"{spec.name!r}; choose names.alarm")
+            self.changes.append(Change(ALARM, spec.alarm_name, KEEP, note="not created by s3audit"))
+            return
+        have = {k: current.get(k) for k in params}
+        want = dict(params)
+        # fields s3audit never sets must be absent
+        have.update({"Dimensions": current.get("Dimensions") or None, "Unit": current.get("Unit"),
+                     "OKActions": current.get("OKActions") or None,
+                     "InsufficientDataActions": current.get("InsufficientDataActions") or None})
+        want.update({"Dimensions": None, "Unit": None, "OKActions": None, "InsufficientDataActions": None})
+        if have.get("DatapointsToAlarm") is None:  # AWS omits it when M = N
+            have["DatapointsToAlarm"] = have.get("EvaluationPeriods")
+        diff = _diff(have, want)
+        tag_diff = _diff(current["_tags"], tags)
+        calls: list[ApiCall] = []
+        if diff:
+            calls.append(ApiCall("cloudwatch", "put_metric_alarm", params))  # replaces the whole configuration
+        if tag_diff:
+            calls.append(ApiCall("cloudwatch", "tag_resource", {"ResourceARN": current["AlarmArn"],
+                                                                "Tags": _kv({f.field: f.desired for f in tag_diff})}))
+        fields = diff + tuple(FieldChange(f"Tags.{f.field}", f.current, f.desired) for f in tag_diff)
+        self.changes.append(Change(ALARM, spec.alarm_name, UPDATE if calls else NOTHING, fields, tuple(calls)))
+
+    # ---------------------------------------------------------------- trail (create: true)
+    def _trail(self) -> None:
+        spec = self.spec
+        assert spec.trail is not None
+        p, region, account = self.partition, self.region, self.account
+        tags = spec.resource_tags()
+        bucket = R.log_bucket_name(spec, account, region)
+        trail = R.trail_name(spec)
+        trail_arn = R.trail_arn(spec, p, region, account)
+        role = R.role_name(spec)
+        role_arn = f"arn:{p}:iam::{account}:role/{role}"
+        if len(bucket) > 63:
+            self.fail("trail log bucket name", f"default bucket name {bucket!r} is longer than 63 characters; set trail.log_bucket")
+        if not (3 <= len(trail) <= 128):
+            self.fail("trail name", f"trail name {trail!r} must be 3-128 characters; set trail.name")
+        if len(role) > 64:
+            self.fail("trail role name", f"role name {role!r} is longer than 64 characters; set trail.role_name")
+
+        # bucket + policy
+        cur_bucket = None if self.offline else S.read_bucket(self.aws, bucket)  # type: ignore[arg-type]
+        bpolicy = R.bucket_policy(bucket, trail_arn, p, account)
+        if cur_bucket is None:
+            create = {"Bucket": bucket}
+            if region not in ("us-east-1", "<region>"):
+                create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self.changes.append(Change(BUCKET, bucket, CREATE, (FieldChange("Tags", None, tags),), (
+                ApiCall("s3", "create_bucket", create),
+                ApiCall("s3", "put_bucket_tagging", {"Bucket": bucket, "Tagging": {"TagSet": _kv(tags)}})),
+                note="CloudTrail log files"))
+            self.changes.append(Change(BUCKET_POLICY, bucket, CREATE, (FieldChange("Policy", None, bpolicy),), (
+                ApiCall("s3", "put_bucket_policy", {"Bucket": bucket, "Policy": json.dumps(bpolicy)}),)))
+        elif cur_bucket["foreign"] or not S.owned(cur_bucket["tags"], spec):
+            self.fail("trail log bucket ownership", f"bucket {bucket!r} exists but was not created by s3audit for "
+                                                    f"{spec.name!r}; set trail.log_bucket")
+            self.changes.append(Change(BUCKET, bucket, KEEP, note="not created by s3audit"))
+        else:
+            self.changes.append(Change(BUCKET, bucket, NOTHING))
+            if R.normalize_policy(cur_bucket["policy"]) != R.normalize_policy(bpolicy):
+                self.changes.append(Change(BUCKET_POLICY, bucket, UPDATE, (FieldChange("Policy", cur_bucket["policy"], bpolicy),),
+                                           (ApiCall("s3", "put_bucket_policy", {"Bucket": bucket, "Policy": json.dumps(bpolicy)}),)))
+            else:
+                self.changes.append(Change(BUCKET_POLICY, bucket, NOTHING))
+
+        # role
+        trust = R.role_trust_policy()
+        rpolicy = R.role_policy(spec, p, region, account)
+        cur_role = None if self.offline else S.read_role(self.aws, role, R.ROLE_POLICY_NAME)  # type: ignore[arg-type]
+        put_policy = ApiCall("iam", "put_role_policy", {"RoleName": role, "PolicyName": R.ROLE_POLICY_NAME,
+                                                        "PolicyDocument": json.dumps(rpolicy)})
+        if cur_role is None:
+            self.changes.append(Change(ROLE, role, CREATE, (FieldChange("AssumeRolePolicyDocument", None, trust),
+                                                            FieldChange(f"Policy.{R.ROLE_POLICY_NAME}", None, rpolicy)), (
+                ApiCall("iam", "create_role", {"RoleName": role, "AssumeRolePolicyDocument": json.dumps(trust),
+                                               "Description": f"s3audit {spec.name}: CloudTrail writes to CloudWatch Logs",
+                                               "Tags": _kv(tags)}), put_policy), note="CloudTrail -> CloudWatch Logs"))
+        elif not S.owned(cur_role["_tags"], spec):
+            self.fail("trail role ownership", f"IAM role {role!r} exists but was not created by s3audit; set trail.role_name")
+            self.changes.append(Change(ROLE, role, KEEP, note="not created by s3audit"))
+        else:
+            fields: list[FieldChange] = []
+            calls: list[ApiCall] = []
+            if R.normalize_policy(cur_role["_trust"]) != R.normalize_policy(trust):
+                fields.append(FieldChange("AssumeRolePolicyDocument", cur_role["_trust"], trust))
+                calls.append(ApiCall("iam", "update_assume_role_policy", {"RoleName": role, "PolicyDocument": json.dumps(trust)}))
+            if R.normalize_policy(cur_role["_policy"]) != R.normalize_policy(rpolicy):
+                fields.append(FieldChange(f"Policy.{R.ROLE_POLICY_NAME}", cur_role["_policy"], rpolicy))
+                calls.append(put_policy)
+            self.changes.append(Change(ROLE, role, UPDATE if calls else NOTHING, tuple(fields), tuple(calls)))
+
+        # trail
+        group_arn = R.log_group_arn(spec, p, region, account)
+        selectors = R.advanced_selectors(spec, p)
+        want = {"S3BucketName": bucket, "CloudWatchLogsLogGroupArn": group_arn, "CloudWatchLogsRoleArn": role_arn,
+                "IsMultiRegionTrail": True, "IncludeGlobalServiceEvents": True, "LogFileValidationEnabled": True}
+        settings = {"Name": trail, "S3BucketName": bucket, "CloudWatchLogsLogGroupArn": group_arn,
+                    "CloudWatchLogsRoleArn": role_arn, "IsMultiRegionTrail": True, "IncludeGlobalServiceEvents": True,
+                    "EnableLogFileValidation": True}
+        cur_trail = None if self.offline else S.read_trail(self.aws, trail)  # type: ignore[arg-type]
+        sel_call = ApiCall("cloudtrail", "put_event_selectors", {"TrailName": trail, "AdvancedEventSelectors": selectors})
+        if cur_trail is None:
+            self.changes.append(Change(TRAIL, trail, CREATE, tuple(FieldChange(k, None, v) for k, v in want.items()) + (
+                FieldChange("AdvancedEventSelectors", None, selectors), FieldChange("IsLogging", None, True)), (
+                # a new role takes seconds to be usable by CloudTrail: retry that specific refusal
+                ApiCall("cloudtrail", "create_trail", {**settings, "TagsList": _kv(tags)},
+                        retry_codes=("InvalidCloudWatchLogsRoleArnException", "InsufficientS3BucketPolicyException")),
+                sel_call, ApiCall("cloudtrail", "start_logging", {"Name": trail})),
+                note=f"S3 data events for {', '.join(spec.trail.buckets)} -> {spec.log_group}"))
+            return
+        if not S.owned(cur_trail["_tags"], spec):
+            self.fail("trail ownership", f"trail {trail!r} exists but was not created by s3audit; set trail.name, or "
+                                         f"set trail.create: false to only check it")
+            self.changes.append(Change(TRAIL, trail, KEEP, note="not created by s3audit"))
+            return
+        have = {k: cur_trail.get(k) for k in want}
+        diff = list(_diff(have, want))
+        calls = []
+        if diff:
+            upd = {k: v for k, v in settings.items()}
+            calls.append(ApiCall("cloudtrail", "update_trail", upd, retry_codes=("InvalidCloudWatchLogsRoleArnException",)))
+        cur_sel = cur_trail["_selectors"].get("AdvancedEventSelectors") or None
+        if R.normalize_policy(cur_sel) != R.normalize_policy(selectors):
+            diff.append(FieldChange("AdvancedEventSelectors", cur_sel, selectors))
+            calls.append(sel_call)
+        if not cur_trail["_logging"]:
+            diff.append(FieldChange("IsLogging", False, True))
+            calls.append(ApiCall("cloudtrail", "start_logging", {"Name": trail}))
+        self.changes.append(Change(TRAIL, trail, UPDATE if calls else NOTHING, tuple(diff), tuple(calls)))
+
+
+def _kv(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]

@@ -1,0 +1,154 @@
+"""Read what the account holds for each resource of a spec, and who owns it.
+
+Ownership: taggable resources (topic, alarm, trail, role, bucket) belong to s3audit when they carry
+``s3audit:managed = true`` and ``s3audit:name = <spec name>``. Metric filters cannot be tagged; one
+belongs to s3audit when its name is exactly the spec's filter name on the spec's log group AND its
+single metric transformation publishes the spec's metric (namespace + name) with value ``1``. A
+CIS filter or anyone else's filter fails at least one of these and is never touched.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from s3audit.deploy.aws import Aws, error_code
+from s3audit.deploy.spec import MANAGED_TAG, NAME_TAG, DeploySpec
+
+CFN_STACK_TAG = "aws:cloudformation:stack-name"
+
+
+def tag_dict(tags: Any) -> dict[str, str]:
+    """``[{Key, Value}]`` (any capitalisation) or a plain dict -> dict."""
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    out: dict[str, str] = {}
+    for t in tags or []:
+        key = t.get("Key", t.get("key"))
+        out[str(key)] = str(t.get("Value", t.get("value", "")))
+    return out
+
+
+def owned(tags: dict[str, str], spec: DeploySpec) -> bool:
+    """True when the tags say this spec's s3audit deployment created the resource (not a stack)."""
+    return tags.get(MANAGED_TAG) == "true" and tags.get(NAME_TAG) == spec.name and CFN_STACK_TAG not in tags
+
+
+def filter_owned(f: dict[str, Any], spec: DeploySpec) -> bool:
+    """A metric filter is s3audit's when name, group and published metric all match the spec."""
+    mts = f.get("metricTransformations") or []
+    return (f.get("filterName") == spec.filter_name and f.get("logGroupName", spec.log_group) == spec.log_group
+            and len(mts) == 1 and mts[0].get("metricNamespace") == spec.metric.namespace
+            and mts[0].get("metricName") == spec.metric.name and str(mts[0].get("metricValue")) == "1")
+
+
+# ------------------------------------------------------------------------------------ SNS
+def read_topic(aws: Aws, arn: str) -> dict[str, Any] | None:
+    """``{"attributes", "tags", "subscriptions"}`` or None when the topic does not exist."""
+    try:
+        attrs = aws.call("sns", "get_topic_attributes", resource=arn, allow=("NotFound", "NotFoundException"),
+                         TopicArn=arn)["Attributes"]
+    except ClientError:
+        return None
+    tags = tag_dict(aws.call("sns", "list_tags_for_resource", resource=arn, ResourceArn=arn).get("Tags", []))
+    subs: list[dict[str, Any]] = []
+    paginator = aws.client("sns").get_paginator("list_subscriptions_by_topic")
+    for page in paginator.paginate(TopicArn=arn):
+        subs.extend(page.get("Subscriptions", []))
+    return {"attributes": attrs, "tags": tags, "subscriptions": subs}
+
+
+def policy_of(attrs: dict[str, Any]) -> Any:
+    text = attrs.get("Policy")
+    return json.loads(text) if text else None
+
+
+def allows_cloudwatch(policy: Any) -> bool:
+    """Does a topic policy let ``cloudwatch.amazonaws.com`` publish (any statement, any condition)?"""
+    for st in (policy or {}).get("Statement", []) if isinstance(policy, dict) else []:
+        principal = st.get("Principal", {})
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if st.get("Effect") == "Allow" and "cloudwatch.amazonaws.com" in services and any(
+                a.lower() in ("sns:publish", "sns:*", "*") for a in actions):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------------ alarm
+def read_alarm(aws: Aws, name: str) -> dict[str, Any] | None:
+    resp = aws.call("cloudwatch", "describe_alarms", resource=name, AlarmNames=[name],
+                    AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    alarms = resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", [])
+    if not alarms:
+        return None
+    alarm = dict(alarms[0])
+    alarm["_composite"] = bool(resp.get("CompositeAlarms"))
+    arn = alarm["AlarmArn"]
+    alarm["_tags"] = tag_dict(aws.call("cloudwatch", "list_tags_for_resource", resource=arn, ResourceARN=arn).get("Tags", []))
+    return alarm
+
+
+# ------------------------------------------------------------------------------------ trail pieces
+def read_trail(aws: Aws, name: str) -> dict[str, Any] | None:
+    trails = aws.call("cloudtrail", "describe_trails", trailNameList=[name], includeShadowTrails=False).get("trailList", [])
+    trails = [t for t in trails if t.get("Name") == name]
+    if not trails:
+        return None
+    trail = dict(trails[0])
+    arn = trail["TrailARN"]
+    tag_lists = aws.call("cloudtrail", "list_tags", resource=arn, ResourceIdList=[arn]).get("ResourceTagList", [])
+    trail["_tags"] = tag_dict(tag_lists[0].get("TagsList", []) if tag_lists else [])
+    trail["_selectors"] = aws.call("cloudtrail", "get_event_selectors", resource=arn, TrailName=arn)
+    trail["_logging"] = bool(aws.call("cloudtrail", "get_trail_status", resource=arn, Name=arn).get("IsLogging"))
+    return trail
+
+
+def read_role(aws: Aws, name: str, policy_name: str) -> dict[str, Any] | None:
+    try:
+        role = aws.call("iam", "get_role", resource=name, allow=("NoSuchEntity",), RoleName=name)["Role"]
+    except ClientError:
+        return None
+    role = dict(role)
+    role["_tags"] = tag_dict(aws.call("iam", "list_role_tags", resource=name, RoleName=name).get("Tags", []))
+    trust = role.get("AssumeRolePolicyDocument")
+    role["_trust"] = json.loads(_unquote(trust)) if isinstance(trust, str) else trust
+    try:
+        doc = aws.call("iam", "get_role_policy", resource=name, allow=("NoSuchEntity",), RoleName=name,
+                       PolicyName=policy_name)["PolicyDocument"]
+        role["_policy"] = json.loads(_unquote(doc)) if isinstance(doc, str) else doc
+    except ClientError:
+        role["_policy"] = None
+    return role
+
+
+def _unquote(text: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(text) if text.startswith("%7B") else text
+
+
+def read_bucket(aws: Aws, name: str) -> dict[str, Any] | None:
+    """``{"tags", "policy", "empty"}``; None when absent; ``{"foreign": True}`` when not ours to read."""
+    try:
+        aws.call("s3", "head_bucket", resource=name, allow=("404", "NoSuchBucket", "403", "AccessDenied", "Forbidden"),
+                 Bucket=name)
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchBucket"):
+            return None
+        return {"foreign": True, "tags": {}, "policy": None, "empty": False}
+    try:
+        tags = tag_dict(aws.call("s3", "get_bucket_tagging", resource=name, allow=("NoSuchTagSet",),
+                                 Bucket=name).get("TagSet", []))
+    except ClientError:
+        tags = {}
+    try:
+        policy = json.loads(aws.call("s3", "get_bucket_policy", resource=name, allow=("NoSuchBucketPolicy",),
+                                     Bucket=name)["Policy"])
+    except ClientError:
+        policy = None
+    listing = aws.call("s3", "list_objects_v2", resource=name, Bucket=name, MaxKeys=1)
+    return {"foreign": False, "tags": tags, "policy": policy, "empty": not listing.get("KeyCount")}

@@ -1,0 +1,161 @@
+"""Remove what s3audit deployed for a spec, and nothing else.
+
+Only resources that prove they are s3audit's (see :mod:`s3audit.deploy.state` for the rules) are
+planned for deletion; anything else with a matching name is listed as ``keep`` and never touched.
+A trail log bucket that holds log files is kept too: those files are audit evidence.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from s3audit.deploy import resources as R
+from s3audit.deploy import state as S
+from s3audit.deploy.aws import Aws
+from s3audit.deploy.plan import (
+    ALARM, BUCKET, DELETE, FILTER, KEEP, NOTHING, ROLE, SUBSCRIPTION, TOPIC, TRAIL, ApiCall, Change, Plan,
+)
+from s3audit.deploy.preflight import OK, SKIPPED, Check, find_log_group, metric_filters
+from s3audit.deploy.spec import DeploySpec, load_spec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import boto3
+
+log = logging.getLogger(__name__)
+
+
+def teardown(spec: DeploySpec | Any, *, session: boto3.Session | None = None, apply: bool = False) -> Plan:
+    """Plan (and with ``apply=True`` perform) the removal of what s3audit created for ``spec``.
+
+    Parameters
+    ----------
+    spec : DeploySpec, mapping or path
+    session : boto3.Session, optional
+    apply : bool
+        False (default): only plan. True: apply the plan at once (its result is in ``plan.result``).
+
+    Returns
+    -------
+    Plan
+        ``kind == "teardown"``; actions are ``delete``, ``nothing`` (already gone) or ``keep``
+        (exists, but not s3audit's: left untouched).
+
+    Examples
+    --------
+    >>> p = teardown("alarm-spec.yaml")          # doctest: +SKIP
+    >>> print(p); p.apply()                      # doctest: +SKIP
+    """
+    spec = load_spec(spec)
+    aws = Aws(session)
+    result = _plan_teardown(spec, aws)
+    result._replan = lambda: _plan_teardown(spec, Aws(aws.session))
+    if apply:
+        result.apply()
+    return result
+
+
+def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
+    p, region, account = aws.partition, aws.region, aws.account
+    changes: list[Change] = []
+    checks: list[Check] = []
+    notes: list[str] = []
+
+    # alarm first, so nothing fires into a topic that is going away
+    alarm = S.read_alarm(aws, spec.alarm_name)
+    if alarm is None:
+        changes.append(Change(ALARM, spec.alarm_name, NOTHING, note="not found"))
+    elif alarm["_composite"] or not S.owned(alarm["_tags"], spec):
+        changes.append(Change(ALARM, spec.alarm_name, KEEP, note=_not_ours(alarm["_tags"])))
+    else:
+        changes.append(Change(ALARM, spec.alarm_name, DELETE, calls=(
+            ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [spec.alarm_name]}),)))
+
+    group = find_log_group(aws, spec.log_group)
+    filters = [f for f in metric_filters(aws, spec.log_group) if f.get("filterName") == spec.filter_name] if group else []
+    checks.append(Check("log group exists", OK if group else SKIPPED,
+                        spec.log_group if group else f"{spec.log_group!r} not found: no metric filter to remove"))
+    cfn_managed = alarm is not None and S.CFN_STACK_TAG in alarm["_tags"]
+    if not filters:
+        changes.append(Change(FILTER, spec.filter_name, NOTHING, note="not found"))
+    elif cfn_managed:
+        changes.append(Change(FILTER, spec.filter_name, KEEP, note="deployed by a CloudFormation stack: delete the stack"))
+    else:
+        for f in filters:  # each DeleteMetricFilter removes one filter
+            if S.filter_owned(f, spec):
+                changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
+                    ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
+                    note=f"on {spec.log_group}; s3audit's: exact name and metric {spec.metric.namespace}/{spec.metric.name}"))
+            else:
+                mt = (f.get("metricTransformations") or [{}])[0]
+                changes.append(Change(FILTER, spec.filter_name, KEEP,
+                                      note=f"publishes {mt.get('metricNamespace')}/{mt.get('metricName')}, not the spec's metric: "
+                                           f"not s3audit's"))
+        if any(c.action == KEEP for c in changes if c.resource_type == FILTER):
+            # a same-named foreign filter would be deleted by name too: never risk it
+            changes[:] = [c if c.resource_type != FILTER or c.action != DELETE else
+                          Change(FILTER, c.name, KEEP, note="another filter has the same name; remove by hand")
+                          for c in changes]
+
+    if spec.creates_topic:
+        arn = R.topic_arn(spec, p, region, account)
+        topic = S.read_topic(aws, arn)
+        if topic is None:
+            changes.append(Change(TOPIC, spec.topic_name, NOTHING, note="not found"))
+        elif not S.owned(topic["tags"], spec):
+            changes.append(Change(TOPIC, spec.topic_name, KEEP, note=_not_ours(topic["tags"])))
+        else:
+            for sub in topic["subscriptions"]:
+                changes.append(Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE,
+                                      note="removed with the topic"))
+            changes.append(Change(TOPIC, spec.topic_name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),)))
+    else:
+        changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
+
+    if spec.trail and spec.trail.create:
+        _trail_teardown(spec, aws, changes, notes)
+    return Plan("teardown", spec, changes, checks, region, account, False, notes, _aws=aws)
+
+
+def _trail_teardown(spec: DeploySpec, aws: Aws, changes: list[Change], notes: list[str]) -> None:
+    name = R.trail_name(spec)
+    trail = S.read_trail(aws, name)
+    if trail is None:
+        changes.append(Change(TRAIL, name, NOTHING, note="not found"))
+    elif not S.owned(trail["_tags"], spec):
+        changes.append(Change(TRAIL, name, KEEP, note=_not_ours(trail["_tags"])))
+    else:
+        changes.append(Change(TRAIL, name, DELETE, calls=(
+            ApiCall("cloudtrail", "stop_logging", {"Name": trail["TrailARN"]}),
+            ApiCall("cloudtrail", "delete_trail", {"Name": trail["TrailARN"]}))))
+    role = R.role_name(spec)
+    cur_role = S.read_role(aws, role, R.ROLE_POLICY_NAME)
+    if cur_role is None:
+        changes.append(Change(ROLE, role, NOTHING, note="not found"))
+    elif not S.owned(cur_role["_tags"], spec):
+        changes.append(Change(ROLE, role, KEEP, note=_not_ours(cur_role["_tags"])))
+    else:
+        calls = [ApiCall("iam", "delete_role_policy", {"RoleName": role, "PolicyName": R.ROLE_POLICY_NAME})] if cur_role["_policy"] else []
+        calls.append(ApiCall("iam", "delete_role", {"RoleName": role}))
+        changes.append(Change(ROLE, role, DELETE, calls=tuple(calls)))
+    bucket = R.log_bucket_name(spec, aws.account, aws.region)
+    cur = S.read_bucket(aws, bucket)
+    if cur is None:
+        changes.append(Change(BUCKET, bucket, NOTHING, note="not found"))
+    elif cur["foreign"] or not S.owned(cur["tags"], spec):
+        changes.append(Change(BUCKET, bucket, KEEP, note=_not_ours(cur["tags"])))
+    elif not cur["empty"]:
+        changes.append(Change(BUCKET, bucket, KEEP, note="holds CloudTrail log files (audit evidence): s3audit never "
+                                                         "deletes them; empty and delete the bucket yourself if you must"))
+        notes.append(f"the trail log bucket {bucket} is kept because it is not empty")
+    else:
+        calls = (ApiCall("s3", "delete_bucket_policy", {"Bucket": bucket}),) if cur["policy"] else ()
+        changes.append(Change(BUCKET, bucket, DELETE, calls=calls + (ApiCall("s3", "delete_bucket", {"Bucket": bucket}),),
+                              note="empty"))
+
+
+def _not_ours(tags: dict[str, str]) -> str:
+    if S.CFN_STACK_TAG in tags:
+        return f"deployed by CloudFormation stack {tags[S.CFN_STACK_TAG]}: delete the stack instead"
+    if tags.get(S.MANAGED_TAG) == "true":
+        return f"created by s3audit for {tags.get(S.NAME_TAG)!r}, not for this spec: left untouched"
+    return "not created by s3audit: left untouched"

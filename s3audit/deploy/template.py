@@ -1,0 +1,129 @@
+"""The same deployment as a CloudFormation template (``s3audit template SPEC``).
+
+Resources mirror what :func:`s3audit.deploy.plan` creates, built from the same functions in
+:mod:`s3audit.deploy.resources`. Stack resources are tagged ``s3audit:managed = cloudformation``:
+``s3audit teardown`` leaves them alone (delete the stack instead).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from s3audit.deploy import resources as R
+from s3audit.deploy.spec import MANAGED_TAG, DeploySpec, load_spec
+
+ACCOUNT, REGION, PARTITION = "${AWS::AccountId}", "${AWS::Region}", "${AWS::Partition}"
+
+
+def _sub(value: Any) -> Any:
+    """Wrap strings that contain ${AWS::...} in Fn::Sub, recursively."""
+    if isinstance(value, str) and "${AWS::" in value:
+        return {"Fn::Sub": value}
+    if isinstance(value, dict):
+        return {k: _sub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sub(v) for v in value]
+    return value
+
+
+def template(spec: DeploySpec | Any) -> dict[str, Any]:
+    """Build the CloudFormation template for a spec (as a dict).
+
+    Returns
+    -------
+    dict
+        ``AWSTemplateFormatVersion``, ``Description``, ``Resources`` (topic, topic policy,
+        subscriptions, metric filter, alarm; with ``trail.create`` also bucket, bucket policy,
+        role and trail) and ``Outputs``.
+
+    Examples
+    --------
+    >>> t = template({"name": "payroll-reads", "log_group": "trail-logs",
+    ...               "pattern": '{ $.eventName = "GetObject" }',
+    ...               "metric": {"namespace": "S3Audit", "name": "PayrollReads"},
+    ...               "alarm": {"period": 300, "threshold": 1, "evaluation_periods": 1},
+    ...               "notify": {"emails": ["secops@example.com"]}})
+    >>> sorted(t["Resources"])
+    ['Alarm', 'MetricFilter', 'Subscription1', 'Topic', 'TopicPolicy']
+    """
+    spec = load_spec(spec)
+    tags = dict(spec.resource_tags())
+    tags[MANAGED_TAG] = "cloudformation"
+    cfn_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+    res: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+
+    if spec.creates_topic:
+        topic_ref: Any = {"Ref": "Topic"}
+        res["Topic"] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": spec.topic_name, "Tags": cfn_tags}}
+        policy = R.topic_policy(spec, "__TOPIC__", PARTITION, REGION, ACCOUNT)
+        policy_cfn = _sub(policy)
+        for st in policy_cfn["Statement"]:
+            st["Resource"] = topic_ref
+        res["TopicPolicy"] = {"Type": "AWS::SNS::TopicPolicy",
+                              "Properties": {"Topics": [topic_ref], "PolicyDocument": policy_cfn}}
+        for i, email in enumerate(spec.notify.emails, 1):
+            res[f"Subscription{i}"] = {"Type": "AWS::SNS::Subscription",
+                                       "Properties": {"TopicArn": topic_ref, "Protocol": "email", "Endpoint": email}}
+        outputs["TopicArn"] = {"Description": "SNS topic of the alarm (e-mail subscriptions stay pending until confirmed)",
+                               "Value": topic_ref}
+    else:
+        topic_ref = spec.notify.topic_arn
+
+    mt = R.metric_transformation(spec)
+    res["MetricFilter"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
+        "FilterName": spec.filter_name, "LogGroupName": spec.log_group, "FilterPattern": spec.pattern,
+        "MetricTransformations": [{"MetricName": mt["metricName"], "MetricNamespace": mt["metricNamespace"],
+                                   "MetricValue": mt["metricValue"], "DefaultValue": mt["defaultValue"]}]}}
+    alarm = R.alarm_params(spec, "__TOPIC__")
+    alarm["AlarmActions"] = [topic_ref]
+    alarm["Tags"] = cfn_tags
+    res["Alarm"] = {"Type": "AWS::CloudWatch::Alarm", "DependsOn": "MetricFilter", "Properties": alarm}
+    outputs["AlarmArn"] = {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}}
+
+    if spec.trail and spec.trail.create:
+        bucket = R.log_bucket_name(spec, ACCOUNT, REGION)
+        trail_arn = R.trail_arn(spec, PARTITION, REGION, ACCOUNT)
+        res["TrailBucket"] = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                              "Properties": {"BucketName": _sub(bucket), "Tags": cfn_tags}}
+        res["TrailBucketPolicy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "TrailBucket"},
+            "PolicyDocument": _sub(R.bucket_policy(bucket, trail_arn, PARTITION, ACCOUNT))}}
+        res["TrailRole"] = {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": R.role_name(spec), "AssumeRolePolicyDocument": R.role_trust_policy(),
+            "Policies": [{"PolicyName": R.ROLE_POLICY_NAME,
+                          "PolicyDocument": _sub(R.role_policy(spec, PARTITION, REGION, ACCOUNT))}],
+            "Tags": cfn_tags}}
+        res["Trail"] = {"Type": "AWS::CloudTrail::Trail", "DependsOn": ["TrailBucketPolicy"], "Properties": {
+            "TrailName": R.trail_name(spec), "S3BucketName": {"Ref": "TrailBucket"}, "IsLogging": True,
+            "IsMultiRegionTrail": True, "IncludeGlobalServiceEvents": True, "EnableLogFileValidation": True,
+            "CloudWatchLogsLogGroupArn": _sub(R.log_group_arn(spec, PARTITION, REGION, ACCOUNT)),
+            "CloudWatchLogsRoleArn": {"Fn::GetAtt": ["TrailRole", "Arn"]},
+            "AdvancedEventSelectors": _trail_selectors(spec),
+            "Tags": cfn_tags}}
+        outputs["TrailArn"] = {"Value": {"Fn::GetAtt": ["Trail", "Arn"]}}
+
+    return {"AWSTemplateFormatVersion": "2010-09-09",
+            "Description": f"s3audit alarm {spec.name}: metric filter on {spec.log_group} -> alarm -> SNS e-mail"[:1024],
+            "Resources": res, "Outputs": outputs}
+
+
+def _trail_selectors(spec: DeploySpec) -> list[dict[str, Any]]:
+    sels = R.advanced_selectors(spec, "aws")
+    for sel in sels:
+        for fs in sel["FieldSelectors"]:
+            if fs["Field"] == "resources.ARN":
+                fs["StartsWith"] = [_sub(v.replace("arn:aws:", f"arn:{PARTITION}:")) for v in fs["StartsWith"]]
+    return sels
+
+
+def render_template(spec: DeploySpec | Any, fmt: str = "json") -> str:
+    """The template as JSON (default) or YAML text."""
+    doc = template(spec)
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.safe_dump(doc, sort_keys=False, width=120)
+    if fmt != "json":
+        raise ValueError(f"format must be 'json' or 'yaml', got {fmt!r}")
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,260 @@
+"""The last gate before a shared report is written: does any original identifier remain?
+
+:func:`find_leaks` searches a finished document for every original identifier (account ids,
+ARNs, principal names, access keys, addresses — dotted and in ``ip-10-0-1-7`` host-name form —,
+endpoint ids, bucket and key names, e-mails). It looks at the document as written (text *and*
+attributes), with HTML entities and %-escapes decoded, and inside every ``data:`` URI: text
+payloads (SVG images, JSON, HTML) are decoded and scanned; raster images (PNG, JPEG…) cannot be
+read, so they count as a finding unless explicitly allowed (the report draws its plots as SVG
+with text kept as text, so plot labels are scanned too).
+
+Matching is case-insensitive on identifier boundaries (``10.0.1.7`` does not match inside
+``10.0.1.70``; ``alice`` does not match inside ``malice``). Pseudonyms produced by the Redactor
+are removed before matching, so a bucket really named ``bucket`` does not match inside the token
+``bucket-1a2b3c4d``; a pseudonym equal to an original identifier is itself a finding.
+
+Examples
+--------
+>>> find_leaks("<p>caller 10.0.1.7</p>", {"ip": ["10.0.1.7"]})[0].identifier
+'10.0.1.7'
+>>> find_leaks("<p>caller 10.0.1.70</p>", {"ip": ["10.0.1.7"]})
+[]
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import logging
+import re
+import urllib.parse
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Leak", "LeakError", "find_leaks", "check_no_leaks"]
+
+MIN_LENGTH = 3  # shorter identifiers cannot be told apart from ordinary text
+_DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),([A-Za-z0-9+/=%._~:-]*)")
+_RUN_RE = re.compile(r"[a-z0-9]+")
+_TEXT_MIME = ("image/svg+xml", "application/json", "text/")
+_PLACEHOLDER = "\x00"
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One original identifier found in a document.
+
+    Attributes
+    ----------
+    kind : str
+        ``account``, ``ip``, ``bucket``… or ``opaque-image`` / ``ambiguous-token``.
+    identifier : str
+        The original value found (this is sensitive: show it only to the report's author).
+    where : str
+        ``text``, ``attribute``, ``data-uri image/svg+xml`` …
+    context : str
+        A short excerpt around the finding.
+    """
+
+    kind: str
+    identifier: str
+    where: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.identifier!r} in {self.where}: …{self.context}…"
+
+
+class LeakError(RuntimeError):
+    """The report was not written because original identifiers remain in it.
+
+    Attributes
+    ----------
+    leaks : list of Leak
+        Every finding (see :class:`Leak`).
+    path : str or None
+        The file that was *not* written.
+    """
+
+    def __init__(self, leaks: list[Leak], path: str | None = None) -> None:
+        self.leaks = leaks
+        self.path = path
+        kinds = sorted({leak.kind for leak in leaks})
+        shown = "; ".join(str(leak) for leak in leaks[:10])
+        more = f" (+{len(leaks) - 10} more)" if len(leaks) > 10 else ""
+        target = f" {path}" if path else ""
+        super().__init__(f"refusing to write the shared report{target}: {len(leaks)} original "
+                         f"identifier(s) remain ({', '.join(kinds)}): {shown}{more}")
+
+
+def _expand(identifiers: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """identifier (lower case) -> kind; adds ``ip-a-b-c-d`` host-name forms of IPv4 addresses."""
+    out: dict[str, str] = {}
+    for kind, values in identifiers.items():
+        for value in values:
+            if not isinstance(value, str):
+                continue
+            value = value.strip()
+            if len(value) < MIN_LENGTH or not _RUN_RE.search(value.lower()):
+                continue
+            out.setdefault(value.lower(), kind)
+            if kind == "ip" and value.count(".") == 3:
+                out.setdefault("-".join(value.split(".")).lower(), kind)
+    return out
+
+
+class _Matcher:
+    """Boundary-aware, case-insensitive multi-literal search indexed by the first alnum run."""
+
+    def __init__(self, identifiers: dict[str, str]) -> None:
+        self.kinds = identifiers
+        self.index: dict[str, list[tuple[str, int]]] = {}
+        for ident in identifiers:
+            first = _RUN_RE.search(ident)
+            assert first is not None
+            self.index.setdefault(first.group(0), []).append((ident, first.start()))
+        for entries in self.index.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    def find(self, text: str) -> list[tuple[str, int]]:
+        low = text.lower()
+        found = []
+        for run in _RUN_RE.finditer(low):
+            entries = self.index.get(run.group(0))
+            if not entries:
+                # an identifier may start inside a longer run only at a boundary: runs are maximal
+                continue
+            for ident, offset in entries:
+                start = run.start() - offset
+                if start < 0 or not low.startswith(ident, start):
+                    continue
+                end = start + len(ident)
+                if start > 0 and low[start - 1].isalnum() or end < len(low) and low[end].isalnum():
+                    continue
+                found.append((ident, start))
+                break
+        return found
+
+
+def _strip_tokens(text: str, tokens: list[str]) -> str:
+    if not tokens:
+        return text
+    pattern = re.compile("|".join(map(re.escape, tokens)), re.IGNORECASE)
+    return pattern.sub(_PLACEHOLDER, text)
+
+
+def _where(text: str, pos: int, label: str) -> str:
+    if label != "document":
+        return label
+    lt, gt = text.rfind("<", 0, pos), text.rfind(">", 0, pos)
+    return "attribute" if lt > gt else "text"
+
+
+def find_leaks(document: str, identifiers: Mapping[str, Iterable[str]], *,
+               tokens: Iterable[str] = (), exempt: Collection[str] = (),
+               allow_raster: bool = False) -> list[Leak]:
+    """Every original identifier still present in ``document``.
+
+    Parameters
+    ----------
+    document : str
+        The finished HTML (or any text).
+    identifiers : mapping kind -> originals
+        Usually ``Redactor.identifiers()``.
+    tokens : iterable of str
+        Pseudonyms that may legitimately appear (removed before matching).
+    exempt : collection of str
+        Identifiers not searched for in the document (e.g. ones that are also ordinary words of
+        the report template; the caller checks them in the data instead).
+    allow_raster : bool
+        Accept raster images (they cannot be scanned).
+
+    Returns
+    -------
+    list of Leak
+        Empty when the document is clean.
+
+    Examples
+    --------
+    >>> leaks = find_leaks('<img alt="by 111122223333">', {"account": ["111122223333"]})
+    >>> leaks[0].kind, leaks[0].where
+    ('account', 'attribute')
+    """
+    exempt_low = {e.lower() for e in exempt}
+    idents = {k: v for k, v in _expand(identifiers).items() if k not in exempt_low}
+    token_list = sorted({t for t in tokens if isinstance(t, str) and len(t) >= MIN_LENGTH},
+                        key=len, reverse=True)
+    leaks: list[Leak] = []
+    for token in token_list:
+        kind = idents.get(token.lower())
+        if kind is not None:
+            leaks.append(Leak("ambiguous-token", token, "pseudonym table",
+                              f"a {kind} pseudonym equals an original {kind}"))
+    if not idents:
+        return leaks
+    matcher = _Matcher(idents)
+    seen: set[tuple[str, str]] = set()
+
+    def scan(text: str, label: str) -> None:
+        for layer in _layers(text):
+            stripped = _strip_tokens(layer, token_list)
+            for ident, pos in matcher.find(stripped):
+                where = _where(stripped, pos, label)
+                if (ident, where) in seen:
+                    continue
+                seen.add((ident, where))
+                ctx = stripped[max(0, pos - 40): pos + len(ident) + 40].replace(_PLACEHOLDER, "▒")
+                leaks.append(Leak(matcher.kinds[ident], ident, where, " ".join(ctx.split())))
+
+    scan(document, "document")
+    for m in _DATA_URI_RE.finditer(html.unescape(document)):
+        mime, params, payload = m.group(1).lower(), m.group(2).lower(), m.group(3)
+        if ";base64" in params:
+            try:
+                raw = base64.b64decode(urllib.parse.unquote(payload), validate=False)
+            except (binascii.Error, ValueError):
+                leaks.append(Leak("opaque-data", mime, f"data-uri {mime}", "undecodable base64"))
+                continue
+        else:
+            raw = urllib.parse.unquote_to_bytes(payload)
+        if mime.startswith(_TEXT_MIME):
+            scan(raw.decode("utf-8", errors="replace"), f"data-uri {mime}")
+        elif mime.startswith("image/") and not allow_raster:
+            leaks.append(Leak("opaque-image", mime, f"data-uri {mime}",
+                              f"a {len(raw)}-byte raster image cannot be checked for identifiers"))
+        elif not mime.startswith("image/"):
+            scan(raw.decode("utf-8", errors="replace"), f"data-uri {mime}")
+    return leaks
+
+
+def _layers(text: str) -> list[str]:
+    """The text as written, with entities decoded, and with %-escapes decoded."""
+    layers = [text]
+    unescaped = html.unescape(text)
+    if unescaped != text:
+        layers.append(unescaped)
+    if "%" in unescaped:
+        unquoted = urllib.parse.unquote(unescaped)
+        if unquoted != unescaped:
+            layers.append(unquoted)
+    return layers
+
+
+def check_no_leaks(document: str, identifiers: Mapping[str, Iterable[str]], *,
+                   path: str | None = None, **options: object) -> None:
+    """Raise :class:`LeakError` naming every finding of :func:`find_leaks`.
+
+    Examples
+    --------
+    >>> check_no_leaks("<p>nothing here</p>", {"bucket": ["payroll-prod"]})
+    >>> try:
+    ...     check_no_leaks("<p>payroll-prod</p>", {"bucket": ["payroll-prod"]})
+    ... except LeakError as exc:
+    ...     print(exc.leaks[0].kind)
+    bucket
+    """
+    leaks = find_leaks(document, identifiers, **options)  # type: ignore[arg-type]
+    if leaks:
+        raise LeakError(leaks, path)

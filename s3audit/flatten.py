@@ -1,0 +1,111 @@
+"""Flatten a CloudTrail record the way CloudWatch Logs Insights names its fields.
+
+Rules (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html):
+
+- nested objects join their keys with dots: ``userIdentity.sessionContext.sessionIssuer.arn``;
+- array elements are addressed by index: ``resources.0.ARN``, ``requestParameters.host.0``;
+- a top-level key that itself starts with ``@`` is shown with one more ``@`` (``@timestamp`` in a
+  Logstash copy becomes ``@@timestamp``), so it never collides with Insights' own system fields;
+- empty objects and empty arrays produce no field; ``null`` produces a field holding ``None``.
+
+This module is the careful (pure Python) path of the loader; :mod:`s3audit.loader.fastpath`
+produces the same names from Arrow tables.
+
+Examples
+--------
+>>> flatten_record({"userIdentity": {"type": "IAMUser"}, "resources": [{"ARN": "arn:aws:s3:::b"}]})
+{'userIdentity.type': 'IAMUser', 'resources.0.ARN': 'arn:aws:s3:::b'}
+>>> flatten_record({"@timestamp": "2020-09-14T01:00:33.000Z"})
+{'@@timestamp': '2020-09-14T01:00:33.000Z'}
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def top_level_name(key: str) -> str:
+    """The Insights name of a top-level record key (``@x`` -> ``@@x``)."""
+    return "@" + key if key.startswith("@") else key
+
+
+def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten one record into ``{dotted name: scalar}``.
+
+    Parameters
+    ----------
+    record : Mapping
+        A parsed CloudTrail record.
+
+    Returns
+    -------
+    dict
+        Scalars (str, int, float, bool or None) keyed by their Logs Insights field name.
+
+    Examples
+    --------
+    >>> flatten_record({"a": {"b": [1, {"c": None}]}, "d": {}})
+    {'a.b.0': 1, 'a.b.1.c': None}
+    """
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        _flatten_into(top_level_name(str(key)), value, out)
+    return out
+
+
+def _flatten_into(name: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            _flatten_into(f"{name}.{key}", child, out)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _flatten_into(f"{name}.{index}", child, out)
+    elif name in out and out[name] is not None and value is None:
+        pass  # two spellings of one name (a key with a dot in it): keep the value
+    else:
+        out[name] = value
+
+
+def unflatten_record(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`flatten_record` for records whose keys contain no dots or digits-only keys.
+
+    Numeric path parts become list indices. Used by tests (round trip) and handy for rebuilding a
+    record from Insights ``fields`` output.
+
+    Examples
+    --------
+    >>> unflatten_record({'a.b.0': 1, 'a.b.1.c': None})
+    {'a': {'b': [1, {'c': None}]}}
+    """
+    root: dict[str, Any] = {}
+    for name, value in flat.items():
+        parts = name.split(".")
+        if parts[0].startswith("@@"):
+            parts[0] = parts[0][1:]
+        node: Any = root
+        for part, nxt in zip(parts, parts[1:]):
+            child_default: Any = [] if nxt.isdigit() else {}
+            node = _child(node, part, child_default)
+        _set(node, parts[-1], value)
+    return root
+
+
+def _child(node: Any, part: str, default: Any) -> Any:
+    if isinstance(node, list):
+        index = int(part)
+        while len(node) <= index:
+            node.append(None)
+        if node[index] is None:
+            node[index] = default
+        return node[index]
+    return node.setdefault(part, default)
+
+
+def _set(node: Any, part: str, value: Any) -> None:
+    if isinstance(node, list):
+        index = int(part)
+        while len(node) <= index:
+            node.append(None)
+        node[index] = value
+    else:
+        node[part] = value

@@ -1,0 +1,261 @@
+"""The fast path: a chunk of JSON lines -> Arrow's JSON reader -> flattened columns.
+
+Design notes
+------------
+* The raw text column is cut out of the chunk with numpy (line offsets, newline bytes removed),
+  so ``raw`` is byte-for-byte each line without its line terminator, and costs one copy.
+* Arrow infers a schema per chunk. Heterogeneous records break that inference: a field that is a
+  string in one record and an array or number in another (``Host``, Logstash-stringified values)
+  raises ``ArrowInvalid``. The chunk is then bisected; halves that parse stay on the fast path,
+  and ranges of at most ``CAREFUL_RANGE`` lines go line by line through the careful path
+  (``json.loads`` + :func:`s3audit.flatten.flatten_record`). No line is ever dropped: every line
+  ends up as a row or as a recorded skip.
+* Arrow turns ISO-8601-looking strings into timestamps. Fields known to hold such strings are
+  declared as strings up front; any other inferred timestamp makes the reader retry with that
+  field declared as a string too (remembered for later chunks), so values stay their exact text.
+* Rows that are not CloudTrail records (no ``eventSource`` and no ``eventName``: wrappers such as
+  ``{"Records": [...]}`` on one line, or foreign JSON) are handed to the careful path, which
+  expands wrappers and records a skip for the rest.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from s3audit.flatten import top_level_name
+from s3audit.loader.batch import Batch
+
+logger = logging.getLogger(__name__)
+
+CAREFUL_RANGE = 32
+"""Bisection stops at this many lines and hands them to the careful path."""
+
+# JSON paths whose values look like ISO-8601 times but must stay text (eventTime is parsed later
+# with an explicit format; keys and prefixes are names that may look like dates).
+STRING_PATHS: tuple[str, ...] = (
+    "eventTime",
+    "@timestamp",
+    "requestParameters.key",
+    "requestParameters.prefix",
+    "userIdentity.sessionContext.attributes.creationDate",
+)
+
+# (raw line text, seq) pairs that the careful path must handle
+CarefulSink = Callable[[list[tuple[bytes, int]]], None]
+
+
+class SchemaState:
+    """Explicitly typed (string) JSON paths, grown when Arrow infers a timestamp."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set(STRING_PATHS)
+        self._schema: pa.Schema | None = None
+
+    def add(self, paths: set[str]) -> None:
+        self.paths |= paths
+        self._schema = None
+
+    @property
+    def schema(self) -> pa.Schema:
+        if self._schema is None:
+            tree: dict = {}
+            for path in sorted(self.paths):
+                node = tree
+                parts = path.split(".")
+                for part in parts[:-1]:
+                    node = node.setdefault(part, {})
+                    if not isinstance(node, dict):
+                        break
+                else:
+                    node.setdefault(parts[-1], None)
+            self._schema = pa.schema(_fields(tree))
+        return self._schema
+
+
+def _fields(tree: dict) -> list[pa.Field]:
+    return [pa.field(k, pa.string() if v is None else pa.struct(_fields(v))) for k, v in tree.items()]
+
+
+def split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end byte offsets of the non-empty lines of ``buf`` (ends exclude ``\\r\\n``)."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(b)]))
+    cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13) if len(b) else np.zeros(len(ends), bool)
+    ends = ends - cr
+    keep = ends > starts
+    return starts[keep], ends[keep]
+
+
+def line_numbers(buf: bytes) -> np.ndarray:
+    """1-based line number of each non-empty line of ``buf`` (matching :func:`split_lines`)."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(b)]))
+    cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13) if len(b) else np.zeros(len(ends), bool)
+    return np.flatnonzero((ends - cr) > starts) + 1
+
+
+def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The lines ``buf[starts[i]:ends[i]]`` as one Arrow string array (one copy, no Python loop)."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == len(b):
+        data = b
+    else:
+        # byte index of each kept byte: repeat each line start, add a running index within the line
+        keep = np.zeros(len(b) + 1, dtype=np.int8)
+        np.add.at(keep, starts, 1)
+        np.add.at(keep, ends, -1)
+        data = b[np.cumsum(keep[:-1]).astype(bool)]
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if total < 2**31 - 1:
+        return pa.StringArray.from_buffers(
+            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data.tobytes())
+        )
+    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data.tobytes()))
+
+
+def flatten_table(table: pa.Table) -> dict[str, pa.Array]:
+    """Flatten an Arrow table of records into Logs Insights names (see :mod:`s3audit.flatten`)."""
+    out: dict[str, pa.Array] = {}
+    for name, col in zip(table.column_names, table.columns):
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        _flatten_arrow(top_level_name(name), arr, out)
+    return out
+
+
+def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array]) -> None:
+    t = arr.type
+    if pa.types.is_struct(t):
+        for field, child in zip(t, arr.flatten()):
+            _flatten_arrow(f"{name}.{field.name}", child, out)
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        if not len(lengths) or lengths.max() == 0:
+            return
+        values = arr.flatten()
+        starts = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        for index in range(int(lengths.max())):
+            valid = lengths > index
+            take = pa.array(np.where(valid, starts + index, 0), mask=~valid)
+            _flatten_arrow(f"{name}.{index}", values.take(take), out)
+    elif name in out:
+        # a key containing a dot collides with a nested name: keep the first non-null value
+        out[name] = pc.coalesce(out[name], arr) if out[name].type == arr.type else out[name]
+    else:
+        out[name] = arr
+
+
+def _timestamp_paths(fields: list[pa.Field] | pa.Schema, prefix: str = "") -> tuple[set[str], bool]:
+    """Dotted JSON paths Arrow inferred as timestamps; second item: one sits inside a list."""
+    found: set[str] = set()
+    in_list = False
+    for field in fields:
+        path = prefix + field.name
+        t = field.type
+        if pa.types.is_timestamp(t) or pa.types.is_date(t):
+            found.add(path)
+        elif pa.types.is_struct(t):
+            sub, sub_list = _timestamp_paths(list(t), path + ".")
+            found |= sub
+            in_list |= sub_list
+        elif pa.types.is_list(t) or pa.types.is_large_list(t):
+            sub, sub_list = _timestamp_paths([t.value_field], path + ".")
+            in_list |= bool(sub) or sub_list
+    return found, in_list
+
+
+class FastReader:
+    """Parse chunks of JSON lines with Arrow, falling back line by line where Arrow cannot."""
+
+    def __init__(self, careful: CarefulSink, *, use_threads: bool = True) -> None:
+        self.careful = careful
+        self.state = SchemaState()
+        self.use_threads = use_threads
+        self.fallback_lines = 0
+
+    def read(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[Batch]:
+        """Batches for the non-empty lines ``buf[starts[i]:ends[i]]`` (``seq[i]`` orders them)."""
+        if not len(starts):
+            return []
+        raw = raw_array(buf, starts, ends)
+        try:
+            raw.validate(full=True)
+        except pa.ArrowInvalid:  # invalid UTF-8 somewhere: let the careful path find the line
+            self._careful_range(buf, seq, starts, ends, 0, len(starts))
+            return []
+        batches: list[Batch] = []
+        self._read_range(buf, raw, seq, starts, ends, 0, len(starts), batches)
+        return batches
+
+    def _careful_range(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                       lo: int, hi: int) -> None:
+        self.fallback_lines += hi - lo
+        self.careful([(buf[int(starts[i]):int(ends[i])], int(seq[i])) for i in range(lo, hi)])
+
+    def _parse(self, data: bytes) -> pa.Table | None:
+        for _ in range(4):
+            try:
+                table = pj.read_json(
+                    io.BytesIO(data),
+                    read_options=pj.ReadOptions(use_threads=self.use_threads, block_size=max(len(data) + 1, 1 << 20)),
+                    parse_options=pj.ParseOptions(explicit_schema=self.state.schema, unexpected_field_behavior="infer"),
+                )
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                return None
+            stamps, in_list = _timestamp_paths(table.schema)
+            if in_list:
+                return None
+            if not stamps:
+                return table
+            self.state.add(stamps)
+        return None
+
+    def _read_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                    lo: int, hi: int, batches: list[Batch]) -> None:
+        table = self._parse(buf[int(starts[lo]):int(ends[hi - 1])])
+        if table is None or table.num_rows != hi - lo:
+            if hi - lo <= CAREFUL_RANGE:
+                self._careful_range(buf, seq, starts, ends, lo, hi)
+                return
+            mid = (lo + hi) // 2
+            self._read_range(buf, raw, seq, starts, ends, lo, mid, batches)
+            self._read_range(buf, raw, seq, starts, ends, mid, hi, batches)
+            return
+        columns = flatten_table(table)
+        part_raw = raw.slice(lo, hi - lo)
+        part_seq = seq[lo:hi]
+        is_record = _record_mask(columns, hi - lo)
+        if is_record is not None:  # some rows are not records: the careful path decides what they are
+            others = np.flatnonzero(~is_record)
+            self.fallback_lines += len(others)
+            self.careful([(buf[int(starts[lo + i]):int(ends[lo + i])], int(part_seq[i])) for i in others])
+            keep = pa.array(is_record)
+            columns = {k: v.filter(keep) for k, v in columns.items()}
+            part_raw = part_raw.filter(keep)
+            part_seq = part_seq[is_record]
+            if not len(part_seq):
+                return
+        batches.append(Batch(columns, part_raw, part_seq))
+
+
+def _record_mask(columns: dict[str, pa.Array], n: int) -> np.ndarray | None:
+    """Rows having eventSource or eventName; None when all rows do."""
+    present = np.zeros(n, dtype=bool)
+    for name in ("eventSource", "eventName"):
+        col = columns.get(name)
+        if col is not None and not pa.types.is_null(col.type):
+            present |= col.is_valid().to_numpy(zero_copy_only=False)
+    return None if present.all() else present

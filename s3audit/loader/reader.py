@@ -1,0 +1,386 @@
+"""Turn every kind of input into batches: files, directories, documents, texts and dicts."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from s3audit.loader.batch import Batch, batch_from_records
+from s3audit.loader.documents import read_text
+from s3audit.loader.errors import LoadError, SkipLog
+from s3audit.loader.fastpath import FastReader, line_numbers, split_lines
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 32 << 20
+"""Bytes of JSON lines parsed per Arrow call (bounds memory beyond the result itself)."""
+TEXT_BATCH = 20_000
+"""JSON texts (iterable input, Insights messages) parsed per Arrow call."""
+CAREFUL_FLUSH = 5_000
+
+EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+"""Files picked up when a directory is loaded (CloudTrail trail files are ``*.json.gz``)."""
+UNSUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".xlsx")
+
+_DOCUMENT_START = re.compile(rb'\s*\{\s*"(Records|results|queryId|status|statistics|nextToken)"')
+_GZIP_MAGIC = b"\x1f\x8b"
+_TRUNCATION_ERRORS = (EOFError, zlib.error, OSError)
+ITERABLE = "<iterable>"
+
+
+class Reader:
+    """Reads sources into :class:`Batch` objects, recording every skip in ``skips``."""
+
+    def __init__(self, skips: SkipLog, *, chunk_bytes: int = CHUNK_BYTES, progress: Any = None) -> None:
+        self.skips = skips
+        self.chunk_bytes = chunk_bytes
+        self.batches: list[Batch] = []
+        self.sources: list[str] = []
+        self.ignored_files: list[str] = []
+        self.progress = progress
+        self._seq = 0
+        self._pending: list[tuple[str, dict[str, Any], int]] = []
+        self._context: tuple[str, int, np.ndarray | None] = (ITERABLE, 0, None)
+        self.fast = FastReader(self._careful_lines)
+
+    # ----------------------------------------------------------------- entry points
+    def read(self, source: Any) -> None:
+        if isinstance(source, (str, os.PathLike)) and not _looks_like_json(source):
+            self._read_path(Path(source), explicit=True)
+        elif isinstance(source, (str, bytes, Mapping)):
+            self._read_items([source])
+        elif isinstance(source, Iterable):
+            self._read_items(source)
+        else:
+            raise LoadError(f"cannot load events from a {type(source).__name__}")
+        self._flush()
+
+    def _read_items(self, items: Iterable[Any]) -> None:
+        texts: list[tuple[str, int]] = []
+        any_text = False
+        for index, item in enumerate(items, start=1):
+            if isinstance(item, Mapping):
+                try:
+                    text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+                except (TypeError, ValueError) as exc:
+                    self.skips.add(ITERABLE, index, f"record is not JSON-serialisable: {exc}")
+                    continue
+                texts.append((text, index))
+            elif isinstance(item, bytes):
+                try:
+                    texts.append((item.decode("utf-8"), index))
+                except UnicodeDecodeError as exc:
+                    self.skips.add(ITERABLE, index, f"invalid UTF-8: {exc}")
+                    continue
+            elif isinstance(item, str) and (_looks_like_json(item) or not _looks_like_path(item)):
+                texts.append((item, index))
+            elif isinstance(item, (str, os.PathLike)):
+                self._read_texts(texts, ITERABLE)
+                texts = []
+                self._read_path(Path(item), explicit=True)
+                continue
+            else:
+                self.skips.add(ITERABLE, index, f"not a record, JSON text or path: {type(item).__name__}")
+                continue
+            any_text = True
+            if len(texts) >= TEXT_BATCH:
+                self._read_texts(texts, ITERABLE)
+                texts = []
+        self._read_texts(texts, ITERABLE)
+        if any_text and ITERABLE not in self.sources:
+            self.sources.append(ITERABLE)
+
+    # ----------------------------------------------------------------- paths
+    def _read_path(self, path: Path, *, explicit: bool) -> None:
+        if not path.exists():
+            raise LoadError("no such file or directory", source=str(path))
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            for p in files:
+                if p.name.lower().endswith(EVENT_SUFFIXES):
+                    self._read_file(p)
+                else:
+                    self.ignored_files.append(str(p))
+            if self.ignored_files:
+                logger.info("ignored %d files that are not JSON event files", len(self.ignored_files))
+            return
+        if path.name.lower().endswith(UNSUPPORTED_SUFFIXES):
+            raise LoadError(
+                "not CloudTrail JSON: s3audit reads CloudTrail records as JSON (JSON lines, trail "
+                "files {\"Records\": [...]}, Logs Insights exports); convert other exports first",
+                source=str(path),
+            )
+        self._read_file(path)
+
+    def _read_file(self, path: Path) -> None:
+        source = str(path)
+        self.sources.append(source)
+        with open(path, "rb") as raw:
+            magic = raw.read(2)
+            raw.seek(0)
+            stream: IO[bytes] = GzipStream(raw) if magic == _GZIP_MAGIC else raw  # type: ignore[assignment]
+            head, error = _read_some(stream, 1 << 16)
+            start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not start and error is None:
+                return  # an empty file holds no events
+            if start and start[:1] not in (b"{", b"["):
+                first = start.split(b"\n", 1)[0][:80].decode("utf-8", "replace")
+                hint = " (looks like CSV)" if first.count(",") >= 2 and not first.startswith("{") else ""
+                self.skips.add(source, 1, f"not JSON{hint}: first line {first!r}; whole file skipped")
+                return
+            first_line = start.split(b"\n", 1)[0].strip()
+            if start[:1] == b"[" or _DOCUMENT_START.match(start) or first_line == b"{":
+                self._read_document(stream, source, head, error)
+            else:
+                self._read_lines(stream, source, head, error, path.stat().st_size)
+
+    def _read_lines(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None, size: int) -> None:
+        pending = head
+        lines_before = 0
+        bar = self._bar(size, source)
+        while True:
+            if error is None:
+                data, error = _read_some(stream, self.chunk_bytes)
+                eof = not data
+            else:
+                data, eof = b"", True
+            if bar is not None:
+                bar.update(min(len(data), size))
+            buf = pending + data if pending else data
+            if not eof:
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0:
+                    pending = buf
+                    continue
+                chunk, pending = buf[:cut], buf[cut:]
+            elif error is not None:
+                cut = buf.rfind(b"\n") + 1
+                chunk, pending = buf[:cut], buf[cut:]
+            else:
+                chunk, pending = buf, b""
+            if chunk:
+                self._lines_chunk(chunk, source, lines_before)
+                lines_before += chunk.count(b"\n")
+            if eof:
+                break
+        if bar is not None:
+            bar.close()
+        if error is not None:
+            if pending.strip():
+                self.skips.add(source, lines_before + 1, "truncated compressed stream: incomplete last line dropped")
+            self.skips.add(source, lines_before + 1,
+                           f"compressed stream truncated or corrupt after line {lines_before} ({error}); "
+                           "earlier lines were kept, anything after the break is lost")
+
+    def _lines_chunk(self, chunk: bytes, source: str, lines_before: int) -> None:
+        starts, ends = split_lines(chunk)
+        lines = line_numbers(chunk) + lines_before
+        seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
+        self._context = (source, self._seq, lines)
+        self._seq += len(starts)
+        self.batches.extend(self.fast.read(chunk, seq, starts, ends))
+        self._flush()
+
+    def _read_document(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None) -> None:
+        parts = [head]
+        while error is None:
+            data, error = _read_some(stream, self.chunk_bytes)
+            if not data:
+                break
+            parts.append(data)
+        data = b"".join(parts)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if error is None:
+                self.skips.add(source, data.count(b"\n", 0, exc.start) + 1, f"invalid UTF-8 ({exc.reason}); "
+                               "the document was read with the bad bytes replaced")
+            text = data.decode("utf-8", "replace")
+        self._read_document_text(text, source)
+        if error is not None:
+            self.skips.add(source, text.count("\n") + 1,
+                           f"compressed stream truncated or corrupt ({error}); records before the break were kept")
+
+    def _read_document_text(self, text: str, source: str) -> None:
+        messages: list[tuple[str, int]] = []
+        base = self._seq
+        for item in read_text(text):
+            if item.kind == "record":
+                self._pending.append((item.text, item.value, self._seq))
+                self._seq += 1
+            elif item.kind == "message":
+                messages.append((item.text, (item.index or 0) + 1))
+            else:
+                line = text.count("\n", 0, item.offset) + 1
+                self.skips.add(source, line, item.text)
+            if len(self._pending) >= CAREFUL_FLUSH:
+                self._flush()
+        del base
+        self._read_texts(messages, source)
+
+    # ----------------------------------------------------------------- texts
+    def _read_texts(self, texts: list[tuple[str, int]], source: str) -> None:
+        """JSON texts (one record each, as CloudWatch Logs delivers them); numbers are for skips."""
+        if not texts:
+            return
+        simple: list[str] = []
+        simple_seq: list[int] = []
+        simple_line: list[int] = []
+        for text, number in texts:
+            seq = self._seq
+            self._seq += 1
+            if text[:1] == "{" and "\n" not in text and "\r" not in text:
+                simple.append(text)
+                simple_seq.append(seq)
+                simple_line.append(number)
+            else:
+                self._careful_text(text, seq, source, number)
+        if simple:
+            try:
+                buf = "\n".join(simple).encode("utf-8")
+            except UnicodeEncodeError:
+                for text, seq, number in zip(simple, simple_seq, simple_line):
+                    self._careful_text(text, seq, source, number)
+            else:
+                starts, ends = split_lines(buf)
+                if len(starts) != len(simple):  # pragma: no cover - guarded by the checks above
+                    raise AssertionError("text batch split mismatch")
+                seq_arr = np.asarray(simple_seq, dtype=np.int64)
+                self._context = (source, int(seq_arr[0]), np.asarray(simple_line, dtype=np.int64))
+                self._context_map = dict(zip(simple_seq, simple_line))
+                self.batches.extend(self.fast.read(buf, seq_arr, starts, ends))
+                self._context_map = None
+        self._flush()
+
+    _context_map: dict[int, int] | None = None
+
+    def _careful_lines(self, lines: list[tuple[bytes, int]]) -> None:
+        """Lines the fast path could not take (sink of :class:`FastReader`)."""
+        source, base, numbers = self._context
+        for data, seq in lines:
+            if self._context_map is not None:
+                line = self._context_map.get(seq)
+            else:
+                line = int(numbers[seq - base]) if numbers is not None else None
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.skips.add(source, line, f"invalid UTF-8 at byte {exc.start}")
+                continue
+            if not text.strip():
+                continue  # a blank line holds nothing
+            self._careful_text(text, seq, source, line)
+
+    def _careful_text(self, text: str, seq: int, source: str, line: int | None, depth: int = 0) -> None:
+        for item in read_text(text):
+            if item.kind == "record":
+                self._pending.append((item.text, item.value, seq))
+            elif item.kind == "message" and depth == 0:
+                self._careful_text(item.text, seq, source, line, depth + 1)
+            elif item.kind == "message":
+                self.skips.add(source, line, "nested Logs Insights result inside a message")
+            else:
+                self.skips.add(source, line, item.text)
+        if len(self._pending) >= CAREFUL_FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            batch = batch_from_records(self._pending)
+            self._pending = []
+            if batch is not None:
+                self.batches.append(batch)
+
+    def _bar(self, total: int, source: str) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, unit="B", unit_scale=True, desc=Path(source).name, leave=False)
+
+
+class GzipStream:
+    """Streaming gzip decompression that keeps every byte decoded before a truncation or corruption.
+
+    (``gzip.GzipFile.read`` can lose the data decoded in the call that hits the break.) Handles
+    multi-member files; raises ``EOFError``/``zlib.error`` only once the good data is consumed.
+    """
+
+    def __init__(self, raw: IO[bytes], block: int = 1 << 20) -> None:
+        self.raw = raw
+        self.block = block
+        self._d = zlib.decompressobj(31)
+        self._buf = bytearray()
+        self._error: Exception | None = None
+        self._done = False
+
+    def _fill(self, n: int) -> None:
+        while len(self._buf) < n and not self._done:
+            comp = self.raw.read(self.block)
+            if not comp:
+                if not self._d.eof:
+                    self._error = EOFError("compressed file ended before the end-of-stream marker was reached")
+                self._done = True
+                break
+            try:
+                self._buf += self._d.decompress(comp)
+                while self._d.eof and self._d.unused_data:
+                    rest = self._d.unused_data
+                    if not rest.strip(b"\x00"):
+                        break  # zero padding after the last member (allowed by gzip)
+                    self._d = zlib.decompressobj(31)
+                    self._buf += self._d.decompress(rest)
+            except zlib.error as exc:
+                self._error = exc
+                self._done = True
+
+    def read(self, n: int = -1) -> bytes:
+        self._fill(n if n >= 0 else 1 << 62)
+        size = len(self._buf) if n < 0 else min(n, len(self._buf))
+        data = bytes(self._buf[:size])
+        del self._buf[:size]
+        if not data and self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return data
+
+
+def _read_some(stream: IO[bytes], n: int) -> tuple[bytes, Exception | None]:
+    """Up to ``n`` bytes; a truncated/corrupt compressed stream returns what was read plus the error."""
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        try:
+            data = stream.read(n - got)
+        except _TRUNCATION_ERRORS as exc:
+            return b"".join(parts), exc
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts), None
+
+
+def _looks_like_json(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lstrip()[:1] in ("{", "[")
+    return False
+
+
+def _looks_like_path(value: str) -> bool:
+    return os.sep in value or value.lower().endswith(EVENT_SUFFIXES + UNSUPPORTED_SUFFIXES + (".gz",))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def iter_sources(source: Any) -> Iterator[Any]:  # pragma: no cover - convenience for callers
+    yield source

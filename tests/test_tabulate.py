@@ -1,0 +1,190 @@
+"""Per-source tables, crosstabs, baselines, counts and charts."""
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+matplotlib.use("Agg")
+
+from s3audit import charts  # noqa: E402
+from s3audit.sources import classify  # noqa: E402
+from s3audit.tabulate import (CLASSIFY_FIELDS, Baseline, coverage, crosstab,  # noqa: E402
+                              load_baseline, make_baseline, new_since_baseline, save_baseline,
+                              source_by_endpoint, source_by_ua_family, tabulate, tabulate_counts,
+                              top_values)
+from tests._sources_support import RECIPIENT, event, frame, role  # noqa: E402
+
+CONSOLE_UA = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10]"
+
+
+def build_events() -> pd.DataFrame:
+    records = []
+    n = 0
+    # 5 console calls from two browser IPs through the AWS-owned endpoint, one denied
+    for i in range(5):
+        n += 1
+        extra = {"errorCode": "AccessDenied"} if i == 0 else {}
+        records.append(event(n, userAgent=CONSOLE_UA, vpcEndpointId="vpce-f40dc59d",
+                             sourceIPAddress="89.138.37.139" if i < 3 else "89.138.37.140",
+                             eventTime=f"2026-11-02T10:0{i}:00Z",
+                             **{"additionalEventData.bytesTransferredOut": 1000}, **extra))
+    # 3 EC2 calls over the internet from one EC2 address
+    ident = role("i-0abc", "web")
+    ident["sessionContext"]["ec2RoleDelivery"] = "2.0"
+    for i in range(3):
+        n += 1
+        records.append(event(n, userIdentity=ident, sourceIPAddress="3.112.5.6",
+                             userAgent="[Boto3/1.40.4 md/Botocore#1.40.4]",
+                             eventTime=f"2026-11-02T11:0{i}:00Z",
+                             **{"additionalEventData.bytesTransferredOut": 5_000_000}))
+    # 2 laptop calls
+    for i in range(2):
+        n += 1
+        records.append(event(n, eventTime=f"2026-11-03T09:0{i}:00Z"))
+    return classify(frame(records))
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return build_events()
+
+
+def test_tabulate_per_source(events):
+    table = tabulate(events)
+    assert list(table.index) == ["console", "ec2", "external"]  # vocabulary order
+    assert table["events"].tolist() == [5, 3, 2]
+    assert table["errors"].tolist() == [1, 0, 0]
+    assert table.loc["ec2", "bytes_out"] == 15_000_000
+    assert table.loc["console", "bytes_out"] == 5000
+    assert table["share"].sum() == pytest.approx(1.0)
+    assert table.loc["console", "vpcEndpointId_top"] == "vpce-f40dc59d ×5"
+    assert table.loc["console", "sourceIPAddress_distinct"] == 2
+    assert table.loc["console", "sourceIPAddress_top"] == "89.138.37.139 ×3; 89.138.37.140 ×2"
+    assert table.loc["ec2", "sourceIPAddress_top"] == "3.112.5.6 (EC2 ap-northeast-1) ×3"
+    assert table.loc["ec2", "vpcEndpointId_top"] == "(none) ×3"
+    assert table.loc["ec2", "vpcEndpointId_distinct"] == 0
+    assert table.loc["ec2", "ua_family_top"] == "Boto3 ×3"
+    assert table.loc["ec2", "principal_top"] == \
+        f"arn:aws:sts::{RECIPIENT}:assumed-role/web/i-0abc ×3"
+    assert table.loc["external", "principal_top"] == f"arn:aws:iam::{RECIPIENT}:user/dev ×2"
+
+
+def test_tabulate_classifies_when_needed_and_by_other_columns(events):
+    raw = events.drop(columns=["source", "source_reason", "ua_family", "ip_service",
+                               "ip_region", "ip_prefix", "cross_account",
+                               "credentials_off_instance"])
+    assert tabulate(raw)["events"].tolist() == [5, 3, 2]
+    by_ua = tabulate(events, by="ua_family", dimensions=["sourceIPAddress"])
+    assert by_ua.index[0] == "S3 console" and by_ua["events"].iloc[0] == 5
+
+
+def test_top_values_tidy(events):
+    tops = top_values(events, "sourceIPAddress", n=1)
+    console = tops[tops["source"] == "console"].iloc[0]
+    assert (console["value"], console["events"]) == ("89.138.37.139", 3)
+    assert console["share"] == pytest.approx(0.6)
+    ec2 = tops[tops["source"] == "ec2"].iloc[0]
+    assert (ec2["ip_service"], ec2["ip_region"]) == ("AMAZON,EC2", "ap-northeast-1")
+
+
+def test_crosstabs(events):
+    by_endpoint = source_by_endpoint(events)
+    assert by_endpoint.loc["console", "vpce-f40dc59d"] == 5
+    assert by_endpoint.loc["ec2", "(none)"] == 3
+    assert by_endpoint.to_numpy().sum() == len(events)
+    by_ua = source_by_ua_family(events)
+    assert by_ua.loc["console", "S3 console"] == 5 and by_ua.loc["external", "aws-cli"] == 2
+    limited = crosstab(events, "source", "sourceIPAddress", top=1)
+    # 3.112.5.6 and 89.138.37.139 both have 3 events: ties go to the smaller value
+    assert set(limited.columns) == {"3.112.5.6", "(other)"}
+    assert limited.loc["console", "(other)"] == 5
+    assert limited.to_numpy().sum() == len(events)
+
+
+def test_weighted_counts_give_the_same_table(events):
+    # server-side counts: one row per distinct combination of the classify fields + a count
+    cols = [c for c in CLASSIFY_FIELDS if c in events.columns]
+    raw = events[cols + ["additionalEventData.bytesTransferredOut"]].astype(object)
+    counts = (raw.fillna("<na>").groupby(cols + ["additionalEventData.bytesTransferredOut"])
+              .size().rename("count").reset_index().replace("<na>", None))
+    assert len(counts) < len(events)
+    table = tabulate_counts(counts)
+    direct = tabulate(events)
+    assert table["events"].tolist() == direct["events"].tolist()
+    assert table["bytes_out"].tolist() == direct["bytes_out"].tolist()
+    assert table.loc["console", "sourceIPAddress_top"] == direct.loc["console", "sourceIPAddress_top"]
+    assert table.attrs["missing_fields"] == [f for f in CLASSIFY_FIELDS if f not in cols]
+    with pytest.raises(KeyError):
+        tabulate_counts(counts.drop(columns="count"))
+
+
+def test_baseline_round_trip_and_new_values(events, tmp_path):
+    old = events[events["source"] != "ec2"]
+    path = save_baseline(old, tmp_path / "baseline.json")
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "s3audit-baseline/1" and doc["events"] == len(old)
+    baseline = load_baseline(path)
+    assert isinstance(baseline, Baseline)
+    assert baseline.sources == {"console", "external"}
+    assert baseline.vpc_endpoints == {"vpce-f40dc59d"}
+    new = new_since_baseline(events, path)
+    assert new[["kind", "value", "events"]].values.tolist() == [
+        ["source", "ec2", 3],
+        ["addresses", "3.112.5.6", 3],
+        ["principals", f"arn:aws:sts::{RECIPIENT}:assumed-role/web/i-0abc", 3],
+    ]
+    assert (new["sources"] == "ec2").all()
+    assert new["first_seen"].iloc[0] == pd.Timestamp("2026-11-02T11:00:00Z")
+    assert new["last_seen"].iloc[0] == pd.Timestamp("2026-11-02T11:02:00Z")
+    assert new_since_baseline(events, make_baseline(events)).empty
+    with pytest.raises(ValueError):
+        Baseline.from_json({"format": "other"})
+
+
+def test_coverage(events):
+    table = coverage(events)
+    assert table["events"].tolist() == [8, 2]
+    assert table.attrs["summary"]["events"] == 10
+    assert table["buckets"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("make", [charts.events_over_time, charts.bytes_per_source,
+                                  charts.source_endpoint_heatmap])
+def test_charts_render_with_agg(events, make, tmp_path):
+    fig = make(events)
+    assert isinstance(fig, Figure)
+    target = tmp_path / "chart.png"
+    fig.savefig(target)
+    assert target.stat().st_size > 5000
+    assert fig.axes[0].get_title()
+
+
+def test_chart_contents(events):
+    fig = charts.bytes_per_source(events)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["external", "console", "ec2"]  # ascending bytes, biggest on top
+    widths = sorted(p.get_width() for p in fig.axes[0].patches)
+    assert widths[-1] == 15_000_000
+    heat = charts.source_endpoint_heatmap(events)
+    image = heat.axes[0].images[0].get_array()
+    assert image.shape == (3, 2)
+    over_time = charts.events_over_time(events, "1h")
+    collections = over_time.axes[0].collections
+    assert len(collections) == 3  # one band per source present
+    empty = charts.events_over_time(events.iloc[:0])
+    assert isinstance(empty, Figure)
+
+
+def test_tabulate_scales_linearly_without_python_loops_per_row(events):
+    big = pd.concat([events] * 2000, ignore_index=True)
+    for c in events.columns:
+        if isinstance(events[c].dtype, pd.CategoricalDtype):
+            big[c] = big[c].astype(events[c].dtype)
+    table = tabulate(big)
+    assert table["events"].tolist() == [10_000, 6_000, 4_000]
+    assert np.isclose(table.loc["ec2", "bytes_out"], 3.0e10)

@@ -24,8 +24,11 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

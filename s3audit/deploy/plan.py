@@ -201,11 +201,11 @@ class Plan:
             lines.append(f"NOTE: {n}")
         if self.blocked:
             lines.append("BLOCKED: a pre-flight check failed; applying this plan is refused.")
-        elif self.result is not None:
-            lines.append(str(self.result))
         elif not self.has_changes:
             lines.append("Nothing to do: the account already matches the spec." if self.kind == "deploy"
                          else "Nothing to remove.")
+        elif self.result is not None:
+            lines.append(f"APPLIED. {self.result}")
         elif not self.offline:
             cmd = "deploy" if self.kind == "deploy" else "teardown"
             lines.append(f"Nothing has been changed. Apply with `s3audit {cmd} SPEC --apply` or plan.apply().")

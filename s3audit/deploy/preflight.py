@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from s3audit.deploy.aws import Aws, error_code, http_status
 from s3audit.deploy.spec import DeploySpec
 
@@ -65,11 +67,13 @@ def local_matcher(pattern: str) -> Callable[[str], bool]:
 
 def check_pattern(spec: DeploySpec) -> Check:
     try:
-        local_matcher(spec.pattern)
+        from s3audit.pattern import PatternError
     except ImportError as exc:  # the engine is part of the package; its absence is a broken install
         return Check("pattern compiles locally", FAILED, f"local filter-pattern engine unavailable: {exc}")
-    except Exception as exc:  # PatternError (typed, with position) or any engine failure: never deploy it
-        return Check("pattern compiles locally", FAILED, f"{type(exc).__name__}: {exc}")
+    try:
+        local_matcher(spec.pattern)
+    except PatternError as exc:  # typed, with position and caret message
+        return Check("pattern compiles locally", FAILED, str(exc).replace("\n", " | "))
     return Check("pattern compiles locally", OK, f"{len(spec.pattern)} characters")
 
 
@@ -81,7 +85,7 @@ def find_log_group(aws: Aws, name: str) -> dict[str, Any] | None:
             for group in page.get("logGroups", []):
                 if group.get("logGroupName") == name:
                     return group
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         _raise_mapped(exc, "logs", "DescribeLogGroups", name)
     return None
 
@@ -93,7 +97,7 @@ def metric_filters(aws: Aws, log_group: str) -> list[dict[str, Any]]:
     try:
         for page in paginator.paginate(logGroupName=log_group):
             out.extend(page.get("metricFilters", []))
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         _raise_mapped(exc, "logs", "DescribeMetricFilters", log_group)
     return out
 
@@ -219,10 +223,7 @@ def check_trail(aws: Aws, spec: DeploySpec, group: dict[str, Any] | None) -> Che
     """A logging trail in this Region delivers S3 data events for every bucket to the log group."""
     assert spec.trail is not None
     name = "trail delivers S3 data events"
-    try:
-        trails = aws.call("cloudtrail", "describe_trails", includeShadowTrails=False).get("trailList", [])
-    except Exception:
-        raise
+    trails = aws.call("cloudtrail", "describe_trails", includeShadowTrails=False).get("trailList", [])
     suffix = f":log-group:{spec.log_group}"
     feeding = [t for t in trails if (t.get("CloudWatchLogsLogGroupArn") or "").removesuffix(":*").endswith(suffix)]
     if not feeding:
@@ -319,9 +320,11 @@ def check_test_metric_filter(aws: Aws, spec: DeploySpec, messages: Sequence[str]
     ``skipped`` check that says so; disagreement is ``failed`` and lists what differs.
     """
     name = "TestMetricFilter agrees with local engine"
+    from s3audit.pattern import PatternError
+
     try:
         matches = local_matcher(spec.pattern)
-    except Exception as exc:
+    except PatternError as exc:
         return Check(name, SKIPPED, f"pattern does not compile locally ({exc})")
     if messages is None:
         source = default_test_events(spec)
@@ -331,8 +334,6 @@ def check_test_metric_filter(aws: Aws, spec: DeploySpec, messages: Sequence[str]
     picked = pick_test_messages(messages, matches)
     if not picked:
         return Check(name, SKIPPED, "no sample events to test with")
-    from botocore.exceptions import ClientError
-
     try:
         response = aws.call("logs", "test_metric_filter", allow=_NOT_OFFERED,
                             filterPattern=spec.pattern, logEventMessages=list(picked))

@@ -125,8 +125,8 @@ def _trail_teardown(spec: DeploySpec, aws: Aws, changes: list[Change], notes: li
         changes.append(Change(TRAIL, name, KEEP, note=_not_ours(trail["_tags"])))
     else:
         changes.append(Change(TRAIL, name, DELETE, calls=(
-            ApiCall("cloudtrail", "stop_logging", {"Name": trail["TrailARN"]}),
-            ApiCall("cloudtrail", "delete_trail", {"Name": trail["TrailARN"]}))))
+            ApiCall("cloudtrail", "stop_logging", {"Name": name}),
+            ApiCall("cloudtrail", "delete_trail", {"Name": name}))))
     role = R.role_name(spec)
     cur_role = S.read_role(aws, role, R.ROLE_POLICY_NAME)
     if cur_role is None:

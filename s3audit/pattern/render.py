@@ -1,0 +1,123 @@
+"""Canonical rendering: ``render(parse(s))`` is a normal form and ``parse(render(ast)) == ast``.
+
+Choices: values are always double-quoted (``\\"`` and ``\\\\`` escaped), numbers and regexes are
+written as given, operators have one space on each side, ``||`` inside ``&&`` is parenthesised
+(nothing else is), and a JSON pattern is written ``{ ... }``.
+"""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from .ast import (
+    And, Compare, DelimitedField, DelimitedPattern, IsBool, IsNull, JsonPattern, Literal, MatchAll,
+    NotExists, Or, Selector, Term, TermPattern,
+)
+
+
+def render_selector(sel: Selector) -> str:
+    out = ["$"]
+    for s in sel.steps:
+        if s.kind == "key":
+            out.append(f".['{s.key}']" if s.bracket else f".{s.key}")
+        elif s.kind == "index":
+            out.append(f"[{s.index}]")
+        elif s.kind == "any_key":
+            out.append(".*")
+        else:
+            out.append("[*]")
+    return "".join(out)
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_literal(lit: Literal) -> str:
+    if lit.kind == "number":
+        return lit.text
+    if lit.kind == "regex":
+        return f"%{lit.text}%"
+    return quote(lit.text)
+
+
+def render_condition(node: object) -> str:
+    if isinstance(node, Compare):
+        return f"{render_selector(node.selector)} {node.op} {render_literal(node.value)}"
+    if isinstance(node, IsNull):
+        return f"{render_selector(node.selector)} IS NULL"
+    if isinstance(node, IsBool):
+        return f"{render_selector(node.selector)} IS {'TRUE' if node.value else 'FALSE'}"
+    if isinstance(node, NotExists):
+        return f"{render_selector(node.selector)} NOT EXISTS"
+    raise TypeError(node)
+
+
+def render_json(node: object, parent: str = "") -> str:
+    if isinstance(node, Or):
+        text = " || ".join(render_json(it, "or") for it in node.items)
+        return f"({text})" if parent == "and" else text
+    if isinstance(node, And):
+        # parenthesised inside ||: not needed (&& binds tighter) but it spares readers the CIS 4.1 trap
+        text = " && ".join(render_json(it, "and") for it in node.items)
+        return f"({text})" if parent == "or" else text
+    return render_condition(node)
+
+
+def render_term(t: Term) -> str:
+    if t.kind == "word":
+        body = t.text
+    elif t.kind == "regex":
+        body = f"%{t.text}%"
+    else:
+        body = quote(t.text)
+    return t.prefix + body
+
+
+def render_field(f: DelimitedField) -> str:
+    if f.kind == "ellipsis":
+        return "..."
+    if f.kind == "blank":
+        return ""
+    if not f.conditions:
+        return f.name or ""
+    return " || ".join(" && ".join(f"{f.name} {c.op} {render_literal(c.value)}" for c in ands)
+                       for ands in f.conditions)
+
+
+@singledispatch
+def render(pattern: object) -> str:
+    """Render an AST as canonical pattern text.
+
+    Examples
+    --------
+    >>> from s3audit.pattern.parser import parse
+    >>> render(parse('{($.a=1)&&(($.b=x)||($.c NOT EXISTS))}'))
+    '{ $.a = 1 && ($.b = "x" || $.c NOT EXISTS) }'
+    """
+    raise TypeError(f"not a pattern: {pattern!r}")
+
+
+@render.register
+def _(pattern: MatchAll) -> str:
+    return ""
+
+
+@render.register
+def _(pattern: TermPattern) -> str:
+    return " ".join(render_term(t) for t in pattern.terms)
+
+
+@render.register
+def _(pattern: JsonPattern) -> str:
+    if pattern.body is None:
+        return "{}"
+    return "{ " + render_json(pattern.body) + " }"
+
+
+@render.register
+def _(pattern: DelimitedPattern) -> str:
+    if not pattern.fields:
+        return "[]"
+    parts = [render_field(f) for f in pattern.fields]
+    text = ", ".join(parts)
+    return "[" + text.rstrip(" ") + "]"

@@ -1,0 +1,74 @@
+"""Test helpers for the filter-pattern engine: event frames built per the loader's contract.
+
+``make_frame`` flattens records with Logs Insights dotted names (``resources.0.ARN``), keeps the
+original JSON text in ``raw``, makes numbers Float64, booleans ``boolean``, strings categorical
+(or the pyarrow ``str`` dtype for the names in ``string_columns``) and missing/null NA - the
+contract documented in s3audit/schema.py and TEAM.md - so mask() can be tested before (and
+independently of) the real loader.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+_MISSING = object()
+
+
+def flatten(record: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {} if out is None else out
+    if isinstance(record, Mapping):
+        for k, v in record.items():
+            flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(record, list):
+        for i, v in enumerate(record):
+            flatten(v, f"{prefix}.{i}" if prefix else str(i), out)
+    elif record is None:
+        out.setdefault(prefix, None)
+    else:
+        out[prefix] = record
+    return out
+
+
+def make_frame(events: Iterable[str | Mapping[str, Any]], string_columns: Iterable[str] = (),
+               object_columns: bool = False) -> pd.DataFrame:
+    """A frame with dotted columns + ``raw`` from raw JSON strings or dicts."""
+    raws: list[str] = []
+    flats: list[dict[str, Any]] = []
+    for e in events:
+        raw = e if isinstance(e, str) else json.dumps(e, separators=(",", ":"))
+        raws.append(raw)
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        flats.append(flatten(doc) if isinstance(doc, dict) else {})
+    names: list[str] = []
+    seen: set[str] = set()
+    for f in flats:
+        for k in f:
+            if k not in seen and k != "raw":
+                seen.add(k)
+                names.append(k)
+    cols: dict[str, Any] = {}
+    string_columns = set(string_columns)
+    for name in names:
+        vals = [f.get(name) for f in flats]
+        present = [v for v in vals if v is not None]
+        if object_columns:
+            cols[name] = pd.Series(vals, dtype=object)
+        elif present and all(isinstance(v, bool) for v in present):
+            cols[name] = pd.array(vals, dtype="boolean")
+        elif present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            cols[name] = pd.array([float(v) if v is not None else None for v in vals], dtype="Float64")
+        elif all(isinstance(v, str) for v in present):
+            if name in string_columns:
+                cols[name] = pd.array(vals, dtype="str")
+            else:
+                cols[name] = pd.Categorical(vals)
+        else:
+            cols[name] = pd.Series(vals, dtype=object)
+    cols["raw"] = pd.array(raws, dtype="str")
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(raws)))

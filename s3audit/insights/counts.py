@@ -1,0 +1,3 @@
+from __future__ import annotations
+def count_events(*a, **k):
+    raise NotImplementedError

@@ -1,0 +1,685 @@
+"""``pull_events``: every event of a window from Logs Insights, exactly once, or a loud error.
+
+How a pull works (docs/insights.md has the long version):
+
+1. **Window.** ``[start, end)`` is padded by ``padding`` on both sides (CloudTrail delivers
+   minutes late and CloudWatch Logs stamps the delivery time) into whole epoch seconds
+   ``[S, E)``; rows are finally selected by ``eventTime`` in ``[start, end)``.
+2. **Plan.** ``stats count(*) by bin(w)`` over ``[S, E)`` (``w`` chosen so the answer fits one
+   page); bins holding more than a slice can return are counted again with a finer bin, down to
+   one second. Bins are packed into slices expected to hold at most ``fill * limit`` events.
+3. **Fetch.** Each slice is one query, ``fields @timestamp, @message | sort @timestamp asc``
+   with ``limit`` (100,000) read through ``nextToken`` pages, run concurrently within
+   ``max_concurrency``. A slice owns ``[a, b)`` and is queried as the inclusive range
+   ``[a, b]``; rows are kept by owner and de-duplicated on ``@ptr``.
+4. **Saturation.** A slice that *returns* ``limit`` rows (or leaves a ``nextToken``) is
+   saturated. Because its rows are sorted, everything before its last second is complete and is
+   kept; the rest is re-planned and queried again. A single second that alone returns the limit
+   is also read newest-first; if the two reads do not meet, the gap is reported, never hidden.
+5. **Statuses.** ``Timeout`` splits the slice (or re-runs a one-second slice); ``Failed``,
+   ``Cancelled`` and ``Unknown`` re-run it up to ``max_retries`` times; after that, and on the
+   deadline or Ctrl-C (running queries are stopped with StopQuery), the slice is reported
+   missing.
+6. **Ledger.** ``df.attrs["coverage"]`` records every slice; if anything is missing,
+   :class:`~s3audit.insights.errors.IncompleteResult` is raised (``allow_partial=True`` returns
+   the partial frame instead).
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from s3audit.insights import planner
+from s3audit.insights.cache import SliceCache, cache_key
+from s3audit.insights.errors import IncompleteResult, InsightsError, LogGroupNotFound
+from s3audit.insights.frame import event_time_ms, messages_to_frame
+from s3audit.insights.planner import Bin
+from s3audit.insights.runner import QueryOutcome, QueryRunner, QuerySpec
+from s3audit.insights.session import check_where, logs_client, normalize_log_groups, missing_log_groups
+from s3audit.insights.timeutil import (
+    as_seconds,
+    ceil_epoch_seconds,
+    floor_epoch_seconds,
+    from_epoch_ms,
+    from_epoch_seconds,
+    require_aware,
+)
+
+log = logging.getLogger(__name__)
+
+DATA_FIELDS = "fields @timestamp, @message"
+
+
+@dataclass
+class _Rows:
+    """Rows of one query, as compact columns."""
+
+    ptr: list[str]
+    ts: np.ndarray  # epoch ms
+    msg: list[str]
+    event_ms: np.ndarray  # eventTime in epoch ms (-1 unknown)
+    fetched_records: int = 0  # GetLogRecord calls made for cut messages
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls([], np.zeros(0, np.int64), [], np.zeros(0, np.int64))
+
+    def take(self, mask: np.ndarray) -> _Rows:
+        idx = np.nonzero(mask)[0]
+        return _Rows([self.ptr[i] for i in idx], self.ts[idx], [self.msg[i] for i in idx], self.event_ms[idx])
+
+    def __len__(self) -> int:
+        return len(self.ptr)
+
+
+@dataclass
+class SliceEntry:
+    """One line of the coverage ledger."""
+
+    start: datetime
+    end: datetime
+    status: str  # complete | cached | saturated | timeout | failed | abandoned
+    rows: int = 0  # events kept from this slice (owned, before the eventTime selection)
+    returned: int = 0  # rows the query(ies) returned
+    expected: int | None = None  # events the plan predicted
+    records_matched: float = 0.0
+    records_scanned: float = 0.0
+    bytes_scanned: float = 0.0
+    query_ids: list[str] = field(default_factory=list)
+    attempts: int = 0
+    note: str = ""
+    missing: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+@dataclass
+class _Task:
+    a: int
+    b: int
+    expected: int | None
+    attempts: int = 0
+    order: str = "asc"
+    carry: _Rows | None = None  # asc rows of a saturated second (for the desc read)
+    entry_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def pull_events(
+    log_groups: str | Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    client: Any = None,
+    session: Any = None,
+    where: str | None = None,
+    max_concurrency: int = 25,
+    deadline: float | timedelta | None = timedelta(hours=1),
+    progress: bool = True,
+    cache_dir: str | PathLike[str] | None = None,
+    allow_partial: bool = False,
+    padding: timedelta = timedelta(minutes=15),
+    limit: int = 100_000,
+    page_size: int = 10_000,
+    fill: float = 0.95,
+    plan_rows: int = 5_000,
+    max_retries: int = 3,
+    poll_interval: tuple[float, float] = (0.5, 5.0),
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Any] | None = None,
+    now: Callable[[], datetime] | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Pull every CloudTrail event of ``[start, end)`` from CloudWatch Logs Insights.
+
+    Parameters
+    ----------
+    log_groups : str or sequence of str
+        Log group names or ARNs (at most 50; a trailing ``:*`` on an ARN is removed).
+    start, end : datetime
+        Timezone-aware bounds; the result holds the events whose ``eventTime`` lies in
+        ``[start, end)``. Naive datetimes raise ``ValueError``.
+    client, session
+        A boto3 ``logs`` client wins over a ``boto3.Session``, which wins over the default
+        session (``AWS_PROFILE``, ``AWS_ENDPOINT_URL`` work as in boto3).
+    where : str, optional
+        An extra Logs Insights ``filter`` expression pushed to the server, e.g.
+        ``'requestParameters.bucketName = "my-bucket"'``. It must not contain ``|``.
+    max_concurrency : int
+        Queries running at once (default 25: a quarter of the account's 100).
+    deadline : seconds or timedelta or None
+        Overall time budget; queries still running then are stopped and reported missing.
+    progress : bool
+        Show a tqdm bar (slices done, events so far).
+    cache_dir : path, optional
+        Store finished slices as parquet and reuse them on the next call.
+    allow_partial : bool
+        Return an incomplete frame (ledger says what is missing) instead of raising.
+    padding : timedelta
+        How much the query window extends beyond ``[start, end)`` on each side (default 15 min),
+        to catch events delivered late.
+    limit, page_size : int
+        StartQuery ``limit`` (AWS maximum 100,000) and GetQueryResults page size (10,000).
+    fill : float
+        Plan slices for at most ``fill * limit`` events (headroom for late arrivals).
+    plan_rows : int
+        Bins per planning query (at most one page).
+    max_retries : int
+        Re-runs of a slice whose query ends ``Failed``, ``Cancelled``, ``Unknown`` or
+        (one-second slices) ``Timeout``.
+    poll_interval : (float, float)
+        First and longest wait between GetQueryResults polls.
+    clock, sleep, now, seed
+        Injected time sources and jitter seed (tests).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The event frame of :func:`s3audit.load_events`; ``df.attrs["coverage"]`` is the ledger:
+        ``complete``, ``slices`` (range, status, rows, recordsMatched, bytesScanned, query ids),
+        ``missing`` ranges, ``start_queries``, ``bytes_scanned`` and counts of dropped rows.
+
+    Raises
+    ------
+    IncompleteResult
+        Part of the window is missing (carries ``.frame`` and ``.coverage``).
+    MalformedQuery, InvalidParameter, AccessDenied, LogGroupNotFound
+        Raised at once: retrying cannot help.
+    ValueError, TypeError
+        Bad arguments (naive datetimes, ``end <= start``, more than 50 log groups...).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> df = s3audit.pull_events("aws-cloudtrail-logs", datetime(2026, 11, 1, tzinfo=timezone.utc),
+    ...                          datetime(2026, 11, 8, tzinfo=timezone.utc),
+    ...                          where='requestParameters.bucketName = "payroll"')  # doctest: +SKIP
+    >>> df.attrs["coverage"]["complete"]  # doctest: +SKIP
+    True
+    """
+    groups = normalize_log_groups(log_groups)
+    t0 = require_aware(start, "start")
+    t1 = require_aware(end, "end")
+    if t1 <= t0:
+        raise ValueError(f"end ({t1}) must be after start ({t0})")
+    where = check_where(where)
+    if not 1 <= limit <= 100_000:
+        raise ValueError("limit must be between 1 and 100,000")
+    if not 1 <= page_size <= 10_000:
+        raise ValueError("page_size must be between 1 and 10,000")
+    if max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    if not 0 < fill <= 1:
+        raise ValueError("fill must be in (0, 1]")
+    pad = as_seconds(padding, "padding") or 0.0
+    budget = as_seconds(deadline, "deadline")
+    logs = logs_client(client, session, max_concurrency)
+    puller = _Puller(
+        logs=logs, groups=groups, start=t0, end=t1, where=where, pad=pad, max_concurrency=max_concurrency,
+        deadline_at=None if budget is None else clock() + budget, progress=progress, cache_dir=cache_dir,
+        limit=limit, page_size=page_size, fill=fill, plan_rows=plan_rows, max_retries=max_retries,
+        poll_interval=poll_interval, clock=clock, sleep=sleep, now=now or (lambda: datetime.now(timezone.utc)),
+        seed=seed,
+    )
+    df, coverage = puller.run()
+    if not coverage["complete"]:
+        missing = coverage["missing"]
+        text = "; ".join(f"{m['start']:%Y-%m-%d %H:%M:%S.%f}..{m['end']:%Y-%m-%d %H:%M:%S.%f} ({m['reason']})"
+                         for m in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        message = (f"pull incomplete: {len(missing)} range(s) of the window could not be retrieved: {text}{more}. "
+                   f"The frame holds the {len(df)} events that were; see .coverage")
+        if allow_partial:
+            log.warning(message)
+            return df
+        raise IncompleteResult(message, frame=df, coverage=coverage)
+    return df
+
+
+class _Puller:
+    def __init__(self, *, logs: Any, groups: list[str], start: datetime, end: datetime, where: str | None,
+                 pad: float, max_concurrency: int, deadline_at: float | None, progress: bool,
+                 cache_dir: str | PathLike[str] | None, limit: int, page_size: int, fill: float,
+                 plan_rows: int, max_retries: int, poll_interval: tuple[float, float],
+                 clock: Callable[[], float], sleep: Callable[[float], Any] | None,
+                 now: Callable[[], datetime], seed: int | None) -> None:
+        self.logs = logs
+        self.groups = groups
+        self.start, self.end = start, end
+        self.where = where
+        self.pad = pad
+        self.S = floor_epoch_seconds(start - timedelta(seconds=pad))
+        self.E = ceil_epoch_seconds(end + timedelta(seconds=pad))
+        self.max_concurrency = max_concurrency
+        self.progress = progress
+        self.limit = limit
+        self.target = max(1, int(limit * fill))
+        self.plan_rows = max(1, min(plan_rows, 10_000 - 2, limit - 2))
+        self.max_retries = max_retries
+        self.clock = clock
+        self.now = now
+        self.abort = threading.Event()
+        self.runner = QueryRunner(logs, deadline_at=deadline_at, clock=clock, sleep=sleep,
+                                  poll_interval=poll_interval, page_size=page_size,
+                                  rng=random.Random(seed), abort=self.abort)
+        head = f"filter {where} | " if where else ""
+        self.data_query = {o: f"{head}{DATA_FIELDS} | sort @timestamp {o}" for o in ("asc", "desc")}
+        self.cache = SliceCache(cache_dir, cache_key(groups, where, self.data_query["asc"])) if cache_dir else None
+        self.entries: list[SliceEntry] = []
+        self.planning: list[dict[str, Any]] = []
+        self.results: list[_Rows] = []
+        self.bins: list[Bin] = []
+        self.plan_ok = True
+        self.get_log_record = 0
+        self.events_so_far = 0
+
+    # ------------------------------------------------------------------------------- run
+    def run(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=0, unit="slice", desc="pull", disable=not self.progress, leave=True)
+        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3audit-pull")
+        try:
+            self.bins = self._plan(pool, bar)
+            self._fetch_all(pool, bar)
+        except KeyboardInterrupt:
+            self.abort.set()
+            stopped = self.runner.stop_all()
+            log.warning("interrupted: stopped %d running queries", len(stopped))
+            pool.shutdown(wait=False, cancel_futures=True)
+            bar.close()
+            raise
+        except LogGroupNotFound as exc:
+            self._shutdown(pool)
+            exc.missing = missing_log_groups(self.logs, self.groups)
+            if exc.missing:
+                exc.args = (f"{exc.args[0]} (missing: {', '.join(exc.missing)})",)
+            raise
+        except BaseException:
+            self._shutdown(pool)
+            raise
+        pool.shutdown(wait=True)
+        bar.close()
+        return self._assemble()
+
+    def _shutdown(self, pool: ThreadPoolExecutor) -> None:
+        self.abort.set()
+        self.runner.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    # ------------------------------------------------------------------------------ plan
+    def _plan(self, pool: ThreadPoolExecutor, bar: Any) -> list[Bin]:
+        if self.cache is not None:
+            cached = self.cache.load_plan(self.S, self.E)
+            if cached is not None:
+                log.info("plan loaded from cache (%d bins)", len(cached))
+                return cached
+        width, text = planner.choose_bin(self.E - self.S, self.plan_rows)
+        bar.set_description("plan")
+        bins = self._plan_range(self.S, self.E, width, text)
+        if bins is None:
+            self.plan_ok = False
+            log.warning("planning query failed; slicing without counts (saturated slices are re-split)")
+            return []
+        # refine bins that hold more than a slice can return, down to one second
+        for _ in range(6):
+            hot = planner.hot_ranges(bins, self.target)
+            if not hot:
+                break
+            jobs: dict[Future[list[Bin] | None], tuple[int, int, int]] = {}
+            for a, b in hot:
+                cur = max(x.end - x.start for x in bins if x.start >= a and x.end <= b)
+                w2, t2 = planner.choose_bin(b - a, self.plan_rows)
+                if w2 >= cur:
+                    w2, t2 = max(((w, t) for w, t in planner.NICE_BINS if w < cur), default=planner.NICE_BINS[0])
+                jobs[pool.submit(self._plan_range, a, b, w2, t2)] = (a, b, w2)
+            for fut, (a, b, _w) in jobs.items():
+                finer = fut.result()
+                if finer is None:
+                    self.plan_ok = False
+                    continue
+                bins = planner.replace_bins(bins, finer, a, b)
+        if self.cache is not None and self.plan_ok and self.E * 1000 <= self._fresh_ms():
+            self.cache.save_plan(self.S, self.E, bins)
+        return bins
+
+    def _plan_range(self, a: int, b: int, width: int, text: str) -> list[Bin] | None:
+        spec = QuerySpec(planner.plan_query(self.where, text), self.groups, a, b, limit=min(10_000, self.limit, self.plan_rows + 2),
+                         kind="plan")
+        for attempt in range(self.max_retries + 1):
+            out = self.runner.run(spec)
+            self.planning.append({"start": from_epoch_seconds(a), "end": from_epoch_seconds(b), "bin": text,
+                                  "status": out.status, "rows": len(out.rows), "query_id": out.query_id,
+                                  "records_matched": _stat(out, "recordsMatched"),
+                                  "bytes_scanned": _stat(out, "bytesScanned")})
+            if out.status == "Complete" and not out.token_left and len(out.rows) < spec.limit:
+                return planner.parse_bins(out.rows, width, a, b)
+            if out.status == "Abandoned":
+                return None
+        return None
+
+    # ----------------------------------------------------------------------------- fetch
+    def _fresh_ms(self) -> int:
+        """Pieces ending after this (epoch ms) may still receive events: not cached."""
+        return int((self.now() - timedelta(seconds=max(self.pad, 300))).timestamp() * 1000)
+
+    def _initial_tasks(self) -> list[_Task]:
+        if self.bins:
+            slices = planner.pack(self.bins, self.S, self.E, self.target)
+        else:
+            slices = [(self.S, self.E, None)]  # type: ignore[list-item]
+        tasks: list[_Task] = []
+        for a, b, expected in slices:
+            if self.cache is None:
+                tasks.append(_Task(a, b, expected))
+                continue
+            used, gaps = self.cache.covering(a, b)
+            for piece in used:
+                ptr, ts, msg = self.cache.load(piece)
+                rows = _Rows(ptr, ts, msg, np.asarray([event_time_ms(m) or -1 for m in msg], dtype=np.int64))
+                self.results.append(rows)
+                self.entries.append(SliceEntry(from_epoch_seconds(piece["a"]), from_epoch_seconds(piece["b"]),
+                                               "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
+                                               records_matched=piece.get("records_matched", 0.0),
+                                               records_scanned=piece.get("records_scanned", 0.0),
+                                               bytes_scanned=0.0, query_ids=piece.get("query_ids", []),
+                                               note="reused from cache (no query)"))
+                self.events_so_far += len(rows)
+            for ga, gb in gaps:
+                tasks.append(_Task(ga, gb, planner.expected_between(self.bins, ga, gb) if self.bins else None))
+        return tasks
+
+    def _fetch_all(self, pool: ThreadPoolExecutor, bar: Any) -> None:
+        bar.set_description("pull")
+        tasks = self._initial_tasks()
+        bar.total = len(tasks) + len(self.entries)
+        bar.update(len(self.entries))
+        pending: dict[Future[tuple[QueryOutcome, _Rows]], _Task] = {}
+        for t in tasks:
+            pending[pool.submit(self._fetch, t)] = t
+        while pending:
+            done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = pending.pop(fut)
+                outcome, rows = fut.result()
+                new = self._settle(task, outcome, rows)
+                for t in new:
+                    pending[pool.submit(self._fetch, t)] = t
+                if new:
+                    bar.total += len(new)
+                bar.update(1)
+                bar.set_postfix(events=self.events_so_far, refresh=False)
+
+    def _fetch(self, task: _Task) -> tuple[QueryOutcome, _Rows]:
+        """Worker: run one slice query and convert its rows (GetLogRecord for cut messages)."""
+        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit)
+        out = self.runner.run(spec)
+        rows = self._convert(out.rows)
+        out.rows = []  # free the dicts
+        return out, rows
+
+    def _convert(self, raw: list[dict[str, str]]) -> _Rows:
+        if not raw:
+            return _Rows.empty()
+        ptr = [r.get("@ptr", "") for r in raw]
+        ts = planner.ms_array([r.get("@timestamp", "0") for r in raw])
+        msg = [r.get("@message", "") for r in raw]
+        ev = np.empty(len(msg), dtype=np.int64)
+        fetched = 0
+        for i, m in enumerate(msg):
+            t = event_time_ms(m)
+            if t is None and ptr[i]:
+                # the @message does not parse as a complete record (cut): fetch the full record
+                full = self._get_log_record(ptr[i])
+                fetched += 1
+                if full is not None:
+                    msg[i] = full
+                    t = event_time_ms(full)
+            ev[i] = -1 if t is None else t
+        rows = _Rows(ptr, ts, msg, ev)
+        rows.fetched_records = fetched
+        return rows
+
+    def _get_log_record(self, ptr: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        for attempt in range(5):
+            try:
+                rec = self.runner.call("get_log_record", logRecordPointer=ptr)["logRecord"]
+                self.runner.count("get_log_record")
+                return rec.get("@message")
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code == "LimitExceededException":
+                    self.runner._wait(self.runner._backoff(attempt))
+                    continue
+                log.warning("GetLogRecord(%s) failed: %s; keeping the cut message", ptr, exc)
+                return None
+            except Exception as exc:  # noqa: BLE001 - deadline/abort: keep what we have
+                log.debug("GetLogRecord(%s) abandoned: %s", ptr, exc)
+                return None
+        return None
+
+    # ---------------------------------------------------------------------------- settle
+    def _owned(self, rows: _Rows, a: int, b: int) -> _Rows:
+        return rows.take((rows.ts >= a * 1000) & (rows.ts < b * 1000))
+
+    def _entry(self, task: _Task, out: QueryOutcome, status: str, kept: _Rows | None, returned: int,
+               note: str = "", missing: list[tuple[datetime, datetime]] | None = None,
+               a: int | None = None, b: int | None = None) -> SliceEntry:
+        st = task.entry_stats
+        e = SliceEntry(
+            from_epoch_seconds(task.a if a is None else a), from_epoch_seconds(task.b if b is None else b), status,
+            rows=0 if kept is None else len(kept), returned=returned + st.get("returned", 0), expected=task.expected,
+            records_matched=_stat(out, "recordsMatched") + st.get("records_matched", 0.0),
+            records_scanned=_stat(out, "recordsScanned") + st.get("records_scanned", 0.0),
+            bytes_scanned=_stat(out, "bytesScanned") + st.get("bytes_scanned", 0.0),
+            query_ids=st.get("query_ids", []) + ([out.query_id] if out.query_id else []),
+            attempts=task.attempts + 1, note=note, missing=missing or [],
+        )
+        self.entries.append(e)
+        if kept is not None and len(kept):
+            self.results.append(kept)
+            self.events_so_far += len(kept)
+        return e
+
+    def _cache_piece(self, a: int, b: int, kept: _Rows, entry: SliceEntry) -> None:
+        if self.cache is None or b * 1000 > self._fresh_ms():
+            return
+        self.cache.save(a, b, kept.ptr, kept.ts, kept.msg, {
+            "returned": entry.returned, "records_matched": entry.records_matched,
+            "records_scanned": entry.records_scanned, "query_ids": entry.query_ids})
+
+    def _settle(self, task: _Task, out: QueryOutcome, rows: _Rows) -> list[_Task]:
+        """Decide what a finished query means; return follow-up tasks."""
+        self.get_log_record += rows.fetched_records
+        a, b = task.a, task.b
+        if out.status == "Complete":
+            saturated = len(rows) >= self.limit or out.token_left
+            if task.order == "desc":
+                return self._settle_second(task, out, rows, saturated)
+            if not saturated:
+                kept = self._owned(rows, a, b)
+                note = ""
+                matched = _stat(out, "recordsMatched")
+                if matched and matched > len(rows):
+                    note = f"recordsMatched {matched:.0f} > rows {len(rows)} although below the limit"
+                    log.warning("slice %s..%s: %s", a, b, note)
+                entry = self._entry(task, out, "complete", kept, len(rows), note)
+                self._cache_piece(a, b, kept, entry)
+                return []
+            last = int(rows.ts.max())
+            cut = last // 1000
+            if cut > a:
+                kept = self._owned(rows, a, cut)
+                entry = self._entry(task, out, "complete", kept, len(rows),
+                                    f"saturated ({len(rows)} rows); kept [start, {cut}) from the sorted rows", b=cut)
+                self._cache_piece(a, cut, kept, entry)
+                return self._replan(cut, b)
+            # the first second alone returned the limit: read it newest-first too
+            asc = self._owned(rows, a, a + 1)
+            follow = [_Task(a, a + 1, task.expected, order="desc", carry=asc,
+                            entry_stats={"returned": len(rows), "records_matched": _stat(out, "recordsMatched"),
+                                         "records_scanned": _stat(out, "recordsScanned"),
+                                         "bytes_scanned": _stat(out, "bytesScanned"),
+                                         "query_ids": [out.query_id] if out.query_id else []})]
+            if b > a + 1:
+                follow += self._replan(a + 1, b)
+            return follow
+        if out.status == "Timeout" and b - a > 1:
+            cut = planner.split_counts(self.bins, a, b)
+            log.info("slice %s..%s timed out; split at %s", a, b, cut)
+            self.runner.count("timeout_splits")
+            return [_Task(a, cut, self._expected(a, cut), order=task.order),
+                    _Task(cut, b, self._expected(cut, b), order=task.order)]
+        if out.status in ("Timeout", "Failed", "Cancelled", "Unknown") and task.attempts < self.max_retries:
+            log.info("slice %s..%s ended %s; re-running (attempt %d)", a, b, out.status, task.attempts + 2)
+            self.runner.count("reruns")
+            return [_Task(a, b, task.expected, attempts=task.attempts + 1, order=task.order, carry=task.carry,
+                          entry_stats=task.entry_stats)]
+        # give up on this slice: report it; keep partial rows (abandoned Running rows) if any
+        status = {"Timeout": "timeout", "Abandoned": "abandoned"}.get(out.status, "failed")
+        kept = self._owned(rows, a, b) if len(rows) else None
+        if task.carry is not None:
+            kept = task.carry if kept is None else _concat([task.carry, kept])
+        reason = f"query {out.status}" + (f" after {task.attempts + 1} attempts" if out.status != "Abandoned" else "")
+        if out.message:
+            reason += f": {out.message}"
+        self._entry(task, out, status, kept, len(rows), reason,
+                    missing=[(from_epoch_seconds(a), from_epoch_seconds(b))])
+        return []
+
+    def _settle_second(self, task: _Task, out: QueryOutcome, rows: _Rows, saturated: bool) -> list[_Task]:
+        a = task.a
+        asc = task.carry or _Rows.empty()
+        desc_owned = self._owned(rows, a, a + 1)
+        both = _concat([asc, desc_owned])
+        if not saturated:
+            self._entry(task, out, "complete", both, len(rows), "one second above the limit; read both ways, complete")
+            return []
+        asc_last = int(asc.ts.max()) if len(asc) else a * 1000
+        desc_first = int(rows.ts.min())
+        if asc_last < desc_first or (asc_last == desc_first):
+            gap = (from_epoch_ms(asc_last), from_epoch_ms(desc_first + 1))
+            note = (f"one second holds more than 2 x {self.limit} events; events between "
+                    f"{gap[0]:%H:%M:%S.%f} and {gap[1]:%H:%M:%S.%f} may be missing")
+            log.warning("slice %s: %s", a, note)
+            self._entry(task, out, "saturated", both, len(rows), note, missing=[gap])
+        else:
+            self._entry(task, out, "complete", both, len(rows), "one second above the limit; read both ways, complete")
+        return []
+
+    def _expected(self, a: int, b: int) -> int | None:
+        return planner.expected_between(self.bins, a, b) if self.bins else None
+
+    def _replan(self, a: int, b: int) -> list[_Task]:
+        if not self.bins:
+            return [_Task(a, b, None)]
+        sub = [x for x in self.bins if x.end > a and x.start < b]
+        sub = [Bin(max(x.start, a), min(x.end, b), x.count) for x in sub]
+        return [_Task(x, y, n) for x, y, n in planner.pack(sub, a, b, self.target)]
+
+    # -------------------------------------------------------------------------- assemble
+    def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        allrows = _concat(self.results)
+        order = np.lexsort((np.asarray(allrows.ptr, dtype=object).astype(str), allrows.ts)) if len(allrows) else np.zeros(0, np.int64)
+        ptr = np.asarray(allrows.ptr, dtype=object)[order]
+        dup = pd.Index(ptr).duplicated() if len(ptr) else np.zeros(0, bool)
+        keep = order[~dup]
+        n_dup = int(dup.sum())
+        ev = allrows.event_ms[keep]
+        ts = allrows.ts[keep]
+        lo, hi = int(self.start.timestamp() * 1000), int(self.end.timestamp() * 1000)
+        inside = (ev >= lo) & (ev < hi) | (ev < 0)  # unknown eventTime: let the loader judge
+        msgs = [allrows.msg[i] for i in keep[inside]]
+        lag = (ts - ev)[(ev >= 0)]
+        df = messages_to_frame(msgs)
+        if "eventTime" in df and len(df):
+            sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
+            if not bool(sel.all()):
+                attrs = dict(df.attrs)
+                df = df[sel].reset_index(drop=True)
+                df.attrs.update(attrs)
+        missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
+                   for en in self.entries for s, e in en.missing]
+        complete = not missing
+        self.entries.sort(key=lambda e: (e.start, e.end))
+        max_lag = float(lag.max() / 1000) if len(lag) else None
+        warnings = []
+        if max_lag is not None and max_lag > 0.8 * self.pad:
+            warnings.append(f"delivery lag up to {max_lag / 60:.1f} min seen; padding is {self.pad / 60:.1f} min - "
+                            f"events delivered later than the padding are missed: raise padding=")
+            log.warning(warnings[-1])
+        c = self.runner.counters
+        coverage: dict[str, Any] = {
+            "complete": bool(complete),
+            "requested": {"start": self.start, "end": self.end},
+            "queried": {"start": from_epoch_seconds(self.S), "end": from_epoch_seconds(self.E),
+                        "padding_s": self.pad},
+            "log_groups": list(self.groups),
+            "where": self.where,
+            "limit": self.limit,
+            "slices": [asdict(e) for e in self.entries],
+            "planning": self.planning,
+            "missing": missing,
+            "start_queries": int(c["start_query"]),
+            "planning_queries": int(c["start_query:plan"]),
+            "data_queries": int(c["start_query:data"]),
+            "stop_queries": int(c["stop_query"]),
+            "throttled": int(c["throttled"]),
+            "limit_exceeded_waits": int(c["limit_exceeded"]),
+            "reruns": int(c["reruns"]),
+            "get_log_record": int(self.get_log_record),
+            "bytes_scanned": float(sum(e.bytes_scanned for e in self.entries) + sum(p["bytes_scanned"] for p in self.planning)),
+            "rows_retrieved": int(len(allrows)),
+            "duplicate_ptr": n_dup,
+            "outside_window": int((~inside).sum()),
+            "events": int(len(df)),
+            "max_delivery_lag_s": max_lag,
+            "warnings": warnings,
+        }
+        df.attrs["coverage"] = coverage
+        return df, coverage
+
+
+def _concat(parts: Sequence[_Rows]) -> _Rows:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _Rows.empty()
+    if len(parts) == 1:
+        return parts[0]
+    ptr: list[str] = []
+    msg: list[str] = []
+    for p in parts:
+        ptr.extend(p.ptr)
+        msg.extend(p.msg)
+    return _Rows(ptr, np.concatenate([p.ts for p in parts]), msg, np.concatenate([p.event_ms for p in parts]))
+
+
+def _stat(out: QueryOutcome, key: str) -> float:
+    try:
+        return float(out.statistics.get(key, 0.0) or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def coverage_frame(df_or_coverage: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
+    """The ledger's slices as a DataFrame (one row per slice), for display.
+
+    Examples
+    --------
+    >>> coverage_frame(df).query("status != 'complete'")  # doctest: +SKIP
+    """
+    cov = df_or_coverage.attrs["coverage"] if isinstance(df_or_coverage, pd.DataFrame) else df_or_coverage
+    frame = pd.DataFrame(cov["slices"])
+    if len(frame):
+        frame["missing"] = frame["missing"].map(len)
+    return frame

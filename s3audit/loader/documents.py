@@ -144,9 +144,13 @@ def read_text(text: str) -> Iterator[Item]:
     if first == "{":
         try:
             record, end = _DECODER.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
             # truncated or malformed: maybe a wrapper whose leading records are intact
-            yield from _read_object_positionally(text, start)
+            items = list(_read_object_positionally(text, start))
+            if any(item.kind != "skip" for item in items):
+                yield from items
+            else:
+                yield Item("skip", f"malformed JSON: {exc.msg} (char {exc.pos})", offset=exc.pos)
             return
         if _skip_ws(text, end) != len(text):
             yield Item("skip", f"malformed JSON: extra data after the object (char {end})", offset=end)
@@ -158,7 +162,12 @@ def read_text(text: str) -> Iterator[Item]:
         else:
             yield Item("skip", _not_cloudtrail(record), offset=start)
         return
-    yield from _read_array(text, start)
+    items = list(_read_array(text, start))
+    if items and all(item.kind == "skip" for item in items) and len(items) > 1:
+        yield Item("skip", f"no CloudTrail record in a JSON array ({len(items)} problems; first: {items[0].text})",
+                   offset=items[0].offset)
+    else:
+        yield from items
 
 
 def _not_cloudtrail(value: Any) -> str:

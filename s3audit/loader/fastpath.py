@@ -20,6 +20,7 @@ Design notes
 from __future__ import annotations
 
 import io
+import re
 import logging
 from collections.abc import Callable
 
@@ -34,6 +35,8 @@ from s3audit.loader.batch import Batch
 logger = logging.getLogger(__name__)
 
 CAREFUL_RANGE = 32
+_MAX_GUIDED = 64
+_ERROR_ROW = re.compile(r"in row (\d+)\s*$")
 """Bisection stops at this many lines and hands them to the careful path."""
 
 # JSON paths whose values look like ISO-8601 times but must stay text (eventTime is parsed later
@@ -105,25 +108,27 @@ def line_numbers(buf: bytes) -> np.ndarray:
 
 
 def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """The lines ``buf[starts[i]:ends[i]]`` as one Arrow string array (one copy, no Python loop)."""
+    """The lines ``buf[starts[i]:ends[i]]`` (as :func:`split_lines` returns them) as one Arrow string
+    array: the line terminators are cut out with one vectorised copy, no Python loop."""
     b = np.frombuffer(buf, dtype=np.uint8)
     lengths = ends - starts
     total = int(lengths.sum())
     if total == len(b):
         data = b
     else:
-        # byte index of each kept byte: repeat each line start, add a running index within the line
-        keep = np.zeros(len(b) + 1, dtype=np.int8)
-        np.add.at(keep, starts, 1)
-        np.add.at(keep, ends, -1)
-        data = b[np.cumsum(keep[:-1]).astype(bool)]
+        keep = b != 10
+        cr = ends[(ends < len(b))]
+        keep[cr[b[cr] == 13]] = False  # the \r of \r\n (split_lines moved the end before it)
+        data = b[keep]
+        if len(data) != total:  # whitespace-only lines or other bytes outside the lines: exact path
+            data = np.concatenate([b[s:e] for s, e in zip(starts, ends)]) if len(starts) else b[:0]
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     if total < 2**31 - 1:
         return pa.StringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data.tobytes())
+            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)
         )
-    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data.tobytes()))
+    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def flatten_table(table: pa.Table) -> dict[str, pa.Array]:
@@ -205,35 +210,62 @@ class FastReader:
         self.fallback_lines += hi - lo
         self.careful([(buf[int(starts[i]):int(ends[i])], int(seq[i])) for i in range(lo, hi)])
 
-    def _parse(self, data: bytes) -> pa.Table | None:
+    def _parse(self, data: bytes) -> tuple[pa.Table | None, int | None]:
+        """The table, or None and the row Arrow stopped at (when its message says)."""
         for _ in range(4):
             try:
                 table = pj.read_json(
                     io.BytesIO(data),
+                    # one block: Arrow's error then names the row within the whole range
                     read_options=pj.ReadOptions(use_threads=self.use_threads, block_size=max(len(data) + 1, 1 << 20)),
                     parse_options=pj.ParseOptions(explicit_schema=self.state.schema, unexpected_field_behavior="infer"),
                 )
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                return None
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                match = _ERROR_ROW.search(str(exc))
+                return None, int(match.group(1)) if match else None
             stamps, in_list = _timestamp_paths(table.schema)
             if in_list:
-                return None
+                return None, None
             if not stamps:
-                return table
+                return table, None
             self.state.add(stamps)
-        return None
+        return None, None
 
     def _read_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                     lo: int, hi: int, batches: list[Batch]) -> None:
-        table = self._parse(buf[int(starts[lo]):int(ends[hi - 1])])
-        if table is None or table.num_rows != hi - lo:
+        """Lines ``lo:hi``. On a failure at row r, rows before r are parsed again on their own (they
+        were fine up to there) and the rest restarts at r, so a rare odd line costs about one extra
+        parse and stays on the fast path; repeated failures switch to bisection."""
+        failures = 0
+        while lo < hi:
+            table, row = self._parse(buf[int(starts[lo]):int(ends[hi - 1])])
+            if table is not None and table.num_rows == hi - lo:
+                self._emit(buf, table, raw, seq, starts, ends, lo, hi, batches)
+                return
+            failures += 1
+            if table is None and row is not None and row < hi - lo and failures <= _MAX_GUIDED:
+                if row == 0:
+                    # the first line itself: on its own it is a parse error (careful path reports it)
+                    # or parses fine (a type change against a declared type)
+                    one, _ = self._parse(buf[int(starts[lo]):int(ends[lo])])
+                    if one is not None and one.num_rows == 1:
+                        self._emit(buf, one, raw, seq, starts, ends, lo, lo + 1, batches)
+                    else:
+                        self._careful_range(buf, seq, starts, ends, lo, lo + 1)
+                    lo += 1
+                else:
+                    self._read_range(buf, raw, seq, starts, ends, lo, lo + row, batches)
+                    lo += row
+                continue
             if hi - lo <= CAREFUL_RANGE:
                 self._careful_range(buf, seq, starts, ends, lo, hi)
                 return
             mid = (lo + hi) // 2
             self._read_range(buf, raw, seq, starts, ends, lo, mid, batches)
-            self._read_range(buf, raw, seq, starts, ends, mid, hi, batches)
-            return
+            lo = mid
+
+    def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
+              ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
         columns = flatten_table(table)
         part_raw = raw.slice(lo, hi - lo)
         part_seq = seq[lo:hi]

@@ -19,7 +19,7 @@ from s3audit.loader.fastpath import FastReader, line_numbers, split_lines
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 16 << 20
 """Bytes of JSON lines parsed per Arrow call (bounds memory beyond the result itself)."""
 TEXT_BATCH = 20_000
 """JSON texts (iterable input, Insights messages) parsed per Arrow call."""

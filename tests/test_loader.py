@@ -1,0 +1,411 @@
+"""load_events on small hand-made inputs: every format, every kind of bad input, filters, schema."""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import s3audit
+from s3audit.loader import LoadError, load_events
+from s3audit.schema import EVENT_COLUMNS
+from tests._loader_support import line, management, network_copy, record, records
+
+
+def _write_lines(path: Path, lines: list[str], *, gz: bool = False) -> Path:
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def _assert_schema(df: pd.DataFrame) -> None:
+    for name, dtype in EVENT_COLUMNS.items():
+        assert name in df.columns, name
+        if dtype.startswith("datetime64"):
+            assert str(df[name].dtype) == "datetime64[ns, UTC]"
+        elif dtype == "string":
+            assert isinstance(df[name].dtype, pd.StringDtype), (name, df[name].dtype)
+        else:
+            assert str(df[name].dtype) == dtype, (name, df[name].dtype)
+
+
+# ------------------------------------------------------------------ formats
+
+def test_public_api_is_exported() -> None:
+    assert s3audit.load_events is load_events
+    assert s3audit.LoadError is LoadError
+    assert issubclass(LoadError, ValueError)
+
+
+def test_json_lines_file_flattened_with_insights_names(tmp_path: Path) -> None:
+    recs = records(3)
+    df = load_events(_write_lines(tmp_path / "e.jsonl", [line(r) for r in recs]))
+    _assert_schema(df)
+    assert df["eventID"].tolist() == ["e-0", "e-1", "e-2"]
+    assert df["userIdentity.sessionContext.sessionIssuer.userName"].tolist() == ["reader"] * 3
+    assert df["resources.0.ARN"].tolist()[2] == "arn:aws:s3:::acme-data/reports/part-2.csv"
+    assert df["resources.1.accountId"].tolist() == ["111122223333"] * 3
+    assert df["additionalEventData.bytesTransferredOut"].tolist() == [1000.0, 1001.0, 1002.0]
+    assert df["additionalEventData.bytesTransferredIn"].dtype == "Float64"
+    assert df["readOnly"].tolist() == [True, True, True]
+    assert df["eventTime"].iloc[1] == pd.Timestamp("2026-11-02T10:00:01Z")
+    assert df["raw"].tolist() == [line(r) for r in recs]
+    assert isinstance(df["eventName"].dtype, pd.CategoricalDtype)
+    # JSON null and missing are both NA; an always-null extra field makes no column
+    assert "responseElements" not in df.columns
+
+
+def test_raw_is_exact_line_text_including_spacing_and_crlf(tmp_path: Path) -> None:
+    texts = [json.dumps(r, indent=None) for r in records(2)]  # ", " and ": " separators
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes(("\r\n".join(texts) + "\r\n").encode())
+    df = load_events(path)
+    assert df["raw"].tolist() == texts
+
+
+def test_gzip_jsonl_equals_plain(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(5)]
+    plain = load_events(_write_lines(tmp_path / "a.jsonl", lines))
+    gz = load_events(_write_lines(tmp_path / "a.jsonl.gz", lines, gz=True))
+    pd.testing.assert_frame_equal(plain, gz)
+
+
+def test_trail_file_records_keep_their_own_text(tmp_path: Path) -> None:
+    recs = records(3)
+    doc = json.dumps({"Records": recs}, indent=2)
+    path = tmp_path / "111122223333_CloudTrail_eu-west-1_20261102T1005Z_abc.json.gz"
+    path.write_bytes(gzip.compress(doc.encode()))
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["e-0", "e-1", "e-2"]
+    for text, rec in zip(df["raw"], recs):
+        assert text in doc  # a slice of the file, not a re-serialisation
+        assert json.loads(text) == rec
+    lines_df = load_events([line(r) for r in recs])
+    assert list(df.columns) == list(lines_df.columns)
+    pd.testing.assert_frame_equal(df.drop(columns="raw"), lines_df.drop(columns="raw"))
+
+
+def test_trail_records_key_not_first(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"digest": None, "Records": records(2), "zz": 1}))
+    assert load_events(path)["eventID"].tolist() == ["e-0", "e-1"]
+
+
+def test_insights_export_uses_message_text(tmp_path: Path) -> None:
+    texts = [line(r) for r in records(3)]
+    export = {"queryId": "q", "status": "Complete", "statistics": {"recordsMatched": 3.0},
+              "results": [[{"field": "@timestamp", "value": "2026-11-02 10:05:00.000"},
+                           {"field": "@message", "value": t}, {"field": "@ptr", "value": "p"}] for t in texts]}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export, indent=1))
+    df = load_events(path)
+    assert df["raw"].tolist() == texts
+    pd.testing.assert_frame_equal(df, load_events(texts))
+
+
+def test_insights_row_without_message_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"results": [[{"field": "eventName", "value": "GetObject"}]]}))
+    df = load_events(path)
+    assert len(df) == 0 and df.attrs["skipped_total"] == 1
+    assert "@message" in df.attrs["skipped"][0]["reason"]
+
+
+def test_iterable_of_strings_dicts_and_generators() -> None:
+    recs = records(4)
+    texts = [line(r) for r in recs]
+    from_strings = load_events(texts)
+    assert from_strings["raw"].tolist() == texts
+    from_dicts = load_events(iter(recs))
+    assert from_dicts["raw"].tolist() == texts  # compact re-serialisation of dicts
+    pd.testing.assert_frame_equal(from_strings, from_dicts)
+    assert load_events(texts[0])["eventID"].tolist() == ["e-0"]  # a single JSON text
+    assert load_events(recs[1])["eventID"].tolist() == ["e-1"]  # a single dict
+
+
+def test_message_text_with_newlines_is_kept_verbatim() -> None:
+    pretty = json.dumps(record("p-1"), indent=2)
+    df = load_events([pretty, line(record("p-2"))])
+    assert df["raw"].tolist() == [pretty, line(record("p-2"))]
+
+
+def test_directory_list_of_paths_and_ignored_files(tmp_path: Path) -> None:
+    day = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "eu-west-1" / "2026" / "11" / "02"
+    day.mkdir(parents=True)
+    (day / "a.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records(2, "a")}).encode()))
+    (day / "b.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records(2, "b")}).encode()))
+    (tmp_path / "notes.txt").write_text("not events")
+    df = load_events(tmp_path)
+    assert sorted(df["eventID"]) == ["a-0", "a-1", "b-0", "b-1"]
+    assert df.attrs["ignored_files"] == [str(tmp_path / "notes.txt")]
+    assert len(df.attrs["sources"]) == 2
+    both = load_events([day / "a.json.gz", str(day / "b.json.gz")])
+    assert both["eventID"].tolist() == ["a-0", "a-1", "b-0", "b-1"]
+
+
+def test_missing_path_raises() -> None:
+    with pytest.raises(LoadError, match="no such file"):
+        load_events("/nonexistent/events.jsonl")
+
+
+def test_unsupported_source_type_raises() -> None:
+    with pytest.raises(LoadError):
+        load_events(42)
+
+
+# ------------------------------------------------------------------ bad input
+
+def test_malformed_and_non_cloudtrail_lines_are_skipped_and_recorded(tmp_path: Path, caplog) -> None:
+    lines = [line(record("ok-1")), '{"eventName": "GetObject", "eventSource": ', '{"hello": "world"}',
+             "[1, 2]", '"just a string"', line(record("ok-2"))]
+    path = _write_lines(tmp_path / "bad.jsonl", lines)
+    with caplog.at_level(logging.WARNING, logger="s3audit.loader"):
+        df = load_events(path)
+    assert df["eventID"].tolist() == ["ok-1", "ok-2"]
+    skipped = df.attrs["skipped"]
+    assert df.attrs["skipped_total"] == 4
+    by_line = {s["line"]: s["reason"] for s in skipped}
+    assert set(by_line) == {2, 3, 4, 5}
+    assert "malformed JSON" in by_line[2]
+    assert "not a CloudTrail record" in by_line[3]
+    assert all(s["source"] == str(path) for s in skipped)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "skipped 4" in warnings[0].getMessage()
+
+
+def test_strict_raises_load_error_with_location(tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "bad.jsonl", [line(record("ok")), "{not json"])
+    with pytest.raises(LoadError) as info:
+        load_events(path, strict=True)
+    assert info.value.source == str(path) and info.value.line == 2
+    assert "malformed JSON" in info.value.reason
+
+
+def test_skipped_list_is_capped_but_counted() -> None:
+    df = load_events(["{bad"] * 30 + [line(record())], max_skipped=5)
+    assert len(df) == 1
+    assert len(df.attrs["skipped"]) == 5 and df.attrs["skipped_total"] == 30
+
+
+def test_truncated_gzip_keeps_earlier_lines(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(400)]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    df = load_events(path)
+    n = len(df)
+    assert 0 < n < 400
+    assert df["eventID"].tolist() == [f"e-{i}" for i in range(n)]  # a prefix, nothing invented
+    assert df["raw"].tolist() == lines[:n]
+    assert any("truncated" in s["reason"] for s in df.attrs["skipped"])
+    with pytest.raises(LoadError, match="truncated"):
+        load_events(path, strict=True)
+
+
+def test_truncated_gzip_trail_file_keeps_complete_records(tmp_path: Path) -> None:
+    doc = json.dumps({"Records": records(200)}).encode()
+    data = gzip.compress(doc)
+    path = tmp_path / "cut.json.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    df = load_events(path)
+    assert 0 < len(df) < 200
+    assert df["eventID"].tolist() == [f"e-{i}" for i in range(len(df))]
+    reasons = " ".join(s["reason"] for s in df.attrs["skipped"])
+    assert "records before" in reasons and "truncated" in reasons
+
+
+def test_corrupt_gzip_is_recorded(tmp_path: Path) -> None:
+    data = bytearray(gzip.compress(("\n".join(line(r) for r in records(50)) + "\n").encode()))
+    data[len(data) // 2: len(data) // 2 + 8] = b"\x00" * 8
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(bytes(data))
+    df = load_events(path)
+    assert df.attrs["skipped_total"] >= 1
+    assert len(df) < 50
+
+
+def test_invalid_utf8_line_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(line(record("a")).encode() + b"\n{\"eventName\": \"\xff\xfe\"}\n" + line(record("b")).encode())
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["a", "b"]
+    assert df.attrs["skipped"][0]["line"] == 2 and "UTF-8" in df.attrs["skipped"][0]["reason"]
+
+
+def test_csv_export_is_a_clear_load_error(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Event Type,Event Name\nAwsApiCall,ListObjects\n")
+    with pytest.raises(LoadError, match="not CloudTrail JSON"):
+        load_events(path)
+
+
+def test_non_json_content_skips_whole_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "looks.json"
+    path.write_text("Event Type,Event Name,Request ID\nAwsApiCall,ListObjects,X\n")
+    df = load_events(path)
+    assert len(df) == 0 and df.attrs["skipped_total"] == 1
+    assert "looks like CSV" in df.attrs["skipped"][0]["reason"]
+
+
+def test_empty_inputs_give_full_schema(tmp_path: Path) -> None:
+    empty_file = tmp_path / "empty.jsonl"
+    empty_file.write_text("")
+    for source in ([], empty_file, tmp_path):
+        df = load_events(source)
+        assert len(df) == 0
+        _assert_schema(df)
+        assert df.attrs["skipped_total"] == 0
+
+
+def test_blank_lines_are_not_events_and_not_errors(tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "b.jsonl", ["", line(record("a")), "   ", "", line(record("b"))])
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["a", "b"] and df.attrs["skipped_total"] == 0
+
+
+# ------------------------------------------------------------------ filters
+
+def test_default_filters_and_counts(caplog) -> None:
+    recs = [record("d-1"), network_copy("n-1"), management("m-1"), record("x-1", eventSource="ec2.amazonaws.com"),
+            record("z-1", eventSource="s3express.amazonaws.com"), record("d-1"), record("d-2")]
+    df = load_events(recs)
+    assert df["eventID"].tolist() == ["d-1", "d-2"]
+    assert df.attrs["filtered"] == {"network_activity": 1, "non_s3": 2, "management": 1, "duplicates": 1}
+    assert df.attrs["rows_read"] == 7
+
+
+def test_keep_options() -> None:
+    recs = [record("d-1"), network_copy("n-1"), management("m-1"), record("x-1", eventSource="ec2.amazonaws.com"),
+            record("d-1")]
+    assert len(load_events(recs, keep="all")) == 5
+    kept = load_events(recs, keep={"network_activity", "duplicates"})
+    assert kept["eventID"].tolist() == ["d-1", "n-1", "d-1"]
+    assert kept.attrs["filtered"] == {"network_activity": 0, "non_s3": 1, "management": 1, "duplicates": 0}
+    with pytest.raises(ValueError, match="unknown filter"):
+        load_events(recs, keep={"managment"})
+
+
+def test_event_sources_option_includes_directory_buckets() -> None:
+    recs = [record("a"), record("b", eventSource="s3express.amazonaws.com")]
+    df = load_events(recs, event_sources={"s3.amazonaws.com", "s3express.amazonaws.com"})
+    assert df["eventID"].tolist() == ["a", "b"]
+
+
+def test_network_activity_by_event_type_prefix_only() -> None:
+    df = load_events([record("a", eventType="AwsVpceEvents", eventCategory="Data")])
+    assert len(df) == 0 and df.attrs["filtered"]["network_activity"] == 1
+
+
+def test_old_records_without_management_fields_use_event_name() -> None:
+    old_data = record("a", eventVersion="1.05")
+    old_mgmt = record("b", eventVersion="1.05", eventName="DeleteBucket")
+    for r in (old_data, old_mgmt):
+        del r["managementEvent"], r["eventCategory"]
+    df = load_events([old_data, old_mgmt])
+    assert df["eventID"].tolist() == ["a"] and df.attrs["filtered"]["management"] == 1
+
+
+def test_duplicates_of_fast_and_careful_rows() -> None:
+    odd = record("dup")
+    odd["requestParameters"]["Host"] = ["s3.amazonaws.com"]  # forces the careful/split path
+    df = load_events([line(record("dup"))] * 3 + [line(odd)])
+    assert df["eventID"].tolist() == ["dup"] and df.attrs["filtered"]["duplicates"] == 3
+
+
+# ------------------------------------------------------------------ types and other tools' copies
+
+def test_logstash_copy_falls_back_to_timestamp(caplog) -> None:
+    r = record("ls-1")
+    del r["eventTime"]
+    r["@timestamp"] = "2020-09-14T01:00:33.000Z"
+    r["@version"] = "1"
+    with caplog.at_level(logging.WARNING, logger="s3audit.loader"):
+        df = load_events([r, record("ok")])
+    assert df["eventTime"].tolist() == [pd.Timestamp("2020-09-14T01:00:33Z"), pd.Timestamp("2026-11-02T10:00:00Z")]
+    assert df.attrs["time_from_timestamp"] == 1
+    assert df["@@timestamp"].tolist()[0] == "2020-09-14T01:00:33.000Z"  # Insights name for a record's @-key
+    assert any("@timestamp" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_stringified_numbers_and_booleans_are_typed() -> None:
+    r = record("s-1", readOnly="true", managementEvent="false")
+    r["additionalEventData"]["bytesTransferredOut"] = "89.0"
+    df = load_events([r, record("n-1")])
+    assert df["readOnly"].tolist() == [True, True]
+    assert df["additionalEventData.bytesTransferredOut"].tolist() == [89.0, 1234.0]
+    assert df.attrs["coerced"] == {}
+
+
+def test_unconvertible_values_are_na_and_counted() -> None:
+    r = record("s-1", eventTime="yesterday", readOnly="maybe")
+    r["additionalEventData"]["bytesTransferredOut"] = "lots"
+    df = load_events([r])
+    assert df["eventTime"].isna().all() and df["readOnly"].isna().all()
+    assert df["additionalEventData.bytesTransferredOut"].isna().all()
+    assert df.attrs["coerced"] == {"eventTime": 1, "readOnly": 1, "additionalEventData.bytesTransferredOut": 1}
+
+
+def test_host_as_list_or_lowercase() -> None:
+    a = record("a")
+    b = record("b")
+    b["requestParameters"] = {"bucketName": "acme-data", "host": ["s3.amazonaws.com"]}
+    c = record("c")
+    c["requestParameters"]["Host"] = ["s3.amazonaws.com"]
+    df = load_events([a, b, c])
+    assert df["requestParameters.Host"].tolist()[0] == "acme-data.s3.eu-west-1.amazonaws.com"
+    assert pd.isna(df["requestParameters.Host"].tolist()[1])
+    assert df["requestParameters.host.0"].tolist()[1] == "s3.amazonaws.com"
+    assert df["requestParameters.Host.0"].tolist()[2] == "s3.amazonaws.com"
+    from s3audit.schema import request_host
+
+    assert request_host(df).tolist() == ["acme-data.s3.eu-west-1.amazonaws.com", "s3.amazonaws.com",
+                                         "s3.amazonaws.com"]
+
+
+def test_mixed_json_types_in_extra_field_become_json_text() -> None:
+    a = record("a")
+    a["additionalEventData"]["aclRequired"] = True
+    b = record("b")
+    b["additionalEventData"]["aclRequired"] = "Yes"
+    df = load_events([a, b])
+    assert df["additionalEventData.aclRequired"].astype("string").tolist() == ["true", "Yes"]
+
+
+def test_extra_column_types() -> None:
+    recs = records(10)
+    for i, r in enumerate(recs):
+        r["additionalEventData"]["count"] = i
+        r["additionalEventData"]["ratio"] = i / 2
+        r["additionalEventData"]["flag"] = i % 2 == 0
+    df = load_events(recs)
+    assert df["additionalEventData.count"].dtype == "Int64"
+    assert df["additionalEventData.ratio"].dtype == "Float64"
+    assert df["additionalEventData.flag"].dtype == "boolean"
+    assert isinstance(df["tlsDetails.cipherSuite"].dtype, pd.CategoricalDtype)  # one value, 10 rows
+    assert isinstance(df["requestParameters.key"].dtype, pd.StringDtype)  # contract column
+
+
+def test_timestamp_looking_strings_stay_text() -> None:
+    r = record("a")
+    r["requestParameters"]["versionId"] = "2026-11-02"
+    r["additionalEventData"]["objectRetentionInfo"] = {"retainUntil": "2027-01-01T00:00:00Z"}
+    df = load_events([r, record("b")])
+    assert df["requestParameters.versionId"].astype("string").tolist()[0] == "2026-11-02"
+    assert df["additionalEventData.objectRetentionInfo.retainUntil"].astype("string").tolist()[0] == \
+        "2027-01-01T00:00:00Z"
+    assert df["userIdentity.sessionContext.attributes.creationDate"].astype("string").tolist()[0] == \
+        "2026-11-02T09:00:00Z"
+
+
+def test_input_order_is_kept_across_fast_and_careful_rows() -> None:
+    recs = records(100)
+    recs[37]["requestParameters"]["Host"] = ["odd"]
+    texts = [line(r) for r in recs]
+    texts[60] = json.dumps({"Records": [record("w-0"), record("w-1")]})  # a wrapper on one line
+    df = load_events(texts)
+    expected = [f"e-{i}" for i in range(100)]
+    expected[60:61] = ["w-0", "w-1"]
+    assert df["eventID"].tolist() == expected

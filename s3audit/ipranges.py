@@ -140,11 +140,16 @@ class AwsIpRanges:
                           tuple(row["ip_region"].split(",")), row["ip_prefix"])
 
     def lookup_many(self, addresses: Iterable[Any]) -> pd.DataFrame:
+        """Look up many addresses; one row per input, in order (see :meth:`lookup_arrays`)."""
+        return pd.DataFrame(self.lookup_arrays(addresses))
+
+    def lookup_arrays(self, addresses: Iterable[Any]) -> dict[str, np.ndarray]:
         """Look up many addresses; one row per input, in order.
 
-        Returns a frame with ``ip_service`` and ``ip_region`` (comma-joined, sorted; ``""`` when
+        Returns numpy object arrays ``ip_service`` and ``ip_region`` (comma-joined, sorted; ``""`` when
         the address is in no AWS range or is not an IP address), ``ip_prefix`` (most specific
-        match or None) and ``ip_kind`` (``"ipv4"``, ``"ipv6"`` or ``None``).
+        match or None), ``ip_kind`` (``"ipv4"``, ``"ipv6"`` or ``None``) and ``ip_private``
+        (RFC 1918, CGNAT, loopback, link-local, unique-local: an address seen inside a VPC).
         """
         values = np.asarray(list(addresses) if not isinstance(addresses, np.ndarray) else addresses,
                             dtype=object)
@@ -153,16 +158,22 @@ class AwsIpRanges:
         regions = np.full(n, "", dtype=object)
         prefixes = np.full(n, None, dtype=object)
         kinds = np.full(n, None, dtype=object)
+        private = np.zeros(n, dtype=bool)
         if n:
             v4_pos, v4_int, v6_pos, v6_int = _parse_addresses(values)
             kinds[v4_pos] = "ipv4"
             kinds[v6_pos] = "ipv6"
+            if len(v4_pos):
+                private[v4_pos] = _private_v4(v4_int)
+            for i, value in zip(v6_pos, v6_int):
+                private[i] = any(value >> (128 - length) == net >> (128 - length)
+                                 for net, length in _PRIVATE_V6)
             for pos, found in ((v4_pos, self._match_v4(v4_int)), (v6_pos, self._match_v6(v6_int))):
                 for i, (svc, reg, pfx) in zip(pos, found):
                     if svc:
                         services[i], regions[i], prefixes[i] = svc, reg, pfx
-        return pd.DataFrame({"ip_service": services, "ip_region": regions,
-                             "ip_prefix": prefixes, "ip_kind": kinds})
+        return {"ip_service": services, "ip_region": regions, "ip_prefix": prefixes,
+                "ip_kind": kinds, "ip_private": private}
 
     # ------------------------------------------------------------------------------------------
     def _match_v4(self, ints: np.ndarray) -> list[tuple[str, str, str | None]]:
@@ -245,6 +256,21 @@ def _index(table: dict[tuple[int, int], set[tuple[str, str]]], family: int) -> _
             order = np.argsort(starts, kind="stable")
             by_length[length] = (starts[order], ids[order])
     return _Index(cidrs, labels, family, lengths, by_length, exact)
+
+
+_PRIVATE_V4 = tuple((int(n.network_address), n.prefixlen) for n in map(ip_network, (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "0.0.0.0/8")))
+_PRIVATE_V6 = tuple((int(n.network_address), n.prefixlen) for n in map(ip_network, (
+    "fc00::/7", "fe80::/10", "::1/128")))
+
+
+def _private_v4(ints: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(ints), dtype=bool)
+    for net, length in _PRIVATE_V4:
+        shift = np.uint64(32 - length)
+        out |= (ints >> shift) == np.uint64(net >> (32 - length))
+    return out
 
 
 def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:

@@ -41,7 +41,6 @@ Examples
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -87,16 +86,13 @@ VPCE = "vpcEndpointId"
 VPCE_OLD = "additionalEventData.vpcEndpointId"  # records <= 1.05 kept it here
 VPCE_OWNER = "vpcEndpointAccountId"
 RECIPIENT = "recipientAccountId"
-SESSION = "(role session name)"  # derived from userIdentity.arn / principalId
+IP_CLASS = "(address class)"  # derived: the AWS range / public / private / not an IP
+IP_SERVICE_NAME = "(service-name address)"  # derived: sourceIPAddress when *.amazonaws.com
 
 _FULL_VPCE = re.compile(r"vpce-[0-9a-f]{17}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _ARN_SESSION = re.compile(r":assumed-role/[^/]+/(.+)$")
 _PID_SESSION = re.compile(r"^[A-Z0-9]{16,}:(.+)$")
-_PRIVATE_NETS = tuple(ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-    "169.254.0.0/16", "0.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128"))
-
 
 # ---------------------------------------------------------------------------------------------
 # columns as (codes, categories)
@@ -148,7 +144,10 @@ def column(events: pd.DataFrame, name: str) -> Col:
     else:
         codes, cats = pd.factorize(series, use_na_sentinel=True)
         codes = codes.astype(np.int64, copy=False)
-    cats = np.array([_text(c) for c in cats], dtype=object)
+    if getattr(cats, "inferred_type", None) == "string":
+        cats = np.asarray(cats, dtype=object)
+    else:
+        cats = np.array([_text(c) for c in cats], dtype=object)
     blank = np.array([c == "" for c in cats], dtype=bool)
     if blank.any():
         codes = np.where(np.append(blank, False)[codes], -1, codes)
@@ -217,15 +216,6 @@ def service_label(name: str) -> str:
     return "service-other"
 
 
-def is_private_address(text: str) -> bool:
-    """RFC 1918 / CGNAT / loopback / link-local / ULA: an address seen through a VPC."""
-    try:
-        addr = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return False
-    return any(addr in net for net in _PRIVATE_NETS if net.version == addr.version)
-
-
 def _short(value: str | None, limit: int = 70) -> str:
     if value is None:
         return "none"
@@ -245,11 +235,13 @@ class _Context:
         self.own_vpc_endpoints = own_vpc_endpoints
         self.own_accounts = own_accounts
         self._cols: dict[str, Col] = {}
-        self._ip_info: pd.DataFrame | None = None
+        self._ip_info: dict[str, np.ndarray] | None = None
 
     def col(self, name: str) -> Col:
         if name not in self._cols:
-            if name == VPCE:
+            if name in (IP_CLASS, IP_SERVICE_NAME):
+                self._cols[name] = self._derived(name)
+            elif name == VPCE:
                 self._cols[name] = coalesce(column(self.events, VPCE),
                                             column(self.events, VPCE_OLD), VPCE)
             elif name == UA:
@@ -285,15 +277,39 @@ class _Context:
                 return s
         return None
 
-    def ip_info(self) -> pd.DataFrame:
+    def ip_info(self) -> dict[str, np.ndarray]:
         """AWS ranges per distinct ``sourceIPAddress`` category (one lookup per address)."""
         if self._ip_info is None:
-            self._ip_info = self.ranges.lookup_many(self.col(IP).cats)
+            self._ip_info = self.ranges.lookup_arrays(self.col(IP).cats)
         return self._ip_info
+
+    def _derived(self, name: str) -> Col:
+        ip = self.col(IP)
+        if name == IP_SERVICE_NAME:
+            keep = np.append(np.array([c.endswith(".amazonaws.com") for c in ip.cats], bool),
+                             False)
+            return Col(name, np.where(keep[ip.codes], ip.codes, -1), ip.cats)
+        # IP_CLASS: what the address tells about the path, at the granularity of AWS ranges
+        info = self.ip_info()
+        classes = []
+        for svc, reg, pfx, kind, private in zip(info["ip_service"], info["ip_region"],
+                                                info["ip_prefix"], info["ip_kind"],
+                                                info["ip_private"]):
+            if svc:
+                classes.append(f"in AWS range {pfx} ({svc}, {reg})")
+            elif kind is None:
+                classes.append("not an IP address")
+            elif private:
+                classes.append("a private address in no AWS range")
+            else:
+                classes.append("a public address in no AWS range")
+        codes, uniq = pd.factorize(pd.array(classes, dtype=object))
+        row = np.append(codes.astype(np.int64), len(uniq))[ip.codes]
+        return Col(name, row, np.array([*uniq, "missing"], dtype=object))
 
     def in_aws(self) -> np.ndarray:
         ip = self.col(IP)
-        found = (self.ip_info()["ip_service"] != "").to_numpy(bool)
+        found = self.ip_info()["ip_service"] != ""
         return np.append(found, False)[ip.codes]
 
     def ec2_credentials(self) -> np.ndarray:
@@ -339,7 +355,8 @@ def _r5(ctx: _Context):
     ip_is_service = ip.where(lambda t: t.endswith(".amazonaws.com"))
     mask = inv.present() | ip_is_service
     codes_inv = np.array([_CODE[service_label(c)] for c in inv.cats] + [-1], dtype=np.int64)
-    codes_ip = np.array([_CODE[service_label(c)] for c in ip.cats] + [-1], dtype=np.int64)
+    codes_ip = np.array([_CODE[service_label(c)] if c.endswith(".amazonaws.com") else -1
+                         for c in ip.cats] + [-1], dtype=np.int64)
     labels = np.where(inv.present(), codes_inv[inv.codes], codes_ip[ip.codes])
     return mask, labels
 
@@ -416,18 +433,12 @@ def _r16(ctx: _Context):
 
 
 # reasons -------------------------------------------------------------------------------------
-def _why_ip(ctx: _Context, codes: dict[str, int]) -> str:
-    code = codes.get(IP, -1)
-    if code < 0:
+def _why_ip(values: dict[str, str | None]) -> str:
+    # one sentence per AWS range / address class, not per address: the address is in the row
+    text = values.get(IP_CLASS)
+    if text is None or text == "missing":
         return "no sourceIPAddress"
-    info = ctx.ip_info().iloc[code]
-    text = ctx.col(IP).cats[code]
-    if info["ip_service"]:
-        return (f"sourceIPAddress {text} is in AWS range {info['ip_prefix']} "
-                f"({info['ip_service']}, {info['ip_region']})")
-    if info["ip_kind"] is None:
-        return f"sourceIPAddress {_short(text)} is not an IP address in AWS's ranges"
-    return f"sourceIPAddress {text} is in no AWS range"
+    return f"sourceIPAddress is {text}"
 
 
 def _owner_phrase(ctx: _Context, v: dict[str, str | None]) -> str:
@@ -469,12 +480,12 @@ RULES: tuple[Rule, ...] = (
                           f"vended credentials; invokedBy {_short(v[INVOKED_BY])}).")),
     Rule(5, ("athena", "glue", "redshift", "emr", "service-other"),
          "invokedBy is set or sourceIPAddress is a *.amazonaws.com name; label = that service",
-         (INVOKED_BY, IP), _r5,
+         (INVOKED_BY, IP_SERVICE_NAME), _r5,
          lambda c, v, k: (
-             f"Rule 5 ({service_label(v[INVOKED_BY] or v[IP] or '')}): an AWS service acted "
-             f"with the caller's credentials — "
+             f"Rule 5 ({service_label(v[INVOKED_BY] or v[IP_SERVICE_NAME] or '')}): an AWS "
+             f"service acted with the caller's credentials — "
              + (f"invokedBy {_short(v[INVOKED_BY])}." if v[INVOKED_BY] is not None
-                else f"sourceIPAddress {_short(v[IP])} is a service name."))),
+                else f"sourceIPAddress {_short(v[IP_SERVICE_NAME])} is a service name."))),
     Rule(6, ("console",), "user agent starts with S3Console/ or contains aws-internal/3",
          (UA, VPCE), _r6,
          lambda c, v, k: (f"Rule 6 (console): S3 console backend call — userAgent "
@@ -517,17 +528,17 @@ RULES: tuple[Rule, ...] = (
          lambda c, v, k: (f"Rule 13 (other-vpc-endpoint): vpcEndpointId {_short(v[VPCE])} "
                           f"{_not_owned_phrase(c, v)}.")),
     Rule(14, ("ec2",), "EC2 instance credentials and no endpoint",
-         (EC2_DELIVERY, ISSUER_TYPE, IP), _r14,
+         (EC2_DELIVERY, ISSUER_TYPE, IP_CLASS), _r14,
          lambda c, v, k: (
              "Rule 14 (ec2): EC2 instance-profile credentials ("
              + (f"sessionContext.ec2RoleDelivery {_short(v[EC2_DELIVERY])}"
                 if v[EC2_DELIVERY] is not None
                 else "inScopeOf.issuerType 'AWS::EC2::Instance'")
-             + f") with no VPC endpoint; {_why_ip(c, k)}.")),
-    Rule(15, ("aws-network",), "sourceIPAddress inside AWS's published ranges", (IP,), _r15,
-         lambda c, v, k: f"Rule 15 (aws-network): {_why_ip(c, k)}."),
-    Rule(16, ("external",), "everything else", (IP,), _r16,
-         lambda c, v, k: f"Rule 16 (external): no earlier rule matched; {_why_ip(c, k)}."),
+             + f") with no VPC endpoint; {_why_ip(v)}.")),
+    Rule(15, ("aws-network",), "sourceIPAddress inside AWS's published ranges", (IP_CLASS,), _r15,
+         lambda c, v, k: f"Rule 15 (aws-network): {_why_ip(v)}."),
+    Rule(16, ("external",), "everything else", (IP_CLASS,), _r16,
+         lambda c, v, k: f"Rule 16 (external): no earlier rule matched; {_why_ip(v)}."),
 )
 
 
@@ -603,14 +614,13 @@ def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = 
     out["cross_account"] = caller_is_account & recipient.present() & ~same_value(account, recipient)
     ip = ctx.col(IP)
     info = ctx.ip_info()
-    public = np.array([not is_private_address(c) for c in ip.cats], dtype=bool)
-    off_aws = (info["ip_kind"].notna().to_numpy(bool) & (info["ip_service"] == "").to_numpy(bool)
-               & public)
+    off_aws = ((info["ip_kind"] != None) & (info["ip_service"] == "")  # noqa: E711
+               & ~info["ip_private"])
     out["credentials_off_instance"] = ctx.ec2_credentials() & np.append(off_aws, False)[ip.codes]
-    empty_to_na = lambda s: s.where(s != "", None).to_numpy(dtype=object)  # noqa: E731
+    empty_to_na = lambda a: np.where(a == "", None, a)  # noqa: E731
     out["ip_service"] = _map_categorical(ip, empty_to_na(info["ip_service"]))
     out["ip_region"] = _map_categorical(ip, empty_to_na(info["ip_region"]))
-    out["ip_prefix"] = _map_categorical(ip, info["ip_prefix"].to_numpy(dtype=object))
+    out["ip_prefix"] = _map_categorical(ip, info["ip_prefix"])
     ua = ctx.col(UA)
     out["ua_family"] = _map_categorical(ua, ua_families(ua.cats), missing=MISSING)
     out.attrs = dict(events.attrs)
@@ -665,23 +675,22 @@ def principal(events: pd.DataFrame) -> pd.Categorical:
     arn, acct = column(events, ARN), column(events, ACCOUNT)
     pid, inv, typ = column(events, PRINCIPAL_ID), column(events, INVOKED_BY), column(events, ID_TYPE)
     n = len(events)
-    # combine the codes of the identity columns, then describe each distinct combination once
-    cols = (arn, acct, pid, inv, typ)
-    key = np.zeros(n, dtype=np.int64)
+    # rows with an ARN are named by it; the others by the distinct combinations of the rest
+    no_arn = np.flatnonzero(arn.codes < 0)
+    cols = (acct, pid, inv, typ)
+    key = np.zeros(len(no_arn), dtype=np.int64)
     for col in cols:
-        key = key * (len(col.cats) + 1) + (col.codes + 1)
+        key = key * (len(col.cats) + 1) + (col.codes[no_arn] + 1)
     inverse, uniques = pd.factorize(key)
-    names = []
+    names: list[str | None] = list(arn.cats)
     for combo in uniques:
         rest, vals = int(combo), []
         for col in reversed(cols):
             base = len(col.cats) + 1
             vals.append(col.value(rest % base - 1))
             rest //= base
-        t, i, p, a, r = vals
-        if r is not None:
-            names.append(r)
-        elif a in {"ANONYMOUS_PRINCIPAL", "anonymous"}:
+        t, i, p, a = vals
+        if a in {"ANONYMOUS_PRINCIPAL", "anonymous"}:
             names.append("anonymous")
         elif a is not None:
             names.append(f"account {a}" + (f" ({p})" if p and p != a else ""))
@@ -691,8 +700,10 @@ def principal(events: pd.DataFrame) -> pd.Categorical:
             names.append(p)
         else:
             names.append(f"({t.lower()})" if t else None)
+    row = arn.codes.copy()
+    row[no_arn] = len(arn.cats) + inverse
     codes, distinct = pd.factorize(pd.array(names, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64)[inverse],
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64)[row],
                                      dtype=pd.CategoricalDtype(list(distinct)))
 
 

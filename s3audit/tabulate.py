@@ -115,15 +115,23 @@ def _ip_labels(events: pd.DataFrame, ip: Col) -> np.ndarray:
     row_of = np.full(len(ip.cats), -1, dtype=np.int64)
     present = np.flatnonzero(ip.codes >= 0)
     row_of[ip.codes[present]] = present
+    seen = row_of >= 0
     svc, reg = column(events, "ip_service"), column(events, "ip_region")
-    for code, row in enumerate(row_of):
-        if row < 0:
+    # (service, region) per address category, described once per distinct pair
+    s_codes = np.where(seen, svc.codes[np.maximum(row_of, 0)], -1)
+    r_codes = np.where(seen, reg.codes[np.maximum(row_of, 0)], -1)
+    pair = (s_codes + 1) * (len(reg.cats) + 1) + (r_codes + 1)
+    inverse, uniques = pd.factorize(pair)
+    texts = []
+    for combo in uniques:
+        s, r = svc.value(int(combo // (len(reg.cats) + 1)) - 1), \
+            reg.value(int(combo % (len(reg.cats) + 1)) - 1)
+        if not s:
+            texts.append("")
             continue
-        s, r = svc.value(int(svc.codes[row])), reg.value(int(reg.codes[row]))
-        if s:
-            names = [x for x in s.split(",") if x != "AMAZON"] or ["AMAZON"]
-            labels[code] = f" ({'+'.join(names)} {r})" if r else f" ({'+'.join(names)})"
-    return labels
+        names = [x for x in s.split(",") if x != "AMAZON"] or ["AMAZON"]
+        texts.append(f" ({'+'.join(names)} {r})" if r else f" ({'+'.join(names)})")
+    return np.asarray(texts, dtype=object)[inverse]
 
 
 def _fmt_count(n: float) -> str:

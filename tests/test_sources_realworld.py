@@ -77,7 +77,7 @@ def test_otrf_instance_role_keys_used_outside_are_ec2_off_instance(otrf):
     assert otrf["credentials_off_instance"].all()
     assert otrf["ip_service"].isna().all()
     reason = otrf["source_reason"].iloc[0]
-    assert "ec2RoleDelivery '1.0'" in reason and "1.2.3.4" in reason
+    assert "ec2RoleDelivery '1.0'" in reason and "public address in no AWS range" in reason
     assert set(otrf["ua_family"]) == {"aws-cli"}
 
 

@@ -53,6 +53,7 @@ REGION = world.REGION
 BUCKETS = world.BUCKETS
 OWN_VPC_ENDPOINTS = world.OWN_VPC_ENDPOINTS
 NO_LABEL = "-"
+MIN_EVENTS = st.MIN_EVENTS
 
 #: File names inside a samples directory.
 JSONL_NAME = "events.jsonl.gz"
@@ -145,7 +146,7 @@ def generate(events: int = DEFAULT_EVENTS, *, seed: int = DEFAULT_SEED,
     ----------
     events : int
         Number of S3 data events (NetworkActivity copies and management events come on top).
-        At least one per story (about 40).
+        At least :data:`MIN_EVENTS` (one or a few per story).
     seed : int
         Same seed, same records.
     start : datetime or ISO string, optional
@@ -212,13 +213,18 @@ def iter_json_lines(events: int, seed: int = DEFAULT_SEED, *, chunk: int = 50_00
     >>> len(lines) > 120
     True
     """
-    done, i = 0, 0
-    while done < events:
-        n = min(chunk, events - done)
+    if events < MIN_EVENTS:
+        raise ValueError(f"need at least {MIN_EVENTS} events to cover every story, got {events}")
+    chunk = max(chunk, MIN_EVENTS)
+    sizes = [chunk] * (events // chunk)
+    rest = events - sum(sizes)
+    if rest >= MIN_EVENTS or not sizes:
+        sizes.append(rest)
+    else:
+        sizes[-1] += rest  # a too-small remainder joins the last chunk
+    for i, n in enumerate(sizes):
         for rec in generate(n, seed=seed + i, **kw).records:
             yield fmt.dumps(rec)
-        done += n
-        i += 1
 
 
 def _insights_subset(samples: Samples) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

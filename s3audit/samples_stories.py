@@ -902,9 +902,13 @@ STORIES: tuple[Story, ...] = (
 )
 
 
+#: The fewest data events that still hold every story.
+MIN_EVENTS = sum(st.minimum for st in STORIES)
+
+
 def allocate(n: int) -> list[int]:
     """Split ``n`` data events over :data:`STORIES` (largest remainder, minimums respected)."""
-    minimum = sum(st.minimum for st in STORIES)
+    minimum = MIN_EVENTS
     if n < minimum:
         raise ValueError(f"need at least {minimum} events to cover every story, got {n}")
     total_share = sum(st.share for st in STORIES)

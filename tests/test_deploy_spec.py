@@ -264,3 +264,24 @@ def test_access_denied_names_the_action() -> None:
     bare = ClientError({"Error": {"Code": "AuthorizationError", "Message": "denied"}}, "CreateTopic")
     assert permission_error("sns", "CreateTopic", bare).action == "sns:CreateTopic"
     assert permission_error("sns", "CreateTopic", ClientError({"Error": {"Code": "Throttling"}}, "CreateTopic")) is None
+
+
+def test_missing_explicit_test_events_file_fails_without_calling_aws(tmp_path) -> None:
+    aws, stub = _stubbed_aws()  # no response queued: any call would raise
+    with stub:
+        check = check_test_metric_filter(aws, load_spec(dict(BASE, test_events=str(tmp_path / "nope.jsonl"))))
+    assert check.status == FAILED and "nope.jsonl" in check.detail
+
+
+def test_sample_file_feeds_test_metric_filter(tmp_path) -> None:
+    import gzip
+
+    path = tmp_path / "events.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("\n".join(MESSAGES * 3) + "\n")
+    aws, stub = _stubbed_aws()
+    stub.add_response("test_metric_filter", {"matches": [{"eventNumber": 1, "eventMessage": MESSAGES[0], "extractedValues": {}}]},
+                      {"filterPattern": PATTERN, "logEventMessages": MESSAGES[:1] + MESSAGES[1:]})
+    with stub:
+        check = check_test_metric_filter(aws, load_spec(dict(BASE, test_events=str(path))))
+    assert check.status == OK  # duplicates dropped, matching events first

@@ -15,6 +15,7 @@ from s3audit.deploy.errors import (
 )
 from s3audit.deploy.plan import ApiCall, ApplyResult, Change, FieldChange, Plan, plan
 from s3audit.deploy.preflight import Check, selector_coverage
+from s3audit.deploy.session import make_session, offline_reason, resolve_spec
 from s3audit.deploy.spec import DeploySpec, load_spec
 from s3audit.deploy.teardown import teardown
 from s3audit.deploy.template import render_template, template
@@ -23,6 +24,6 @@ from s3audit.deploy.verify import VerifyReport, verify
 __all__ = [
     "ApiCall", "ApplyResult", "AwsCallError", "Change", "Check", "DeployError", "DeploySpec", "FieldChange",
     "OfflinePlanError", "PermissionDenied", "Plan", "PreflightError", "ReadBackError",
-    "SpecError", "StalePlanError", "VerifyReport", "load_spec", "plan", "render_template", "selector_coverage",
-    "teardown", "template", "verify",
+    "SpecError", "StalePlanError", "VerifyReport", "load_spec", "make_session", "offline_reason", "plan",
+    "render_template", "resolve_spec", "selector_coverage", "teardown", "template", "verify",
 ]

@@ -96,7 +96,8 @@ class ApplyResult:
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        head = f"{self.kind}: {len(self.calls)} AWS call(s) made" if self.calls else f"{self.kind}: nothing to do, no call made"
+        head = (f"APPLIED {self.kind}: {len(self.calls)} AWS call(s) made" if self.calls
+                else f"APPLIED {self.kind}: nothing to do, no call made")
         lines = [head] + [f"  {c}" for c in self.calls] + [f"NOTE: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -178,9 +179,12 @@ class Plan:
         """The plan as readable text (what ``s3audit deploy SPEC`` prints)."""
         where = f"account {self.account}, {self.region}"
         lines = [f"s3audit {self.kind} plan for {self.spec.name!r} ({where})"]
-        if self.offline:
+        if self.offline and self.kind == "deploy":
             lines.append("OFFLINE PLAN: no AWS call was made; it assumes an EMPTY account (nothing exists yet) "
                          "and the log group present. It cannot be applied.")
+        elif self.offline:
+            lines.append("OFFLINE PLAN: no AWS call was made; it assumes the spec is deployed exactly as s3audit "
+                         "deploys it (online, every resource's ownership is checked first). It cannot be applied.")
         lines.append("Pre-flight checks:")
         for c in self.checks:
             lines.append(f"  {c.status.upper():<8} {c.name}: {c.detail}")
@@ -205,8 +209,10 @@ class Plan:
             lines.append("Nothing to do: the account already matches the spec." if self.kind == "deploy"
                          else "Nothing to remove.")
         elif self.result is not None:
-            lines.append(f"APPLIED. {self.result}")
-        elif not self.offline:
+            lines.append(str(self.result))
+        elif self.offline:
+            lines.append("Nothing has been changed. Plan with AWS credentials to see what your account needs.")
+        else:
             cmd = "deploy" if self.kind == "deploy" else "teardown"
             lines.append(f"Nothing has been changed. Apply with `s3audit {cmd} SPEC --apply` or plan.apply().")
         return "\n".join(lines)

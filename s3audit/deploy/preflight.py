@@ -328,8 +328,10 @@ def check_test_metric_filter(aws: Aws, spec: DeploySpec, messages: Sequence[str]
         return Check(name, SKIPPED, f"pattern does not compile locally ({exc})")
     if messages is None:
         source = default_test_events(spec)
-        if source is None or not source.exists():
-            return Check(name, SKIPPED, f"no sample events to test with ({source or 'set test_events in the spec'})")
+        if source is None:
+            return Check(name, SKIPPED, "no sample events to test with (set test_events in the spec)")
+        if not source.exists():  # only an explicit test_events path can be missing
+            return Check(name, FAILED, f"test_events file {str(source)!r} not found")
         messages = read_sample_messages(source)
     picked = pick_test_messages(messages, matches)
     if not picked:

@@ -131,7 +131,7 @@ class DeploySpec:
                 "threshold": self.alarm.threshold,
                 "evaluation_periods": self.alarm.evaluation_periods,
                 "datapoints_to_alarm": self.alarm.datapoints_to_alarm,
-                "description": self.alarm.description,
+                **({"description": self.alarm.description} if self.alarm.description else {}),
             },
             "notify": ({"topic_arn": self.notify.topic_arn} if self.notify.topic_arn else {"emails": list(self.notify.emails)}),
             "names": {"filter": self.filter_name, "alarm": self.alarm_name, "topic": self.topic_name},

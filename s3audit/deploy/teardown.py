@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-def teardown(spec: DeploySpec | Any, *, session: boto3.Session | None = None, apply: bool = False) -> Plan:
+def teardown(spec: DeploySpec | Any, *, session: boto3.Session | None = None, apply: bool = False,
+             offline: bool = False) -> Plan:
     """Plan (and with ``apply=True`` perform) the removal of what s3audit created for ``spec``.
 
     Parameters
@@ -33,6 +34,10 @@ def teardown(spec: DeploySpec | Any, *, session: boto3.Session | None = None, ap
     session : boto3.Session, optional
     apply : bool
         False (default): only plan. True: apply the plan at once (its result is in ``plan.result``).
+    offline : bool
+        Make no AWS call: show what a teardown removes when the spec is deployed exactly as
+        s3audit deploys it (an online teardown still checks every resource's ownership first).
+        An offline plan cannot be applied.
 
     Returns
     -------
@@ -46,6 +51,8 @@ def teardown(spec: DeploySpec | Any, *, session: boto3.Session | None = None, ap
     >>> print(p); p.apply()                      # doctest: +SKIP
     """
     spec = load_spec(spec)
+    if offline:
+        return _offline_teardown(spec, session)
     aws = Aws(session)
     result = _plan_teardown(spec, aws)
     result._replan = lambda: _plan_teardown(spec, Aws(aws.session))
@@ -159,3 +166,16 @@ def _not_ours(tags: dict[str, str]) -> str:
     if tags.get(S.MANAGED_TAG) == "true":
         return f"created by s3audit for {tags.get(S.NAME_TAG)!r}, not for this spec: left untouched"
     return "not created by s3audit: left untouched"
+
+
+_TEARDOWN_ORDER = (ALARM, FILTER, SUBSCRIPTION, TOPIC, TRAIL, ROLE, BUCKET)
+
+
+def _offline_teardown(spec: DeploySpec, session: boto3.Session | None) -> Plan:
+    from s3audit.deploy.plan import plan as deploy_plan
+
+    deployed = deploy_plan(spec, session=session, offline=True)
+    changes = [Change(c.resource_type, c.name, DELETE, note="assumed deployed by s3audit; online, ownership is checked first")
+               for kind in _TEARDOWN_ORDER for c in deployed.changes if c.resource_type == kind]
+    checks = [Check("log group exists", SKIPPED, "offline: not checked")]
+    return Plan("teardown", spec, changes, checks, deployed.region, deployed.account, True, [])

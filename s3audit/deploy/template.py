@@ -123,7 +123,11 @@ def render_template(spec: DeploySpec | Any, fmt: str = "json") -> str:
     if fmt == "yaml":
         import yaml
 
-        return yaml.safe_dump(doc, sort_keys=False, width=120)
+        class _NoAliases(yaml.SafeDumper):
+            def ignore_aliases(self, data: Any) -> bool:
+                return True
+
+        return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=120)
     if fmt != "json":
         raise ValueError(f"format must be 'json' or 'yaml', got {fmt!r}")
     return json.dumps(doc, indent=2) + "\n"

@@ -65,6 +65,7 @@ __all__ = [
     "TREAT_MISSING",
     "BacktestError",
     "alarm_events",
+    "alarms_frame",
     "backtest",
     "plot_backtest",
 ]
@@ -404,6 +405,26 @@ def alarm_events(result: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         empty.insert(1, "alarm_time", pd.Series(dtype="datetime64[ns, UTC]"))
         return empty
     return pd.concat(parts)
+
+
+def alarms_frame(result: pd.DataFrame) -> pd.DataFrame:
+    """The ALARM transitions of a :func:`backtest` result as a table (one row per alarm).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({"eventTime": pd.to_datetime(["2024-01-01T00:01:00Z"]),
+    ...                        "eventID": ["a"]})
+    >>> alarms_frame(backtest(pd.Series([True]), events))[["value", "events", "event_ids"]]
+       value  events event_ids
+    0    1.0       1         a
+    """
+    rows = [{"time": a["time"], "period_start": a["period_start"], "value": a["value"],
+             "matches": a["matches"], "events": len(a["events"]),
+             "event_ids": ", ".join(a["events"][:5]) + (" ..." if len(a["events"]) > 5 else "")}
+            for a in result.attrs.get("alarms", [])]
+    return pd.DataFrame(rows, columns=["time", "period_start", "value", "matches", "events",
+                                       "event_ids"])
 
 
 def plot_backtest(result: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:

@@ -458,7 +458,10 @@ def _render(node: Any, ctx: RenderContext, top: bool = False) -> str:
             if isinstance(item, tuple) and item[0] == "field":
                 name = item[1]
                 texts = _merge_regex_texts(by_field[name], selector(name), ctx.op("!="))
-                pieces.append(_wrap_guard(name, True, "and", texts, ctx))
+                if ctx.optional(name) or name in ctx.nullable:
+                    pieces.append(_wrap_guard(name, True, "and", texts, ctx))
+                else:  # no guard needed: the comparisons join this AND directly
+                    pieces.extend(texts)
             else:
                 pieces.append(_render(item, ctx))
         joiner = ctx.AND

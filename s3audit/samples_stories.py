@@ -126,6 +126,28 @@ class Scenario:
             left -= size
             yield times
 
+    def scheduled(self, n: int, local_hours: tuple[float, ...], spread_minutes: int,
+                  gap: float) -> Iterator[list[int]]:
+        """Split ``n`` events over daily runs at ``local_hours`` (every day of the window), run
+        sizes varying by +-40 %: the regular rhythm of batch jobs."""
+        rng = self.rng
+        runs = [(day, hour) for day in range(self.days) for hour in local_hours]
+        weights = [rng.uniform(0.6, 1.4) for _ in runs]
+        total = sum(weights)
+        sizes = [int(n * wt / total) for wt in weights]
+        for i in rng.sample(range(len(runs)), n - sum(sizes)):
+            sizes[i] += 1
+        end = self.start + self.days * DAY - 1
+        for (day, hour), size in zip(runs, sizes):
+            if size == 0:
+                continue
+            t = self.daily_time(hour, spread_minutes, day=day)
+            times = []
+            for _ in range(size):
+                times.append(min(t, end))
+                t += int(rng.expovariate(1.0 / gap)) if gap > 0 else 0
+            yield times
+
     # ---- addresses -----------------------------------------------------------------------
     def aws_ip(self, pool: str = "ec2-us-east-1") -> str:
         prefixes = w.AWS_PREFIXES[pool][0]
@@ -343,8 +365,10 @@ def payroll_batch(s: Scenario, n: int) -> None:
     """The payroll batch server (EC2 instance profile) in the prod VPC, via the gateway endpoint."""
     rng = s.rng
     ip = "10.20.11.37"
-    for times in s.sessions(n, lambda: s.daily_time(1, 90) if rng.random() < 0.8
-                            else s.profile_time("office"), mean=30, gap=2):
+    nightly = n * 4 // 5
+    runs = itertools.chain(s.scheduled(nightly, (1,), 20, gap=3),
+                           s.sessions(n - nightly, lambda: s.profile_time("office"), mean=6, gap=2))
+    for times in runs:
         creds = s.f.creds(P["payroll-batch"], times[0])
         for t in times:
             op = rng.choice(("GetObject", "PutObject", "PutObject", "HeadObject", "ListObjects"))
@@ -371,7 +395,7 @@ def emr_on_ec2(s: Scenario, n: int) -> None:
     """An EMR on EC2 cluster (instance profile, EMRFS) through the gateway endpoint."""
     rng = s.rng
     instances = P["emr-ec2"].extra["instances"].split(",")
-    for times in s.sessions(n, lambda: s.daily_time(0, 120), mean=40, gap=1):
+    for times in s.scheduled(n, (0.25,), 30, gap=1):
         i = rng.randrange(len(instances))
         creds = s.f.creds(P["emr-ec2"], times[0], instance=instances[i])
         ip = f"10.20.128.{11 + i}"
@@ -507,7 +531,7 @@ def lake_formation(s: Scenario, n: int) -> None:
 def glue(s: Scenario, n: int) -> None:
     """Glue ETL jobs (GlueJobRunnerSession) from Glue workers' AWS public addresses."""
     rng = s.rng
-    for times in s.sessions(n, lambda: s.daily_time(rng.choice((23, 3, 11)), 60), mean=40, gap=1):
+    for times in s.scheduled(n, (3, 11, 23), 10, gap=1):
         creds = s.f.creds(P["glue"], times[0])
         ips = [s.aws_ip() for _ in range(3)]
         for t in times:
@@ -538,7 +562,7 @@ def emr_serverless(s: Scenario, n: int) -> None:
     """EMR Serverless jobs: the runtime role, invoked by ops.emr-serverless (service endpoint)."""
     rng = s.rng
     svc = "ops.emr-serverless.amazonaws.com"
-    for times in s.sessions(n, lambda: s.daily_time(rng.choice((6, 18)), 30), mean=30, gap=1):
+    for times in s.scheduled(n, (6, 18), 15, gap=1):
         job = "".join(rng.choice("0123456789abcdefghijklmnopqrstuv") for _ in range(16))
         creds = s.f.creds(P["emr-serverless"], times[0], f"00{job[:14]},{rng.randrange(1, 3)}")
         for t in times:
@@ -591,7 +615,7 @@ def aws_backup(s: Scenario, n: int) -> None:
     """AWS Backup reads the payroll bucket nightly on your behalf (invokedBy backup)."""
     rng = s.rng
     svc = "backup.amazonaws.com"
-    for times in s.sessions(n, lambda: s.daily_time(3, 40), mean=60, gap=1):
+    for times in s.scheduled(n, (3,), 10, gap=1):
         creds = s.f.creds(P["backup"], times[0])
         for i, t in enumerate(times):
             op = "ListObjectVersions" if i == 0 else rng.choice(
@@ -725,7 +749,7 @@ def partner_presigned_upload(s: Scenario, n: int) -> None:
     """A partner uploads order files with curl to day-long presigned URLs we send them."""
     rng = s.rng
     creds = s.f.creds(P["svc-partner-upload"], s.start)
-    for times in s.sessions(n, lambda: s.daily_time(7, 30), mean=3, gap=4):
+    for times in s.scheduled(n, (7,), 30, gap=4):
         for t in times:
             presign = _console_presign(t - rng.randrange(3600, 20000), "86400")
             presign["X-Amz-SignedHeaders"] = "host"
@@ -783,7 +807,7 @@ def lambda_portal(s: Scenario, n: int) -> None:
 def lambda_export(s: Scenario, n: int) -> None:
     """A nightly Node.js Lambda that exports payroll totals to the data lake."""
     rng = s.rng
-    for times in s.sessions(n, lambda: s.daily_time(4, 20), mean=10, gap=2):
+    for times in s.scheduled(n, (4,), 5, gap=2):
         creds = s.f.creds(P["export-lambda"], times[0])
         ip = s.aws_ip()
         for t in times:

@@ -32,6 +32,16 @@ _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "AuthorizationError", 
 _NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9]+)")
 
 
+# calls that need more than their own action (tags on create, passing a role)
+IMPLIED_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sns", "CreateTopic"): ("sns:TagResource",),
+    ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:TagResource",),
+    ("iam", "CreateRole"): ("iam:TagRole",),
+    ("cloudtrail", "CreateTrail"): ("cloudtrail:AddTags", "iam:PassRole"),
+    ("cloudtrail", "UpdateTrail"): ("iam:PassRole",),
+}
+
+
 def iam_action(service: str, operation: str) -> str:
     """The IAM action behind a botocore operation, e.g. ``("cloudwatch", "PutMetricAlarm")``."""
     return _IAM_ACTION.get((service, operation), f"{_IAM_PREFIX.get(service, service)}:{operation}")

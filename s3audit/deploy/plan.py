@@ -144,17 +144,31 @@ class Plan:
         counts = Counter(c.action for c in self.changes)
         return {a: counts.get(a, 0) for a in (CREATE, UPDATE, DELETE, NOTHING, KEEP) if counts.get(a)}
 
+    def required_actions(self) -> list[str]:
+        """The IAM actions applying this plan needs (reads for planning are in docs/iam.md)."""
+        from s3audit.deploy.aws import IMPLIED_ACTIONS, iam_action
+
+        needed: set[str] = set()
+        for change in self.changes:
+            for call in change.calls:
+                op = "".join(p.title() for p in call.operation.split("_"))
+                needed.add(iam_action(call.service, op))
+                needed.update(IMPLIED_ACTIONS.get((call.service, op), ()))
+        return sorted(needed)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (what notebook 04 saves as ``deploy-plan`` for the report).
 
         Keys: ``kind``, ``name``, ``region``, ``account``, ``offline``, ``blocked``, ``summary``
         (action -> count), ``checks`` (``check``/``status``/``detail``), ``changes`` (see
-        :meth:`Change.to_dict`), ``notes``, ``spec`` and ``text`` (the rendered plan).
+        :meth:`Change.to_dict`), ``notes``, ``required_actions`` (IAM actions to apply it),
+        ``spec`` and ``text`` (the rendered plan).
         """
         return {"kind": self.kind, "name": self.spec.name, "region": self.region, "account": self.account,
                 "offline": self.offline, "blocked": self.blocked, "summary": self.summary(),
                 "checks": [c.to_dict() for c in self.checks], "changes": [c.to_dict() for c in self.changes],
-                "notes": list(self.notes), "spec": self.spec.to_dict(), "text": self.render()}
+                "notes": list(self.notes), "required_actions": self.required_actions(),
+                "spec": self.spec.to_dict(), "text": self.render()}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per changed field (one row for a resource without field changes).

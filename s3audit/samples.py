@@ -30,6 +30,7 @@ import datetime as dt
 import logging
 import random
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -317,7 +318,7 @@ def generate_samples(out_dir: str | Path = SAMPLES_DIR, *, events: int = DEFAULT
                                   rng=out_rng)
     total += sum(p.stat().st_size for p in paths)
     subset, scanned = _insights_subset(samples)
-    query_id = str(__import__("uuid").UUID(int=out_rng.getrandbits(128), version=4))
+    query_id = str(uuid.UUID(int=out_rng.getrandbits(128), version=4))
     total += fmt.write_json(out / INSIGHTS_NAME,
                             fmt.insights_export(subset, scanned=scanned, rng=out_rng,
                                                 query_id=query_id))

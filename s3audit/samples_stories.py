@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import datetime as dt
 import ipaddress
 import itertools
 import math
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s3audit import samples_world as w
-from s3audit.samples_records import Creds, RecordFactory
+from s3audit.samples_records import Creds, RecordFactory, iso
 
 DAY = 86400
 HOUR = 3600
@@ -174,8 +175,6 @@ class Scenario:
 
     # ---- object catalog ------------------------------------------------------------------
     def day_str(self, t: int, fmt: str = "%Y-%m-%d") -> str:
-        import datetime as dt
-
         return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=t)).strftime(fmt)
 
     def size(self, median: float, sigma: float = 0.6, lo: int = 1, hi: int = 5 * 1024**3) -> int:
@@ -679,9 +678,7 @@ def console_backend(s: Scenario, n: int) -> None:
                    t, "console", "console-backend")
 
 
-def _console_presign(t: int, expires: str = "300") -> dict[str, str]:
-    from s3audit.samples_records import iso
-
+def _presign(t: int, expires: str = "300") -> dict[str, str]:
     stamp = iso(t - 2).replace("-", "").replace(":", "")
     return {"X-Amz-Date": stamp, "X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Expires": expires}
 
@@ -695,7 +692,7 @@ def console_download(s: Scenario, n: int) -> None:
         ua = rng.choice(w.UA_BROWSERS[:4])
         for t in times:
             key = s.payslip_key() if rng.random() < 0.7 else s.export_key()
-            presign = _console_presign(t)
+            presign = _presign(t)
             presign["X-Amz-SignedHeaders"] = "host"
             presign["response-content-disposition"] = rng.choice(("inline", "attachment"))
             s.emit(s.f.data_event(t, creds, "GetObject", w.PAYROLL_BUCKET, key=key, ip=ip, ua=ua,
@@ -719,7 +716,7 @@ def console_upload(s: Scenario, n: int) -> None:
                 s.emit(s.f.data_event(t, anon, "PreflightRequest", w.PAYROLL_BUCKET, key=key, ip=ip,
                                       ua=ua, shared=True), t, "anonymous", "console-upload")
                 continue
-            presign = _console_presign(t)
+            presign = _presign(t)
             presign["X-Amz-SignedHeaders"] = "content-md5;content-type;host;x-amz-acl;x-amz-storage-class"
             presign["x-amz-acl"] = "bucket-owner-full-control"
             presign["x-amz-storage-class"] = "STANDARD"
@@ -737,7 +734,7 @@ def app_presigned(s: Scenario, n: int) -> None:
         ua = rng.choice(w.UA_BROWSERS)
         for t in times:
             key = s.payslip_key()
-            presign = _console_presign(t, "900")
+            presign = _presign(t, "900")
             presign["X-Amz-SignedHeaders"] = "host"
             presign["response-content-disposition"] = f'attachment; filename="{key.rsplit("/", 1)[1]}"'
             s.emit(s.f.data_event(t, creds, "GetObject", w.PAYROLL_BUCKET, key=key, ip=ip, ua=ua,
@@ -751,7 +748,7 @@ def partner_presigned_upload(s: Scenario, n: int) -> None:
     creds = s.f.creds(P["svc-partner-upload"], s.start)
     for times in s.scheduled(n, (7,), 30, gap=4):
         for t in times:
-            presign = _console_presign(t - rng.randrange(3600, 20000), "86400")
+            presign = _presign(t - rng.randrange(3600, 20000), "86400")
             presign["X-Amz-SignedHeaders"] = "host"
             s.emit(s.f.data_event(t, creds, "PutObject", w.DATALAKE_BUCKET,
                                   key=f"inbound/partner/{s.day_str(t)}/orders-{rng.randrange(100):02d}.csv",

@@ -507,3 +507,13 @@ def _regen(path: Path, **kw) -> Path:
 def test_cli_rejects_too_few_events(tmp_path, capsys):
     assert cli_main(["samples", "--events", "3", "--out", str(tmp_path)]) == 2
     assert "at least" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["s3audit.samples", "s3audit.samples_stories",
+                                    "s3audit.samples_records", "s3audit.samples_formats"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -460,7 +460,7 @@ class _DeployPlanner:
     # ---------------------------------------------------------------- SNS
     def _topic(self, arn: str) -> None:
         spec = self.spec
-        current = None if self.offline else S.read_topic(self.aws, arn)  # type: ignore[arg-type]
+        current = None if self.offline else S.read_topic(self.aws, arn, full=spec.creates_topic)  # type: ignore[arg-type]
         if not spec.creates_topic:
             if current is None:
                 self.fail("existing topic", f"notify.topic_arn {arn} does not exist (or is in another Region)")

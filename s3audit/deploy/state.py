@@ -44,13 +44,18 @@ def filter_owned(f: dict[str, Any], spec: DeploySpec) -> bool:
 
 
 # ------------------------------------------------------------------------------------ SNS
-def read_topic(aws: Aws, arn: str) -> dict[str, Any] | None:
-    """``{"attributes", "tags", "subscriptions"}`` or None when the topic does not exist."""
+def read_topic(aws: Aws, arn: str, *, full: bool = True) -> dict[str, Any] | None:
+    """``{"attributes", "tags", "subscriptions"}`` or None when the topic does not exist.
+
+    ``full=False`` reads only the attributes (for a topic s3audit does not manage).
+    """
     try:
         attrs = aws.call("sns", "get_topic_attributes", resource=arn, allow=("NotFound", "NotFoundException"),
                          TopicArn=arn)["Attributes"]
     except ClientError:
         return None
+    if not full:
+        return {"attributes": attrs, "tags": {}, "subscriptions": []}
     tags = tag_dict(aws.call("sns", "list_tags_for_resource", resource=arn, ResourceArn=arn).get("Tags", []))
     subs: list[dict[str, Any]] = []
     paginator = aws.client("sns").get_paginator("list_subscriptions_by_topic")

@@ -161,6 +161,35 @@ def source_endpoint_heatmap(events: pd.DataFrame, *, top: int = 15,
     return fig
 
 
+def coverage_chart(events: pd.DataFrame, freq: str = "1D", *,
+                   figsize: tuple[float, float] = (11, 3.5)) -> Figure:
+    """Events per ``freq`` bin over the whole window, so gaps in what was fetched show up.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"eventTime": pd.to_datetime(["2026-01-01T10:00Z", "2026-01-03T10:00Z"])})
+    >>> [float(p.get_height()) for p in coverage_chart(df).axes[0].patches]
+    [1.0, 0.0, 1.0]
+    """
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(f"Events fetched per {freq}")
+    if "eventTime" not in events.columns or events.empty:
+        ax.text(0.5, 0.5, "no events", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    times = pd.to_datetime(events["eventTime"], utc=True).dt.floor(freq)
+    counts = times.value_counts().sort_index()
+    full = pd.date_range(counts.index.min(), counts.index.max(), freq=freq)
+    counts = counts.reindex(full, fill_value=0)
+    width = pd.Timedelta(freq) * 0.9
+    ax.bar(counts.index, counts.to_numpy(dtype=float), width=width, align="edge",
+           color="#4e79a7")
+    ax.set_ylabel("events")
+    ax.set_xlabel("eventTime (UTC)")
+    return fig
+
+
 def _human_bytes(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(n) < 1024 or unit == "TB":

@@ -91,6 +91,7 @@ IP_SERVICE_NAME = "(service-name address)"  # derived: sourceIPAddress when *.am
 
 _FULL_VPCE = re.compile(r"vpce-[0-9a-f]{17}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
+_ROLE_SESSION_TAIL = re.compile(r"(:assumed-role/[^/]+)/.+$")
 _ARN_SESSION = re.compile(r":assumed-role/[^/]+/(.+)$")
 _PID_SESSION = re.compile(r"^[A-Z0-9]{16,}:(.+)$")
 
@@ -658,10 +659,12 @@ def _reasons(ctx: _Context, rule_of: np.ndarray) -> pd.Categorical:
 
 
 # ---------------------------------------------------------------------------------------------
-def principal(events: pd.DataFrame) -> pd.Categorical:
+def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categorical:
     """Who made each call, as one readable categorical.
 
-    ``userIdentity.arn`` when present; otherwise ``account <id> (<principalId>)`` for reduced
+    ``userIdentity.arn`` when present (with ``role_sessions=False`` an assumed-role ARN loses its
+    session name, ``…:assumed-role/<role>/*``, so per-job or per-instance sessions count as one
+    principal); otherwise ``account <id> (<principalId>)`` for reduced
     cross-account identities, the ``invokedBy`` service for AWS service principals, or
     ``anonymous``.
 
@@ -682,7 +685,8 @@ def principal(events: pd.DataFrame) -> pd.Categorical:
     for col in cols:
         key = key * (len(col.cats) + 1) + (col.codes[no_arn] + 1)
     inverse, uniques = pd.factorize(key)
-    names: list[str | None] = list(arn.cats)
+    names: list[str | None] = list(arn.cats) if role_sessions else \
+        [_ROLE_SESSION_TAIL.sub(r"\1/*", a) for a in arn.cats]
     for combo in uniques:
         rest, vals = int(combo), []
         for col in reversed(cols):

@@ -22,9 +22,12 @@ Examples
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
+import sys
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,8 +79,8 @@ def _weights(events: pd.DataFrame, weight: str | None) -> np.ndarray | None:
 
 
 def _dimension(events: pd.DataFrame, name: str) -> Col:
-    if name == "principal" and "principal" not in events.columns:
-        cat = principal(events)
+    if name in ("principal", "role") and name not in events.columns:
+        cat = principal(events, role_sessions=name == "principal")
         return Col("principal", np.asarray(cat.codes, dtype=np.int64),
                    np.asarray(cat.categories, dtype=object))
     return column(events, name)
@@ -330,6 +333,135 @@ def tabulate_counts(counts: pd.DataFrame, by: str = "source", *, weight: str | N
 
 
 # ---------------------------------------------------------------------------------------------
+# the per-source fingerprint table (vpcEndpointId / sourceIPAddress / userAgent)
+def _address_kind(text: str, service: str | None, region: str | None) -> str:
+    if service:
+        names = [x for x in service.split(",") if x != "AMAZON"] or ["AMAZON"]
+        return f"AWS {'+'.join(names)} {region}" if region else f"AWS {'+'.join(names)}"
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return text  # a service name or "AWS Internal"
+    return "private (VPC)" if addr.is_private and not _is_documentation(addr) else "internet"
+
+
+def _is_documentation(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # documentation ranges stand in for public addresses in sanitised and sample data
+    return any(addr in ipaddress.ip_network(n) for n in _DOC_NETS if
+               ipaddress.ip_network(n).version == addr.version)
+
+
+_DOC_NETS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+
+
+def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
+                      classify_options: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """What each access source looks like in the three fields a metric filter can test.
+
+    One row per source: ``vpcEndpointId`` (top values, ``(none)`` = absent), ``sourceIPAddress``
+    as kinds of address (``internet``, ``private (VPC)``, ``AWS EC2 us-east-1``, a service name)
+    with their share, and ``userAgent`` as client families with an example agent — the table
+    people draw by hand when they decide what to exclude from an alarm.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"source": ["console"], "vpcEndpointId": ["vpce-f40dc59d"],
+    ...                    "sourceIPAddress": ["198.51.100.4"],
+    ...                    "userAgent": ["[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12]"],
+    ...                    "ua_family": ["S3 console"]})
+    >>> fingerprint_table(df).loc["console", "sourceIPAddress"]
+    'internet 100%'
+    """
+    events = _prepare(events, "source", classify_options)
+    if "ua_family" not in events.columns:
+        events = classify(events, **(classify_options or {}))
+    g = column(events, "source")
+    ip = column(events, "sourceIPAddress")
+    svc, reg = column(events, "ip_service"), column(events, "ip_region")
+    row_of = np.full(len(ip.cats), -1, dtype=np.int64)
+    present = np.flatnonzero(ip.codes >= 0)
+    row_of[ip.codes[present]] = present
+    kinds = np.array([_address_kind(text, svc.value(int(svc.codes[r])) if r >= 0 else None,
+                                    reg.value(int(reg.codes[r])) if r >= 0 else None)
+                      for text, r in zip(ip.cats, row_of)], dtype=object)
+    kind_codes, kind_names = pd.factorize(pd.array(kinds, dtype=object))
+    kind_col = Col("address kind", np.append(kind_codes.astype(np.int64), -1)[ip.codes],
+                   np.asarray(kind_names, dtype=object))
+    out = pd.DataFrame(index=pd.Index([c for c in g.cats], name="source"))
+    totals = _group_totals(g, None, None)
+    out["events"] = totals
+    for name, col, with_share in (("vpcEndpointId", column(events, "vpcEndpointId"), False),
+                                  ("sourceIPAddress", kind_col, True),
+                                  ("userAgent", column(events, "ua_family"), True)):
+        pairs = _pair_counts(g, col, None).sort_values(["g", "n", "v"],
+                                                       ascending=[True, False, True])
+        text = np.full(len(g.cats), "", dtype=object)
+        for gcode, chunk in pairs.groupby("g", sort=False):
+            parts = []
+            for vcode, n in zip(chunk["v"].to_numpy()[:top], chunk["n"].to_numpy()[:top]):
+                value = NONE_LABEL if vcode < 0 else col.cats[vcode]
+                share = n / totals[gcode]
+                pct = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+                parts.append(f"{value} {pct}" if with_share else value)
+            if len(chunk) > top:
+                parts.append(f"+{len(chunk) - top} more")
+            text[gcode] = "; ".join(parts)
+        out[name] = text
+    ua = column(events, "userAgent")
+    example = np.full(len(g.cats), "", dtype=object)
+    pairs = _pair_counts(g, ua, None).sort_values(["g", "n"], ascending=[True, False])
+    for gcode, vcode in pairs.groupby("g", sort=False)["v"].first().items():
+        if vcode >= 0:
+            agent = ua.cats[vcode]
+            example[gcode] = agent if len(agent) <= 80 else agent[:79] + "…"
+    out["example userAgent"] = example
+    return out[out["events"] > 0]
+
+
+def fetch_summary(events: pd.DataFrame) -> pd.DataFrame:
+    """What was loaded or pulled: counts, time span, and what was filtered or skipped.
+
+    Reads the loader's / puller's ``attrs`` (``filtered``, ``skipped_total``, ``coverage``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = fetch_summary(pd.DataFrame({"eventTime": pd.to_datetime(["2026-01-01T00:00Z"])}))
+    >>> summary.loc["events", "value"]
+    '1'
+    """
+    rows: list[tuple[str, Any]] = [("events", len(events))]
+    if "eventTime" in events.columns and len(events):
+        times = pd.to_datetime(events["eventTime"], utc=True)
+        rows += [("first eventTime", times.min()), ("last eventTime", times.max()),
+                 ("span", times.max() - times.min())]
+    for label, col in (("buckets", "requestParameters.bucketName"),
+                       ("accounts", "recipientAccountId"), ("regions", "awsRegion"),
+                       ("event names", "eventName")):
+        if col in events.columns:
+            values = events[col].dropna().unique()
+            rows.append((label, ", ".join(sorted(map(str, values))[:6])
+                         + (f" (+{len(values) - 6})" if len(values) > 6 else "")))
+    attrs = events.attrs
+    if "rows_read" in attrs:
+        rows.append(("records read", attrs["rows_read"]))
+    for key, value in (attrs.get("filtered") or {}).items():
+        rows.append((f"filtered: {key.replace('_', ' ')}", value))
+    if "skipped_total" in attrs:
+        rows.append(("skipped (bad input)", attrs["skipped_total"]))
+    ledger = attrs.get("coverage")
+    if isinstance(ledger, (list, tuple)):
+        rows.append(("Logs Insights slices", len(ledger)))
+    elif isinstance(ledger, Mapping):
+        for key, value in ledger.items():
+            if isinstance(value, (int, float, str, bool)):
+                rows.append((f"coverage: {key}", value))
+    return pd.DataFrame({"value": [str(v) for _, v in rows]},
+                        index=pd.Index([k for k, _ in rows], name="what"))
+
+
+# ---------------------------------------------------------------------------------------------
 # coverage (notebook 01)
 def coverage(events: pd.DataFrame, freq: str = "1D") -> pd.DataFrame:
     """What a frame covers: one row per ``freq`` bin with events, buckets, accounts, regions.
@@ -375,13 +507,18 @@ BASELINE_KINDS: dict[str, str] = {
     "source": "source",
     "vpc_endpoints": "vpcEndpointId",
     "addresses": "sourceIPAddress",
-    "principals": "principal",
+    "principals": "role",  # principal with assumed-role session names folded into the role
 }
 
 
 @dataclass
 class Baseline:
-    """Values seen in an earlier window (sources, endpoints, addresses, principals)."""
+    """Values seen in an earlier window (sources, endpoints, addresses, principals).
+
+    Principals are kept at role level: ``arn:aws:sts::<acct>:assumed-role/<role>/*`` stands for
+    every session of the role (Lake Formation, EMR and EC2 sessions change every job or
+    instance), IAM users and other identities as they are.
+    """
 
     sources: set[str] = field(default_factory=set)
     vpc_endpoints: set[str] = field(default_factory=set)
@@ -456,6 +593,50 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     return Baseline.from_json(json.loads(Path(path).read_text()))
 
 
+def compare_with_baseline(events: pd.DataFrame, path: str | os.PathLike[str], *,
+                          update: bool = False, **classify_options: Any) -> pd.DataFrame:
+    """New values since the baseline at ``path``; saves ``events`` as the baseline when none
+    exists yet (or when ``update`` is True, after comparing).
+
+    The result's ``attrs["baseline"]`` says what happened (``"compared"``, ``"created"``,
+    ``"compared and updated"``).
+    """
+    target = Path(path)
+    existed = target.exists()
+    if existed:
+        new = new_since_baseline(events, target, **classify_options)
+    else:
+        new = pd.DataFrame(columns=["kind", "value", "events", "sources", "first_seen",
+                                    "last_seen", "example_eventID"])
+    if update or not existed:
+        save_baseline(events, target, **classify_options)
+    new.attrs["baseline"] = ("compared and updated" if existed and update else
+                             "compared" if existed else "created")
+    new.attrs["baseline_path"] = str(target)
+    return new
+
+
+def split_window(events: pd.DataFrame, at: str | pd.Timestamp | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split events at a time (default: the middle of their span): ``(before, after)``.
+
+    Handy for a baseline demo: ``new_since_baseline(after, make_baseline(before))``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"eventTime": pd.to_datetime(["2026-01-01", "2026-01-03"], utc=True)})
+    >>> [len(part) for part in split_window(df)]
+    [1, 1]
+    """
+    times = pd.to_datetime(events["eventTime"], utc=True)
+    cut = pd.Timestamp(at) if at is not None else times.min() + (times.max() - times.min()) / 2
+    if cut.tzinfo is None:
+        cut = cut.tz_localize("UTC")
+    early = (times < cut).to_numpy()
+    return events[early], events[~early]
+
+
 def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathLike[str], *,
                        kinds: Iterable[str] = tuple(BASELINE_KINDS),
                        **classify_options: Any) -> pd.DataFrame:
@@ -512,3 +693,16 @@ def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathL
     out = out.sort_values(["_k", "events", "value"], ascending=[True, False, True],
                           kind="stable").drop(columns="_k")
     return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# ``s3audit.tabulate`` names both this module and the function exported by the package. Once
+# anything imports the submodule, Python binds the *module* to the package attribute, so
+# ``s3audit.tabulate(df)`` would fail with "'module' object is not callable". Making the module
+# callable keeps both spellings working: ``s3audit.tabulate(df)`` == ``tabulate(df)``.
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        return tabulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -40,14 +40,14 @@ def _fast_iso(t: str) -> int:
     return calendar.timegm((int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]), 0, 0, 0)) * 1000
 
 
-def messages_to_frame(messages: Sequence[str]) -> pd.DataFrame:
+def messages_to_frame(messages: Sequence[str], **options: Any) -> pd.DataFrame:
     """The event frame of ``messages`` via :func:`s3audit.load_events`."""
     try:
         from s3audit.loader import load_events  # noqa: PLC0415 - the loader is optional until it lands
     except ImportError:  # pragma: no cover - only while the loader is not in the tree
         log.warning("s3audit.loader is not available; using the minimal fallback frame builder")
         return _fallback_frame(messages)
-    return load_events(iter(messages))
+    return load_events(iter(messages), **options)
 
 
 def _fallback_frame(messages: Sequence[str]) -> pd.DataFrame:  # pragma: no cover - temporary

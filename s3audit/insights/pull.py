@@ -68,16 +68,15 @@ class _Rows:
     ptr: list[str]
     ts: np.ndarray  # epoch ms
     msg: list[str]
-    event_ms: np.ndarray  # eventTime in epoch ms (-1 unknown)
     fetched_records: int = 0  # GetLogRecord calls made for cut messages
 
     @classmethod
     def empty(cls) -> _Rows:
-        return cls([], np.zeros(0, np.int64), [], np.zeros(0, np.int64))
+        return cls([], np.zeros(0, np.int64), [])
 
     def take(self, mask: np.ndarray) -> _Rows:
         idx = np.nonzero(mask)[0]
-        return _Rows([self.ptr[i] for i in idx], self.ts[idx], [self.msg[i] for i in idx], self.event_ms[idx])
+        return _Rows([self.ptr[i] for i in idx], self.ts[idx], [self.msg[i] for i in idx])
 
     def __len__(self) -> int:
         return len(self.ptr)
@@ -129,7 +128,7 @@ def pull_events(
     padding: timedelta = timedelta(minutes=15),
     limit: int = 100_000,
     page_size: int = 10_000,
-    fill: float = 0.95,
+    fill: float | None = None,
     plan_rows: int = 5_000,
     max_retries: int = 3,
     poll_interval: tuple[float, float] = (0.5, 5.0),
@@ -168,8 +167,10 @@ def pull_events(
         to catch events delivered late.
     limit, page_size : int
         StartQuery ``limit`` (AWS maximum 100,000) and GetQueryResults page size (10,000).
-    fill : float
-        Plan slices for at most ``fill * limit`` events (headroom for late arrivals).
+    fill : float, optional
+        Plan slices for at most ``fill * limit`` events. Default: 0.995 for a window that ended
+        before now - padding (counts are final), 0.95 otherwise (headroom for events still
+        arriving between planning and fetching).
     plan_rows : int
         Bins per planning query (at most one page).
     max_retries : int
@@ -217,7 +218,7 @@ def pull_events(
         raise ValueError("page_size must be between 1 and 10,000")
     if max_concurrency < 1:
         raise ValueError("max_concurrency must be at least 1")
-    if not 0 < fill <= 1:
+    if fill is not None and not 0 < fill <= 1:
         raise ValueError("fill must be in (0, 1]")
     pad = as_seconds(padding, "padding") or 0.0
     budget = as_seconds(deadline, "deadline")
@@ -247,7 +248,7 @@ def pull_events(
 class _Puller:
     def __init__(self, *, logs: Any, groups: list[str], start: datetime, end: datetime, where: str | None,
                  pad: float, max_concurrency: int, deadline_at: float | None, progress: bool,
-                 cache_dir: str | PathLike[str] | None, limit: int, page_size: int, fill: float,
+                 cache_dir: str | PathLike[str] | None, limit: int, page_size: int, fill: float | None,
                  plan_rows: int, max_retries: int, poll_interval: tuple[float, float],
                  clock: Callable[[], float], sleep: Callable[[float], Any] | None,
                  now: Callable[[], datetime], seed: int | None) -> None:
@@ -261,11 +262,13 @@ class _Puller:
         self.max_concurrency = max_concurrency
         self.progress = progress
         self.limit = limit
-        self.target = max(1, int(limit * fill))
+        self.now = now
+        if fill is None:
+            fill = 0.995 if self.E * 1000 <= self._fresh_ms() else 0.95
+        self.target = max(1, min(limit - 1, int(limit * fill)))
         self.plan_rows = max(1, min(plan_rows, 10_000 - 2, limit - 2))
         self.max_retries = max_retries
         self.clock = clock
-        self.now = now
         self.abort = threading.Event()
         self.runner = QueryRunner(logs, deadline_at=deadline_at, clock=clock, sleep=sleep,
                                   poll_interval=poll_interval, page_size=page_size,
@@ -280,6 +283,7 @@ class _Puller:
         self.plan_ok = True
         self.get_log_record = 0
         self.events_so_far = 0
+        self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------------------------- run
     def run(self) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -288,8 +292,11 @@ class _Puller:
         bar = tqdm(total=0, unit="slice", desc="pull", disable=not self.progress, leave=True)
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3audit-pull")
         try:
+            t = time.perf_counter()
             self.bins = self._plan(pool, bar)
+            self.timings["plan_s"] = time.perf_counter() - t
             self._fetch_all(pool, bar)
+            self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
             self.abort.set()
             stopped = self.runner.stop_all()
@@ -308,7 +315,10 @@ class _Puller:
             raise
         pool.shutdown(wait=True)
         bar.close()
-        return self._assemble()
+        t = time.perf_counter()
+        out = self._assemble()
+        self.timings["frame_s"] = time.perf_counter() - t
+        return out
 
     def _shutdown(self, pool: ThreadPoolExecutor) -> None:
         self.abort.set()
@@ -384,7 +394,7 @@ class _Puller:
             used, gaps = self.cache.covering(a, b)
             for piece in used:
                 ptr, ts, msg = self.cache.load(piece)
-                rows = _Rows(ptr, ts, msg, np.asarray([event_time_ms(m) or -1 for m in msg], dtype=np.int64))
+                rows = _Rows(ptr, ts, msg)
                 self.results.append(rows)
                 self.entries.append(SliceEntry(from_epoch_seconds(piece["a"]), from_epoch_seconds(piece["b"]),
                                                "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
@@ -432,19 +442,15 @@ class _Puller:
         ptr = [r.get("@ptr", "") for r in raw]
         ts = planner.ms_array([r.get("@timestamp", "0") for r in raw])
         msg = [r.get("@message", "") for r in raw]
-        ev = np.empty(len(msg), dtype=np.int64)
         fetched = 0
         for i, m in enumerate(msg):
-            t = event_time_ms(m)
-            if t is None and ptr[i]:
-                # the @message does not parse as a complete record (cut): fetch the full record
+            if _looks_cut(m) and ptr[i]:
+                # the @message is not a complete record (cut): fetch the full record
                 full = self._get_log_record(ptr[i])
                 fetched += 1
                 if full is not None:
                     msg[i] = full
-                    t = event_time_ms(full)
-            ev[i] = -1 if t is None else t
-        rows = _Rows(ptr, ts, msg, ev)
+        rows = _Rows(ptr, ts, msg)
         rows.fetched_records = fetched
         return rows
 
@@ -595,19 +601,35 @@ class _Puller:
         dup = pd.Index(ptr).duplicated() if len(ptr) else np.zeros(0, bool)
         keep = order[~dup]
         n_dup = int(dup.sum())
-        ev = allrows.event_ms[keep]
         ts = allrows.ts[keep]
-        lo, hi = int(self.start.timestamp() * 1000), int(self.end.timestamp() * 1000)
-        inside = (ev >= lo) & (ev < hi) | (ev < 0)  # unknown eventTime: let the loader judge
-        msgs = [allrows.msg[i] for i in keep[inside]]
-        lag = (ts - ev)[(ev >= 0)]
-        df = messages_to_frame(msgs)
+        msgs = [allrows.msg[i] for i in keep]
+        ptrs = [allrows.ptr[i] for i in keep]
+        df = messages_to_frame(msgs, max_skipped=len(msgs))
+        # second chance for messages the loader could not parse although they look like JSON:
+        # they were cut; GetLogRecord returns the whole record
+        bad = [e["line"] - 1 for e in df.attrs.get("skipped", [])
+               if str(e.get("reason", "")).startswith("malformed JSON") and e.get("line")
+               and msgs[e["line"] - 1].lstrip().startswith("{")]
+        fixed = 0
+        for i in bad:
+            full = self._get_log_record(ptrs[i])
+            self.get_log_record += 1
+            if full is not None and full != msgs[i]:
+                msgs[i] = full
+                fixed += 1
+        if fixed:
+            df = messages_to_frame(msgs, max_skipped=len(msgs))
+        n_loaded = len(df)
         if "eventTime" in df and len(df):
             sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
             if not bool(sel.all()):
                 attrs = dict(df.attrs)
                 df = df[sel].reset_index(drop=True)
                 df.attrs.update(attrs)
+        # delivery lag of the events delivered after `end` (where a short padding loses events)
+        tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
+        lags = [ts[i] - t for i in tail if (t := event_time_ms(msgs[i])) is not None and t >= 0]
+        lag = np.asarray(lags, dtype=np.int64)
         missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
                    for en in self.entries for s, e in en.missing]
         complete = not missing
@@ -641,10 +663,11 @@ class _Puller:
             "bytes_scanned": float(sum(e.bytes_scanned for e in self.entries) + sum(p["bytes_scanned"] for p in self.planning)),
             "rows_retrieved": int(len(allrows)),
             "duplicate_ptr": n_dup,
-            "outside_window": int((~inside).sum()),
+            "outside_window": int(n_loaded - len(df)),
             "events": int(len(df)),
             "max_delivery_lag_s": max_lag,
             "warnings": warnings,
+            "timings": self.timings,
         }
         df.attrs["coverage"] = coverage
         return df, coverage
@@ -661,7 +684,13 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     for p in parts:
         ptr.extend(p.ptr)
         msg.extend(p.msg)
-    return _Rows(ptr, np.concatenate([p.ts for p in parts]), msg, np.concatenate([p.event_ms for p in parts]))
+    return _Rows(ptr, np.concatenate([p.ts for p in parts]), msg)
+
+
+def _looks_cut(message: str) -> bool:
+    """A JSON-looking message that does not end like a JSON object (a cut ``@message``)."""
+    head = message[:1]
+    return head == "{" and not message.rstrip().endswith("}")
 
 
 def _stat(out: QueryOutcome, key: str) -> float:

@@ -212,6 +212,9 @@ class QueryRunner:
             return QueryOutcome("Abandoned", message=f"not started: {exc}")
         try:
             return self.wait(qid, spec)
+        except BaseException:  # Ctrl-C (or a bug) while waiting in this thread: do not leak the query
+            self.stop(qid)
+            raise
         finally:
             with self._lock:
                 self._active.pop(qid, None)

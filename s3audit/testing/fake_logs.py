@@ -319,6 +319,21 @@ class FakeLogsInsights:
         g = self._groups[self._by_name[group]]
         return int(np.searchsorted(g.ts, end_ms, "left") - np.searchsorted(g.ts, start_ms, "left"))
 
+    def stats(self) -> dict[str, Any]:
+        """Counters: API calls, StartQuery requests (range, limit), peak concurrency, stops."""
+        with self._lock:
+            return {"calls": dict(self.calls), "max_running_seen": self.max_running_seen,
+                    "stopped": len(self.stopped),
+                    "started": [{"startMs": s["startMs"], "endMs": s["endMs"], "limit": s.get("limit"),
+                                 "queryString": s.get("queryString", "")} for s in self.started]}
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.started.clear()
+            self.stopped.clear()
+            self.max_running_seen = 0
+
     def running_queries(self) -> int:
         with self._lock:
             return sum(1 for q in self._queries.values() if self._is_active(q))
@@ -730,23 +745,36 @@ class FakeLogsInsights:
         need_record = any(f not in ("@timestamp", "@message", "@log", "@logStream", "@ptr", "@ingestionTime") for f in q.fields)
         out = []
         cut = self.truncate_messages_at
-        for r in refs.tolist():
-            gi, pos = r >> _REF_SHIFT, r & ((1 << _REF_SHIFT) - 1)
+        arr = np.asarray(refs, dtype=np.int64)
+        gis = (arr >> _REF_SHIFT).tolist()
+        poss = (arr & ((1 << _REF_SHIFT) - 1)).tolist()
+        stamp_cache: dict[int, list[str]] = {}
+        for gi in set(gis):
             g = self._groups[gi]
+            sel = [p for gg, p in zip(gis, poss) if gg == gi]
+            ts = g.ts[sel]
+            text = np.datetime_as_string(ts.astype("datetime64[ms]"), unit="ms")
+            stamp_cache[gi] = [t.replace("T", " ") for t in text.tolist()]
+        counters = {gi: 0 for gi in stamp_cache}
+        for gi, pos in zip(gis, poss):
+            g = self._groups[gi]
+            stamp = stamp_cache[gi][counters[gi]]
+            counters[gi] += 1
             serial = int(g.serial[pos])
+            c = bisect.bisect_right(g.chunk_starts, serial) - 1
             rec = self._record(gi, pos) if need_record else None
             row = []
             for f in q.fields:
                 if f == "@timestamp":
-                    v: Any = format_timestamp(int(g.ts[pos]))
+                    v: Any = stamp
                 elif f == "@message":
-                    v = g.message(serial)[0]
+                    v = g.chunks[c][serial - g.chunk_starts[c]]
                     if cut is not None and len(v) > cut:
                         v = v[:cut]
                 elif f == "@log":
                     v = f"{ACCOUNT}:{g.name}"
                 elif f == "@logStream":
-                    v = g.message(serial)[1]
+                    v = g.streams[c]
                 elif f == "@ingestionTime":
                     v = format_timestamp(int(g.ts[pos]) + g.ingest_delay_ms)
                 elif f == "@ptr":
@@ -769,9 +797,29 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             log.debug("fake-logs: " + format, *args)
 
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload, separators=(",", ":")).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            """``GET /__fake__/stats``: counters for benchmarks running the fake in another process."""
+            if self.path.rstrip("/") != "/__fake__/stats":
+                self._send(404, {"message": "not found"})
+                return
+            self._send(200, fake.stats())
+
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
+            if self.path.rstrip("/") == "/__fake__/reset":
+                fake.reset_counters()
+                self._send(200, {"ok": True})
+                return
             target = self.headers.get("X-Amz-Target", "")
             op = target.split(".", 1)[-1]
             t0 = time.monotonic()
@@ -791,12 +839,6 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
             delay = fake.call_delay(op, rows) - (time.monotonic() - t0)
             if delay > 0:
                 time.sleep(delay)
-            data = json.dumps(payload, separators=(",", ":")).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.end_headers()
-            self.wfile.write(data)
+            self._send(status, payload)
 
     return Handler

@@ -64,10 +64,10 @@ class SyntheticTrail(Sequence[str]):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
-        t = datetime.fromtimestamp(int(self.event_time_s[i]), tz=timezone.utc)
+        t = _iso(int(self.event_time_s[i]))
         ip = int(self.ip[i])
         return _TEMPLATE % {
-            "role": _ROLES[self.role[i]], "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "name": _NAMES[self.name[i]],
+            "role": _ROLES[self.role[i]], "time": t, "name": _NAMES[self.name[i]],
             "ip1": ip >> 16, "ip2": (ip >> 8) & 255, "ip3": ip & 255, "bucket": _BUCKETS[self.bucket[i]],
             "key": int(self.key[i]), "bytes": int(self.key[i]) % 5000, "id": i, "seed": self.seed,
         }
@@ -87,6 +87,12 @@ class SyntheticTrail(Sequence[str]):
         ipl = sum(_digits((ip >> s) & 255) for s in (16, 8, 0))
         nbytes = _digits(self.key.astype(np.int64) % 5000)
         return base + role + name + bucket + ipl + nbytes
+
+
+def _iso(s: int) -> str:
+    import time as _time
+
+    return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(s))
 
 
 def _digits(a: np.ndarray) -> np.ndarray:

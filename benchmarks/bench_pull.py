@@ -1,0 +1,196 @@
+"""Benchmark: s3audit.pull_events vs awswrangler's read_logs on the same fake Logs Insights.
+
+The fake service (``s3audit.testing.FakeLogsInsights``, time mode) runs in a separate process with
+realistic per-call latency; it holds ``--events`` synthetic CloudTrail events over 30 days with
+bursts, each stamped with a delivery delay of 1-10 minutes. Both clients ask for the same window.
+
+Reported per client: events returned vs the truth (completeness, duplicates), StartQuery count,
+wall time. Targets (issue 4): 100 % complete; StartQuery count <= 1.3 x the minimum the
+100,000-row limit allows + the planning queries; wall time <= 1.5 x what the concurrency
+budget allows under the fake's own timing model (``ideal`` below: one planning query over the
+window, then the minimum number of data queries in waves of ``max_concurrency``, each paying
+its run time plus its pages).
+
+Run: ``python -m benchmarks bench_pull [--events 1000000] [--quick]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+START = datetime(2026, 9, 1, tzinfo=timezone.utc)
+DAYS = 30
+
+# the fake's timing model (seconds)
+LATENCY = (0.04, 0.10)  # per API call
+PER_ROW = 2e-6  # per returned row (a 10,000-row page: +20 ms)
+QUERY_BASE = 1.0  # every query
+SCAN_RATE = 2_000_000.0  # records scanned per second
+
+
+def _data(n: int, seed: int) -> tuple[Any, Any, datetime, datetime]:
+    from s3audit.testing import synthetic_trail
+
+    end = START + timedelta(days=DAYS)
+    burst_total = int(n * 0.3)
+    bursts = [
+        (START + timedelta(days=3, hours=9), burst_total // 2, 600),  # 10 minutes
+        (START + timedelta(days=11, hours=14), burst_total // 3, 120),  # 2 minutes
+        (START + timedelta(days=22, hours=2), burst_total - burst_total // 2 - burst_total // 3, 30),
+    ]
+    ts, msgs = synthetic_trail(n - burst_total, START, end, bursts=bursts, delay_s=(60, 600), seed=seed)
+    return ts, msgs, START, end
+
+
+def _serve(conn: Any, n: int, seed: int) -> None:
+    """Child process: build the data, serve it, report the URL and the truth, wait for 'stop'."""
+    from s3audit.testing import FakeLogsInsights
+
+    ts, msgs, start, end = _data(n, seed)
+    fake = FakeLogsInsights(mode="time", latency=LATENCY, per_row_latency=PER_ROW, query_base_s=QUERY_BASE,
+                            scan_rate=SCAN_RATE, max_concurrent=100)
+    fake.put_events("aws-cloudtrail-logs", ts, msgs, lengths=msgs.lengths())
+    ev = msgs.event_time_s
+    truth = int(((ev >= start.timestamp()) & (ev < end.timestamp())).sum())
+    pad = 15 * 60
+    padded = fake.count_between("aws-cloudtrail-logs", int((start.timestamp() - pad) * 1000),
+                                int((end.timestamp() + pad) * 1000) + 1)
+    fake.start()
+    conn.send({"url": fake.endpoint_url, "truth": truth, "padded": padded, "stored": len(ts)})
+    conn.recv()
+    fake.stop()
+
+
+def _stats(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "/__fake__/stats") as r:  # noqa: S310 - loopback
+        return json.loads(r.read())
+
+
+def _reset(url: str) -> None:
+    req = urllib.request.Request(url + "/__fake__/reset", data=b"{}", method="POST")  # noqa: S310
+    urllib.request.urlopen(req).read()  # noqa: S310
+
+
+def _rss_mb() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    except ImportError:  # pragma: no cover
+        return float("nan")
+
+
+def ideal_seconds(padded_events: int, concurrency: int, limit: int = 100_000, page: int = 10_000) -> float:
+    """Wall time the concurrency budget allows under the fake's model (no client CPU)."""
+    lat = sum(LATENCY) / 2
+    plan = lat + QUERY_BASE + padded_events / SCAN_RATE + lat
+    q = max(1, math.ceil(padded_events / limit))
+    per_query_rows = padded_events / q
+    pages = math.ceil(per_query_rows / page)
+    one = lat + QUERY_BASE + per_query_rows / SCAN_RATE + pages * (lat + page * PER_ROW)
+    return plan + math.ceil(q / concurrency) * one
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench_pull")
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument("--quick", action="store_true", help="200,000 events")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--concurrency", type=int, default=25)
+    p.add_argument("--skip-awswrangler", action="store_true")
+    args = p.parse_args(argv or [])
+    n = 200_000 if args.quick else args.events
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=(child, n, args.seed), daemon=True)
+    t = time.perf_counter()
+    proc.start()
+    info = parent.recv()
+    print(f"fake service: {info['stored']:,} events stored ({info['truth']:,} with eventTime in the 30-day window, "
+          f"{info['padded']:,} log events in the padded query window); setup {time.perf_counter() - t:.1f}s", flush=True)
+    url = info["url"]
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": url})
+    rows = []
+    try:
+        rows.append(_run_s3audit(url, info, args.concurrency))
+        if not args.skip_awswrangler:
+            for limit in (None, 100_000):
+                rows.append(_run_awswrangler(url, info, limit))
+    finally:
+        parent.send("stop")
+        proc.join(timeout=10)
+
+    minimum = math.ceil(info["padded"] / 100_000)
+    ideal = ideal_seconds(info["padded"], args.concurrency)
+    print()
+    print(f"{'client':38} {'events':>10} {'complete':>9} {'dups':>5} {'StartQuery':>10} {'wall s':>8} {'RSS MB':>7}")
+    for r in rows:
+        print(f"{r['client']:38} {r['events']:>10,} {r['complete']:>8.1%} {r['dups']:>5} {r['start_queries']:>10} "
+              f"{r['wall']:>8.1f} {r['rss']:>7.0f}")
+    s = rows[0]
+    budget_q = 1.3 * minimum + s["planning"]
+    print()
+    print(f"truth: {info['truth']:,} events; minimum data queries at 100,000 rows: {minimum}; "
+          f"s3audit used {s['data_queries']} data + {s['planning']} planning queries "
+          f"(target <= 1.3 x {minimum} + {s['planning']} = {budget_q:.1f}) -> "
+          f"{'OK' if s['start_queries'] <= budget_q else 'MISSED'}")
+    print(f"ideal wall time under the budget ({args.concurrency} concurrent): {ideal:.1f}s; s3audit {s['wall']:.1f}s "
+          f"= {s['wall'] / ideal:.2f}x (target <= 1.5x) -> {'OK' if s['wall'] <= 1.5 * ideal else 'MISSED'}; "
+          f"time in the client after the last query (frame building): {s['frame_s']:.1f}s")
+    ok = s["complete"] == 1.0 and s["dups"] == 0 and s["start_queries"] <= budget_q
+    return 0 if ok else 1
+
+
+def _run_s3audit(url: str, info: dict[str, Any], concurrency: int) -> dict[str, Any]:
+    import s3audit
+
+    _reset(url)
+    rss0 = _rss_mb()
+    t = time.perf_counter()
+    df = s3audit.pull_events("aws-cloudtrail-logs", START, START + timedelta(days=DAYS),
+                             max_concurrency=concurrency, progress=False)
+    wall = time.perf_counter() - t
+    cov = df.attrs["coverage"]
+    st = _stats(url)
+    frame_s = cov.get("timings", {}).get("frame_s", float("nan"))
+    return {"client": "s3audit.pull_events", "events": len(df), "complete": df["eventID"].nunique() / info["truth"],
+            "dups": int(df["eventID"].duplicated().sum()), "start_queries": st["calls"].get("StartQuery", 0),
+            "planning": cov["planning_queries"], "data_queries": cov["data_queries"], "wall": wall,
+            "rss": _rss_mb() - rss0, "frame_s": frame_s}
+
+
+def _run_awswrangler(url: str, info: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    import awswrangler as wr
+    import boto3
+
+    _reset(url)
+    session = boto3.Session(region_name="us-east-1")
+    rss0 = _rss_mb()
+    t = time.perf_counter()
+    df = wr.cloudwatch.read_logs("fields @timestamp, @message | sort @timestamp asc", ["aws-cloudtrail-logs"],
+                                 start_time=START - timedelta(minutes=15),
+                                 end_time=START + timedelta(days=DAYS, minutes=15), limit=limit,
+                                 boto3_session=session)
+    wall = time.perf_counter() - t
+    st = _stats(url)
+    ids = df["message"].map(lambda m: json.loads(m)["eventID"]) if len(df) else df.get("message", [])
+    times = df["message"].map(lambda m: json.loads(m)["eventTime"]) if len(df) else []
+    inside = [x for x, tt in zip(ids, times) if START.strftime("%Y-%m-%dT%H:%M:%SZ") <= tt
+              < (START + timedelta(days=DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return {"client": f"awswrangler.read_logs(limit={limit})", "events": len(inside),
+            "complete": len(set(inside)) / info["truth"], "dups": len(inside) - len(set(inside)),
+            "start_queries": st["calls"].get("StartQuery", 0), "planning": 0, "data_queries": 1, "wall": wall,
+            "rss": _rss_mb() - rss0, "frame_s": 0.0}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

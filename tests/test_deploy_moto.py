@@ -14,7 +14,7 @@ import pytest
 from _moto_server import ACCOUNT, REGION, CallRecorder, aws, aws_like_put_metric_filter, moto_server  # noqa: F401
 
 from s3audit.deploy import (
-    PermissionDenied, PreflightError, ReadBackError, StalePlanError, load_spec, plan, teardown, verify,
+    PermissionDenied, PreflightError, ReadBackError, StalePlanError, plan, teardown, verify,
 )
 
 PATTERN = '{ ($.eventSource = "s3.amazonaws.com") && ($.eventName = "GetObject") && ($.sourceIPAddress != "10.*") }'

@@ -141,6 +141,27 @@ class Aws:
         except BotoCoreError as exc:
             raise AwsCallError(iam_action(service, op_name), type(exc).__name__, str(exc)) from exc
 
+    def paginate(self, service: str, operation: str, key: str, *, resource: str | None = None,
+                 **params: Any) -> list[Any]:
+        """All items under ``key`` of every page of ``operation``, with the same error mapping as :meth:`call`."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self.client(service)
+        op_name = client.meta.method_to_api_mapping.get(operation, operation)
+        items: list[Any] = []
+        try:
+            for page in client.get_paginator(operation).paginate(**params):
+                items.extend(page.get(key, []))
+        except ClientError as exc:
+            denied = permission_error(service, op_name, exc, resource)
+            if denied is not None:
+                raise denied from exc
+            raise AwsCallError(iam_action(service, op_name), error_code(exc) or str(http_status(exc)),
+                               str(exc.response.get("Error", {}).get("Message", exc))) from exc
+        except BotoCoreError as exc:
+            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, str(exc)) from exc
+        return items
+
     @property
     def account(self) -> str:
         if self._account is None:

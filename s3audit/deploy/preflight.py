@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from s3audit.deploy.aws import Aws, error_code, http_status
 from s3audit.deploy.spec import DeploySpec
@@ -79,37 +79,16 @@ def check_pattern(spec: DeploySpec) -> Check:
 
 # ------------------------------------------------------------------------------ log group
 def find_log_group(aws: Aws, name: str) -> dict[str, Any] | None:
-    paginator = aws.client("logs").get_paginator("describe_log_groups")
-    try:
-        for page in paginator.paginate(logGroupNamePrefix=name):
-            for group in page.get("logGroups", []):
-                if group.get("logGroupName") == name:
-                    return group
-    except (ClientError, BotoCoreError) as exc:
-        _raise_mapped(exc, "logs", "DescribeLogGroups", name)
+    """The log group named exactly ``name``, or None."""
+    for group in aws.paginate("logs", "describe_log_groups", "logGroups", resource=name, logGroupNamePrefix=name):
+        if group.get("logGroupName") == name:
+            return group
     return None
 
 
 def metric_filters(aws: Aws, log_group: str) -> list[dict[str, Any]]:
     """Every metric filter of the group (paged)."""
-    paginator = aws.client("logs").get_paginator("describe_metric_filters")
-    out: list[dict[str, Any]] = []
-    try:
-        for page in paginator.paginate(logGroupName=log_group):
-            out.extend(page.get("metricFilters", []))
-    except (ClientError, BotoCoreError) as exc:
-        _raise_mapped(exc, "logs", "DescribeMetricFilters", log_group)
-    return out
-
-
-def _raise_mapped(exc: Exception, service: str, operation: str, resource: str) -> None:
-    from s3audit.deploy.aws import permission_error
-    from s3audit.deploy.errors import AwsCallError
-
-    denied = permission_error(service, operation, exc, resource)
-    if denied is not None:
-        raise denied from exc
-    raise AwsCallError(f"{service}:{operation}", error_code(exc) or type(exc).__name__, str(exc)) from exc
+    return aws.paginate("logs", "describe_metric_filters", "metricFilters", resource=log_group, logGroupName=log_group)
 
 
 def check_log_group(group: dict[str, Any] | None, name: str) -> Check:

@@ -57,10 +57,7 @@ def read_topic(aws: Aws, arn: str, *, full: bool = True) -> dict[str, Any] | Non
     if not full:
         return {"attributes": attrs, "tags": {}, "subscriptions": []}
     tags = tag_dict(aws.call("sns", "list_tags_for_resource", resource=arn, ResourceArn=arn).get("Tags", []))
-    subs: list[dict[str, Any]] = []
-    paginator = aws.client("sns").get_paginator("list_subscriptions_by_topic")
-    for page in paginator.paginate(TopicArn=arn):
-        subs.extend(page.get("Subscriptions", []))
+    subs = aws.paginate("sns", "list_subscriptions_by_topic", "Subscriptions", resource=arn, TopicArn=arn)
     return {"attributes": attrs, "tags": tags, "subscriptions": subs}
 
 

@@ -226,13 +226,14 @@ def dev_laptop(s: Scenario, n: int) -> None:
         tool = rng.choice(("cli", "cli", "boto3-win", "jupyter"))
         bucket = w.PAYROLL_BUCKET if rng.random() < 0.06 else w.DATALAKE_BUCKET
         for i, t in enumerate(times):
-            if tool == "cli":
-                command = rng.choice(("s3.ls", "s3.cp", "s3.cp", "s3api.head-object"))
+            op = "ListObjects" if i == 0 else rng.choice(
+                ("GetObject", "GetObject", "GetObject", "HeadObject", "PutObject", "ListObjects"))
+            if tool == "cli":  # whole-object GETs come from s3api (s3 cp would use ranged GETs)
+                command = {"ListObjects": "s3.ls", "GetObject": "s3api.get-object",
+                           "HeadObject": "s3api.head-object", "PutObject": "s3.cp"}[op]
                 ua = _cli(w.UA_CLI_MAC, command)
             else:
                 ua = w.UA_BOTO3_WINDOWS if tool == "boto3-win" else w.UA_BOTO3_JUPYTER
-            op = "ListObjects" if i == 0 else rng.choice(
-                ("GetObject", "GetObject", "GetObject", "HeadObject", "PutObject", "ListObjects"))
             kw: dict[str, Any] = {}
             if bucket == w.PAYROLL_BUCKET:  # developers are not allowed in the payroll bucket
                 kw["error"] = ACCESS_DENIED
@@ -278,7 +279,8 @@ def intrusion(s: Scenario, n: int) -> None:
 
     The long-term key of ``svc-payroll-sync`` (normally used only from on-prem through the
     interface endpoint, by aws-sdk-go) is used from an unknown address outside AWS at 02:07 local
-    time on the Wednesday of the second week, by aws-cli on Kali, to sync the payroll bucket.
+    time on the Wednesday of the second week, by aws-cli on Kali, to list the payroll bucket and
+    fetch exports and payslips one ``s3api get-object`` at a time.
     """
     rng = s.rng
     day = min(9, s.days - 1)
@@ -297,7 +299,7 @@ def intrusion(s: Scenario, n: int) -> None:
             if prefix == "hr/":
                 kw["error"], kw["bytes_out"] = ACCESS_DENIED, 243
         else:
-            op, ua, prefix = "GetObject", _cli(w.UA_CLI_INTRUDER, "s3.sync"), None
+            op, ua, prefix = "GetObject", _cli(w.UA_CLI_INTRUDER, "s3api.get-object"), None
             r = rng.random()
             if r < 0.35:
                 key = s.export_key()
@@ -784,7 +786,8 @@ def lambda_portal(s: Scenario, n: int) -> None:
     rng = s.rng
     for times in s.sessions(n, lambda: s.profile_time("consumer"), mean=3, gap=1):
         creds = s.f.creds(P["portal-lambda"], times[0])
-        ip = s.pool("lambda-ips", lambda: s.aws_ip(), 25)
+        ip = s.pool("lambda-ips", lambda: s.aws_ip("ec2-us-east-1" if rng.random() < 0.7
+                                                   else "amazon-us-east-1"), 25)
         for t in times:
             op = rng.choice(("GetObject", "GetObject", "HeadObject", "HeadObject", "PutObject"))
             kw: dict[str, Any] = {}

@@ -52,6 +52,9 @@ AWS_PREFIXES: dict[str, tuple[tuple[str, ...], str, str]] = {
     ),
     "ec2-ap-northeast-1": (("3.112.0.0/14", "13.112.0.0/14"), "EC2", "ap-northeast-1"),
     "ec2-us-west-2": (("44.224.0.0/11", "35.80.0.0/12"), "EC2", "us-west-2"),
+    # AMAZON-only prefixes (no EC2 entry): Lambda egress shows up here too (72.21.198.68 in
+    # AWS's own S3 Express log example).
+    "amazon-us-east-1": (("72.21.192.0/19", "52.94.224.0/20"), "AMAZON", "us-east-1"),
 }
 
 # --- Addresses outside AWS (documentation ranges) -----------------------------------------

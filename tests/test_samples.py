@@ -207,7 +207,7 @@ def test_vpc_endpoint_rows_use_private_addresses(bundled):
 def test_aws_labelled_addresses_are_inside_aws_ranges(bundled, aws_ranges):
     records, _, by_id = bundled
     aws_sources = {"ec2", "aws-network", "cloudshell"}
-    checked = outside = 0
+    checked = outside = amazon_only = 0
     lookups: dict[str, object] = {}
     for rec in _data(records, by_id):
         ip = rec["sourceIPAddress"]
@@ -215,14 +215,19 @@ def test_aws_labelled_addresses_are_inside_aws_ranges(bundled, aws_ranges):
         if not is_ip(ip) or is_rfc1918(ip):
             continue
         found = lookups.get(ip) or lookups.setdefault(ip, aws_ranges.lookup(ip))
-        if source in aws_sources or by_id[rec["eventID"]]["story"] in (
-                "lambda-payroll-portal", "lambda-payroll-export", "glue-job", "redshift-spectrum"):
+        story = by_id[rec["eventID"]]["story"]
+        if source in aws_sources or story in ("glue-job", "redshift-spectrum"):
             assert found.found and "EC2" in found.services, (source, ip)
+            checked += 1
+        elif story in ("lambda-payroll-portal", "lambda-payroll-export"):
+            assert found.found and found.regions == ("us-east-1",), (source, ip)
+            amazon_only += "EC2" not in found.services
             checked += 1
         elif source in ("external", "anonymous", "console", "console-browser", "presigned-url"):
             assert not found.found, (source, ip)
             outside += 1
     assert checked > 500 and outside > 1000
+    assert amazon_only > 50  # some Lambda egress is in AMAZON-only ranges
     cloudshell = {r["sourceIPAddress"] for r in records
                   if by_id[r["eventID"]]["source"] == "cloudshell"}
     regions = {aws_ranges.lookup(ip).regions for ip in cloudshell}
@@ -236,6 +241,8 @@ def test_world_prefixes_are_real_aws_prefixes(aws_ranges):
             for address in (net[1], net[net.num_addresses // 2], net[-2]):
                 m = aws_ranges.lookup(str(address))
                 assert service in m.services and region in m.regions, (name, prefix)
+                if service == "AMAZON":
+                    assert m.services == ("AMAZON",), (name, prefix)
 
 
 def test_external_addresses_are_documentation_ranges(bundled):

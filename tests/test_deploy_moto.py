@@ -366,3 +366,11 @@ def test_trail_create_plans_applies_and_tears_down(account: Any) -> None:
     assert ct.describe_trails(trailNameList=["payroll-unexpected-reads"])["trailList"] == []
     assert account.client("iam").list_roles()["Roles"] == []
     assert account.client("s3").head_bucket(Bucket="payroll-trail-logs")  # evidence kept
+
+
+def test_denied_paged_read_names_the_missing_action(account: Any) -> None:
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    _deny(account, "sns.ListSubscriptionsByTopic", "SNS:ListSubscriptionsByTopic")
+    with pytest.raises(PermissionDenied) as info:
+        plan(SPEC, session=account, test_events=EVENTS)
+    assert info.value.action == "sns:ListSubscriptionsByTopic" and info.value.resource == TOPIC_ARN

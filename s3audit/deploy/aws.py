@@ -29,7 +29,7 @@ _IAM_ACTION = {("s3", "HeadBucket"): "s3:ListBucket", ("s3", "ListObjectsV2"): "
                ("cloudtrail", "ListTags"): "cloudtrail:ListTags", ("cloudtrail", "AddTags"): "cloudtrail:AddTags"}
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation",
                  "UnauthorizedAccess", "AuthorizationErrorException", "NotAuthorized"}
-_NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s+([a-z0-9-]+:[A-Za-z0-9]+)")
+_NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s+([A-Za-z0-9-]+):([A-Za-z0-9]+)")
 
 
 # calls that need more than their own action (tags on create, passing a role)
@@ -56,7 +56,8 @@ def permission_error(service: str, operation: str, exc: Exception, resource: str
     if code not in _DENIED_CODES:
         return None
     named = _NOT_AUTHORIZED.search(message)  # AWS names the action in the message; trust it first
-    action = named.group(1) if named else iam_action(service, operation)
+    # IAM action prefixes are case-insensitive; SNS writes "SNS:Publish", docs/iam.md uses "sns:"
+    action = f"{named.group(1).lower()}:{named.group(2)}" if named else iam_action(service, operation)
     return PermissionDenied(action, resource, code, message)
 
 

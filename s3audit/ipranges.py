@@ -116,7 +116,8 @@ class AwsIpRanges:
                 try:
                     net = ip_network(cidr, strict=False)
                 except (TypeError, ValueError) as exc:
-                    raise IpRangesError(f"bad prefix {cidr!r} in {key}", source=self.origin) from exc
+                    raise IpRangesError(f"bad prefix {cidr!r} in {key}",
+                                        source=self.origin) from exc
                 svc = str(item.get("service") or "AMAZON")
                 reg = str(item.get("region") or "GLOBAL")
                 table.setdefault((int(net.network_address), net.prefixlen), set()).add((svc, reg))
@@ -146,9 +147,9 @@ class AwsIpRanges:
     def lookup_arrays(self, addresses: Iterable[Any]) -> dict[str, np.ndarray]:
         """Look up many addresses; one row per input, in order.
 
-        Returns numpy object arrays ``ip_service`` and ``ip_region`` (comma-joined, sorted; ``""`` when
-        the address is in no AWS range or is not an IP address), ``ip_prefix`` (most specific
-        match or None), ``ip_kind`` (``"ipv4"``, ``"ipv6"`` or ``None``) and ``ip_private``
+        Returns numpy object arrays ``ip_service`` and ``ip_region`` (comma-joined, sorted;
+        ``""`` when the address is in no AWS range or is not an IP address), ``ip_prefix`` (most
+        specific match or None), ``ip_kind`` (``"ipv4"``, ``"ipv6"`` or ``None``) and ``ip_private``
         (RFC 1918, CGNAT, loopback, link-local, unique-local: an address seen inside a VPC).
         """
         values = np.asarray(list(addresses) if not isinstance(addresses, np.ndarray) else addresses,

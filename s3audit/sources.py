@@ -676,8 +676,8 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
     ['service s3.amazonaws.com']
     """
     arn, acct = column(events, ARN), column(events, ACCOUNT)
-    pid, inv, typ = column(events, PRINCIPAL_ID), column(events, INVOKED_BY), column(events, ID_TYPE)
-    n = len(events)
+    pid, inv = column(events, PRINCIPAL_ID), column(events, INVOKED_BY)
+    typ = column(events, ID_TYPE)
     # rows with an ARN are named by it; the others by the distinct combinations of the rest
     no_arn = np.flatnonzero(arn.codes < 0)
     cols = (acct, pid, inv, typ)

@@ -649,7 +649,8 @@ def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathL
     Examples
     --------
     >>> import pandas as pd
-    >>> old = make_baseline(pd.DataFrame({"source": ["console"], "sourceIPAddress": ["198.51.100.1"]}))
+    >>> old = make_baseline(pd.DataFrame({"source": ["console"],
+    ...                                   "sourceIPAddress": ["198.51.100.1"]}))
     >>> now = pd.DataFrame({"source": ["console", "external"],
     ...                     "sourceIPAddress": ["198.51.100.1", "203.0.113.9"]})
     >>> new_since_baseline(now, old)[["kind", "value"]].values.tolist()

@@ -106,7 +106,7 @@ def test_honey_bucket_csv_anonymous_probes():
         rows = list(csv.DictReader(handle))
     assert len(rows) == 301
     records = []
-    for i, row in enumerate(rows):
+    for row in rows:
         identity = ast.literal_eval(row["User ID"])
         records.append({"userIdentity.type": identity.get("type"),
                         "userIdentity.accountId": identity.get("accountId"),

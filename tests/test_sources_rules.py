@@ -391,7 +391,7 @@ def test_vectorised_equals_one_by_one_on_a_shuffled_repeated_frame():
     assert list(out["source"].astype(str)) == [expected[i] for i in order]
     reasons = {expected[i]: r for i, r in zip(order, out["source_reason"])}
     assert len(reasons) == len(set(expected))
-    assert all(reasons[name].startswith(f"Rule ") and f"({name})" in reasons[name]
+    assert all(reasons[name].startswith("Rule ") and f"({name})" in reasons[name]
                for name in reasons)
 
 
@@ -430,3 +430,10 @@ def test_explain_examples_and_principal():
     assert {"source_reason", "principal", "sourceIPAddress", "vpcEndpointId"} <= set(table.columns)
     who = list(principal(frame([log_delivery(), event(1)])))
     assert who == ["service s3.amazonaws.com", f"arn:aws:iam::{RECIPIENT}:user/dev"]
+
+
+@pytest.mark.parametrize("expires", [300, 300.0, "300"])
+def test_rule7_expires_as_number_or_text(expires):
+    df = pd.DataFrame({"additionalEventData.AuthenticationMethod": ["QueryString"],
+                       "userAgent": [BROWSER], "requestParameters.X-Amz-Expires": [expires]})
+    assert list(classify(df)["source"]) == ["console-browser"]

@@ -35,7 +35,7 @@ def test_dry_run_without_credentials_is_an_offline_plan(tmp_path: Path, monkeypa
     assert "OFFLINE plan: no AWS credentials found" in text and "assumes an EMPTY account" in text
     assert "bundled example" in text and "DRY_RUN = True: nothing was applied" in text
     saved = json.loads((work / "deploy-plan.json").read_text())
-    assert saved["offline"] and saved["summary"] == {"create": 5}
+    assert saved["offline"] and saved["summary"] == {"create": 5} and saved["applied"] is False
     assert "AWSTemplateFormatVersion" in text and "- delete  AWS::CloudWatch::Alarm" in text
 
 
@@ -52,5 +52,6 @@ def test_apply_and_verify_against_moto_with_workspace_spec(aws: Any, tmp_path: P
     assert aws.client("cloudwatch").describe_alarms(AlarmNames=["payroll-unexpected-reads"])["MetricAlarms"]
     saved = json.loads((work / "deploy-plan.json").read_text())
     assert not saved["offline"] and saved["summary"] == {"create": 5} and "APPLIED" in saved["text"]
+    assert saved["applied"] and "cloudwatch:PutMetricAlarm payroll-unexpected-reads" in saved["result"]["calls"]
     assert "- delete  AWS::CloudWatch::Alarm" in text  # the teardown plan, not applied
     assert aws.client("sns").list_topics()["Topics"]

@@ -162,12 +162,15 @@ class Plan:
         Keys: ``kind``, ``name``, ``region``, ``account``, ``offline``, ``blocked``, ``summary``
         (action -> count), ``checks`` (``check``/``status``/``detail``), ``changes`` (see
         :meth:`Change.to_dict`), ``notes``, ``required_actions`` (IAM actions to apply it),
+        ``applied`` (bool) and ``result`` (``{"calls", "notes"}`` once applied, else None),
         ``spec`` and ``text`` (the rendered plan).
         """
         return {"kind": self.kind, "name": self.spec.name, "region": self.region, "account": self.account,
                 "offline": self.offline, "blocked": self.blocked, "summary": self.summary(),
                 "checks": [c.to_dict() for c in self.checks], "changes": [c.to_dict() for c in self.changes],
                 "notes": list(self.notes), "required_actions": self.required_actions(),
+                "applied": self.result is not None,
+                "result": None if self.result is None else {"calls": list(self.result.calls), "notes": list(self.result.notes)},
                 "spec": self.spec.to_dict(), "text": self.render()}
 
     def to_frame(self) -> pd.DataFrame:

@@ -36,22 +36,29 @@ def python_column(values: Sequence[Any]) -> pa.Array:
     kinds (``true`` in one record, ``"true"`` in another) becomes strings holding each value's JSON
     text, which is also what :func:`unify_chunks` does when batches disagree.
     """
+    kinds = {type(v) for v in values if v is not None}
     try:
-        arr = pa.array(values)
+        if not kinds:
+            return pa.nulls(len(values))
+        if kinds == {str}:
+            return pa.array(values, type=pa.string())
+        if kinds == {bool}:
+            return pa.array(values, type=pa.bool_())
+        if kinds == {int}:
+            return pa.array(values, type=pa.int64())
+        if kinds <= {int, float}:
+            return pa.array(values, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array([_json_text(v) for v in values], type=pa.string())
-    if pa.types.is_null(arr.type) or pa.types.is_boolean(arr.type) or pa.types.is_string(arr.type):
-        return arr
-    if pa.types.is_integer(arr.type):
-        return arr.cast(pa.int64())
-    if pa.types.is_floating(arr.type):
-        return arr.cast(pa.float64())
+        pass  # e.g. an integer beyond int64
     return pa.array([_json_text(v) for v in values], type=pa.string())
 
 
 def _json_text(value: Any) -> str | None:
+    """JSON text of a scalar; integral floats print as integers (Arrow may have widened an int)."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
     return json.dumps(value)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from s3audit.deploy import OfflinePlanError, SpecError, load_spec, plan
 from s3audit.deploy.aws import Aws, permission_error
@@ -285,3 +287,22 @@ def test_sample_file_feeds_test_metric_filter(tmp_path) -> None:
     with stub:
         check = check_test_metric_filter(aws, load_spec(dict(BASE, test_events=str(path))))
     assert check.status == OK  # duplicates dropped, matching events first
+
+
+# ------------------------------------------------------------------------------ property
+
+_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10, 10_000), st.floats(allow_nan=True), st.text(max_size=20))
+_value = st.recursive(_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                    st.dictionaries(st.text(max_size=10), inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(BASE) + ["names", "tags", "trail", "test_events", "junk"]), _value, max_size=9))
+def test_any_document_is_a_spec_or_a_spec_error(doc: dict[str, Any]) -> None:
+    merged = {**BASE, **doc}
+    try:
+        spec = load_spec(merged)
+    except SpecError as exc:
+        assert exc.problems and all(":" in p for p in exc.problems)
+        return
+    assert load_spec(spec.to_dict()) == spec

@@ -140,7 +140,8 @@ class Aws:
             raise AwsCallError(iam_action(service, op_name), error_code(exc) or str(http_status(exc)),
                                str(exc.response.get("Error", {}).get("Message", exc))) from exc
         except BotoCoreError as exc:
-            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, str(exc)) from exc
+            hint = " (configure credentials, or plan with offline=True / --offline)" if type(exc).__name__ == "NoCredentialsError" else ""
+            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, f"{exc}{hint}") from exc
 
     def paginate(self, service: str, operation: str, key: str, *, resource: str | None = None,
                  **params: Any) -> list[Any]:

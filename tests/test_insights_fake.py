@@ -1,0 +1,113 @@
+"""The fake Logs Insights service behaves like AWS where s3audit relies on it."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from s3audit.insights.planner import Bin, choose_bin, pack, parse_bins
+from s3audit.testing import FakeLogsInsights, Faults
+from _insights_support import T0
+
+
+def _run(c, qid, polls=5):
+    for _ in range(polls):
+        r = c.get_query_results(queryId=qid)
+        if r["status"] == "Complete":
+            return r
+    raise AssertionError(r["status"])
+
+
+@pytest.fixture()
+def fake():
+    with FakeLogsInsights(max_limit=1000, page_size=100) as f:
+        base = int(T0.timestamp()) * 1000
+        # events at T.000, T.500, T+1.000 and 250 more later
+        f.put_events("g", [base, base + 500, base + 1000] + [base + 5000 + i for i in range(250)],
+                     ['{"eventName":"A","n":%d}' % i for i in range(253)])
+        yield f
+
+
+def test_seconds_inclusive_ends_and_milliseconds_above_1e11(fake) -> None:
+    c = fake.client()
+    s = int(T0.timestamp())
+    q = c.start_query(logGroupNames=["g"], startTime=s, endTime=s, queryString="fields @message")["queryId"]
+    assert len(_run(c, q)["results"]) == 1  # T.000 only, not T.500
+    q = c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 1, queryString="fields @message")["queryId"]
+    assert len(_run(c, q)["results"]) == 3  # T.000, T.500, T+1.000
+    q = c.start_query(logGroupNames=["g"], startTime=s * 1000, endTime=s * 1000 + 600,
+                      queryString="fields @message")["queryId"]  # awswrangler sends ms
+    assert len(_run(c, q)["results"]) == 2
+
+
+def test_limit_default_max_and_paging(fake) -> None:
+    c = fake.client()
+    s = int(T0.timestamp())
+    with pytest.raises(ClientError, match="InvalidParameter"):
+        c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999, queryString="fields @message", limit=1001)
+    q = c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999, queryString="fields @message | sort @timestamp asc",
+                      limit=200)["queryId"]
+    r = _run(c, q)
+    rows = r["results"]
+    assert len(rows) == 100 and r["nextToken"] and r["statistics"]["recordsMatched"] == 253
+    r2 = c.get_query_results(queryId=q, nextToken=r["nextToken"], maxItems=100)
+    rows += r2["results"]
+    assert len(rows) == 200 and "nextToken" not in r2  # stops at the limit, though 253 matched
+    ptrs = [f["value"] for row in rows for f in row if f["field"] == "@ptr"]
+    assert len(set(ptrs)) == 200
+
+
+def test_statuses_partial_rows_concurrency_and_stop(fake) -> None:
+    fake.max_concurrent = 1
+    c = fake.client()
+    s = int(T0.timestamp())
+    q = c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999, queryString="fields @message")["queryId"]
+    with pytest.raises(ClientError, match="LimitExceeded"):
+        c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999, queryString="fields @message")
+    assert c.get_query_results(queryId=q)["status"] == "Scheduled"
+    running = c.get_query_results(queryId=q)
+    assert running["status"] == "Running" and 0 < len(running["results"]) < 253
+    assert c.stop_query(queryId=q)["success"]
+    assert c.get_query_results(queryId=q)["status"] == "Cancelled"
+    with pytest.raises(ClientError, match="InvalidParameter"):
+        c.stop_query(queryId=q)  # already ended
+    c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999, queryString="fields @message")
+
+
+def test_stats_bins_filters_and_errors(fake) -> None:
+    c = fake.client()
+    s = int(T0.timestamp())
+    q = c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 999,
+                      queryString="filter n >= 3 and eventName = 'A' | stats count(*) as n by bin(1s) as t")["queryId"]
+    r = _run(c, q)
+    bins = parse_bins([{f["field"]: f["value"] for f in row} for row in r["results"]], 1, s, s + 999)
+    assert sum(b.count for b in bins) == 250 and r["statistics"]["recordsMatched"] == 250
+    with pytest.raises(ClientError, match="MalformedQuery"):
+        c.start_query(logGroupNames=["g"], startTime=s, endTime=s + 1, queryString="dedup @message")
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        c.start_query(logGroupNames=["nope"], startTime=s, endTime=s + 1, queryString="fields @message")
+    rec = c.get_log_record(logRecordPointer=[f["value"] for f in r["results"][0]] and
+                           _run(c, c.start_query(logGroupNames=["g"], startTime=s, endTime=s,
+                                                 queryString="fields @message")["queryId"])["results"][0][-1]["value"])
+    assert rec["logRecord"]["@message"] == '{"eventName":"A","n":0}'
+
+
+def test_faults_are_injected() -> None:
+    with FakeLogsInsights(faults=Faults(errors={"StartQuery": ["ThrottlingException"]}, outcomes=["Timeout"])) as f:
+        f.put_events("g", [0], ["{}"])
+        c = f.client()
+        with pytest.raises(ClientError, match="Throttling"):
+            c.start_query(logGroupNames=["g"], startTime=0, endTime=1, queryString="fields @message")
+        q = c.start_query(logGroupNames=["g"], startTime=0, endTime=1, queryString="fields @message")["queryId"]
+        statuses = [c.get_query_results(queryId=q)["status"] for _ in range(3)]
+        assert statuses == ["Scheduled", "Running", "Timeout"]
+
+
+def test_planner_packs_bins_without_gaps() -> None:
+    assert choose_bin(30 * 86400, 5000) == (600, "10m")
+    bins = [Bin(0, 10, 40), Bin(10, 20, 40), Bin(30, 40, 300), Bin(50, 60, 10)]
+    slices = pack(bins, 0, 100, 100)
+    assert slices[0][0] == 0 and slices[-1][1] == 100
+    assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
+    assert [s[2] for s in slices] == [80, 300, 10]

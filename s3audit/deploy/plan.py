@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from s3audit.deploy import resources as R
 from s3audit.deploy import state as S
 from s3audit.deploy.aws import Aws, error_code
-from s3audit.deploy.errors import OfflinePlanError, PreflightError, ReadBackError, StalePlanError
+from s3audit.deploy.errors import DeployError, OfflinePlanError, PreflightError, ReadBackError, StalePlanError
 from s3audit.deploy.preflight import (
     FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_pattern,
     check_test_metric_filter, check_trail, find_log_group, metric_filters,
@@ -279,12 +279,19 @@ class Plan:
                 raise StalePlanError(diffs or ["the order of changes differs"])
         result = ApplyResult(self.kind)
         aws = self._aws
-        for change in self.changes:
-            for call in change.calls:
-                _perform(aws, call, change, sleep, retry_timeout)
-                result.calls.append(f"{call.action} {change.name}")
-            if change.resource_type == FILTER and change.action in (CREATE, UPDATE):
-                read_back_filter(aws, self.spec)
+        try:
+            for change in self.changes:
+                for call in change.calls:
+                    _perform(aws, call, change, sleep, retry_timeout)
+                    result.calls.append(f"{call.action} {change.name}")
+                if change.resource_type == FILTER and change.action in (CREATE, UPDATE):
+                    read_back_filter(aws, self.spec)
+        except DeployError as exc:
+            # the calls before the failure did happen: keep them visible, never pretend nothing changed
+            result.notes.append(f"STOPPED after {len(result.calls)} call(s) by: {exc}. Plan again to see what is left.")
+            self.result = result
+            log.error("%s", result)
+            raise
         if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
             result.notes.append(PENDING_NOTE)
         self.result = result

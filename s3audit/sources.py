@@ -140,7 +140,8 @@ def column(events: pd.DataFrame, name: str) -> Col:
         return Col(name, np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object))
     series = events[name]
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy().astype(np.int64, copy=False)
+        # the codes stay in their small integer type (no copy); arithmetic on them upcasts
+        codes = series.cat.codes.to_numpy()
         cats = series.cat.categories
     else:
         codes, cats = pd.factorize(series, use_na_sentinel=True)
@@ -292,19 +293,19 @@ class _Context:
             return Col(name, np.where(keep[ip.codes], ip.codes, -1), ip.cats)
         # IP_CLASS: what the address tells about the path, at the granularity of AWS ranges
         info = self.ip_info()
-        classes = []
-        for svc, reg, pfx, kind, private in zip(info["ip_service"], info["ip_region"],
-                                                info["ip_prefix"], info["ip_kind"],
-                                                info["ip_private"]):
-            if svc:
-                classes.append(f"in AWS range {pfx} ({svc}, {reg})")
-            elif kind is None:
-                classes.append("not an IP address")
-            elif private:
-                classes.append("a private address in no AWS range")
-            else:
-                classes.append("a public address in no AWS range")
-        codes, uniq = pd.factorize(pd.array(classes, dtype=object))
+        # addresses outside AWS fall in three classes; inside, one class per most specific
+        # prefix (its services and regions are the same for every address of the prefix)
+        outside = np.where(info["ip_kind"] == None, "not an IP address",  # noqa: E711
+                           np.where(info["ip_private"], "a private address in no AWS range",
+                                    "a public address in no AWS range")).astype(object)
+        inside = info["ip_service"] != ""
+        if inside.any():
+            pcodes, prefixes = pd.factorize(pd.array(info["ip_prefix"][inside], dtype=object))
+            first = np.flatnonzero(inside)[np.unique(pcodes, return_index=True)[1]]
+            names = np.array([f"in AWS range {info['ip_prefix'][i]} ({info['ip_service'][i]}, "
+                              f"{info['ip_region'][i]})" for i in first], dtype=object)
+            outside[inside] = names[pcodes]
+        codes, uniq = pd.factorize(pd.array(outside, dtype=object))
         row = np.append(codes.astype(np.int64), len(uniq))[ip.codes]
         return Col(name, row, np.array([*uniq, "missing"], dtype=object))
 
@@ -641,7 +642,7 @@ def _reasons(ctx: _Context, rule_of: np.ndarray) -> pd.Categorical:
         cols = [ctx.col(name) for name in rule.deciding]
         key = np.zeros(len(rows), dtype=np.int64)
         for col in cols:
-            key = key * (len(col.cats) + 1) + (col.codes[rows] + 1)
+            key = key * (len(col.cats) + 1) + (col.codes[rows].astype(np.int64) + 1)
         inverse, uniques = pd.factorize(key)
         for combo in uniques:
             codes: dict[str, int] = {}
@@ -683,7 +684,7 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
     cols = (acct, pid, inv, typ)
     key = np.zeros(len(no_arn), dtype=np.int64)
     for col in cols:
-        key = key * (len(col.cats) + 1) + (col.codes[no_arn] + 1)
+        key = key * (len(col.cats) + 1) + (col.codes[no_arn].astype(np.int64) + 1)
     inverse, uniques = pd.factorize(key)
     names: list[str | None] = list(arn.cats) if role_sessions else \
         [_ROLE_SESSION_TAIL.sub(r"\1/*", a) for a in arn.cats]
@@ -704,7 +705,7 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
             names.append(p)
         else:
             names.append(f"({t.lower()})" if t else None)
-    row = arn.codes.copy()
+    row = arn.codes.astype(np.int64)
     row[no_arn] = len(arn.cats) + inverse
     codes, distinct = pd.factorize(pd.array(names, dtype=object), use_na_sentinel=True)
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64)[row],

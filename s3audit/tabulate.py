@@ -90,7 +90,7 @@ def _pair_counts(g: Col, v: Col, w: np.ndarray | None) -> pd.DataFrame:
     """Counts of (group code, value code) pairs; value code -1 = NA. Group NA rows dropped."""
     keep = g.codes >= 0
     nv = len(v.cats) + 1
-    key = g.codes[keep] * nv + (v.codes[keep] + 1)
+    key = g.codes[keep].astype(np.int64) * nv + (v.codes[keep].astype(np.int64) + 1)
     weights = None if w is None else w[keep]
     if len(g.cats) * nv <= 20_000_000:
         counts = np.bincount(key, weights=weights, minlength=len(g.cats) * nv)
@@ -121,8 +121,8 @@ def _ip_labels(events: pd.DataFrame, ip: Col) -> np.ndarray:
     seen = row_of >= 0
     svc, reg = column(events, "ip_service"), column(events, "ip_region")
     # (service, region) per address category, described once per distinct pair
-    s_codes = np.where(seen, svc.codes[np.maximum(row_of, 0)], -1)
-    r_codes = np.where(seen, reg.codes[np.maximum(row_of, 0)], -1)
+    s_codes = np.where(seen, svc.codes[np.maximum(row_of, 0)], -1).astype(np.int64)
+    r_codes = np.where(seen, reg.codes[np.maximum(row_of, 0)], -1).astype(np.int64)
     pair = (s_codes + 1) * (len(reg.cats) + 1) + (r_codes + 1)
     inverse, uniques = pd.factorize(pair)
     texts = []

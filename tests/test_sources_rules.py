@@ -437,3 +437,12 @@ def test_rule7_expires_as_number_or_text(expires):
     df = pd.DataFrame({"additionalEventData.AuthenticationMethod": ["QueryString"],
                        "userAgent": [BROWSER], "requestParameters.X-Amz-Expires": [expires]})
     assert list(classify(df)["source"]) == ["console-browser"]
+
+
+def test_labels_follow_rows_whatever_the_index():
+    df = frame(_all_rule_events())
+    expected = list(classify(df)["source"].astype(str))
+    shuffled = df.iloc[::-1].set_index(pd.Index([f"r{i}" for i in range(len(df))]))
+    out = classify(shuffled)
+    assert list(out["source"].astype(str)) == expected[::-1]
+    assert list(out.index) == list(shuffled.index)

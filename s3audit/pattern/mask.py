@@ -27,6 +27,7 @@ Datetime and other column types -> raw.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -40,14 +41,14 @@ from .ast import (
 )
 from .evaluate import evaluate, load_json
 from .regex import compile_regex
-from .rawtext import RawText, raw_text
+from .rawtext import RawText, raw_text, rare_suffix
 from .values import compare_scalar, literal_number, parse_number, string_matcher
 
 log = logging.getLogger(__name__)
 
-# cost model used to decide between a whole-frame scan and parsing the undecided rows
-_PARSE_SECONDS_PER_ROW = 25e-6
-_SCAN_SECONDS_PER_BYTE = 0.4e-9
+# cost model: searching row by row vs one (cached) scan of the whole raw buffer
+_SEARCH_SECONDS_PER_ROW = 2e-6
+_SCAN_SECONDS_PER_BYTE = 0.8e-9
 
 
 class _Frame:
@@ -131,6 +132,9 @@ def _raw_na(fr: _Frame) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- JSON patterns
+_JSON_NON_STRING = re.compile(r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\Z")
+
+
 class _Tri:
     """Per-row truth: ``t`` true, ``u`` unknown (false where neither)."""
 
@@ -141,17 +145,45 @@ class _Tri:
         self.u = u
 
 
+class _Leaf:
+    """One condition over the frame.
+
+    ``t`` is the verdict where the flattened column is trusted; ``hard`` rows need ``raw``;
+    ``suspects`` are (rows, needles) pairs: the trusted verdict holds on those rows only when none of
+    the needles occurs in the row's raw text (checked lazily, for the rows that matter).
+    """
+
+    __slots__ = ("node", "t", "hard", "suspects", "need_object")
+
+    def __init__(self, node: Any, t: np.ndarray, hard: np.ndarray) -> None:
+        self.node = node
+        self.t = t
+        self.hard = hard
+        self.suspects: list[tuple[np.ndarray, list[str | bytes]]] = []
+        self.need_object = False  # a "missing" verdict also needs the row to be a JSON object
+
+    def suspect(self, rows: np.ndarray, needles: list[str | bytes]) -> None:
+        if rows.any():
+            self.suspects.append((rows, needles))
+
+    def tri(self) -> _Tri:
+        u = self.hard.copy()
+        for rows, _needles in self.suspects:
+            u |= rows
+        return _Tri(self.t & ~u, u)
+
+
 def _json(ast: JsonPattern, fr: _Frame) -> np.ndarray:
     if fr.n == 0:
         return np.zeros(0, dtype=bool)
-    if ast.body is None:
-        tri = _Tri(np.zeros(fr.n, bool), np.ones(fr.n, bool))
-        leaves: list[tuple[Any, _Tri]] = []
-    else:
-        leaves = []
-        tri = _tree(ast.body, fr, leaves)
-    if tri.u.any():
-        _refine(ast, fr, leaves, tri)
+    if ast.body is None:  # {}: any JSON object - every row of a loaded frame, but check raw
+        return _per_row(ast, fr, np.arange(fr.n))
+    leaves: list[_Leaf] = []
+    _collect(ast.body, fr, leaves)
+    tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
+    if tri.u.any() and any(lf.suspects for lf in leaves):
+        _settle(ast, fr, leaves, tri)
+        tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
     t = tri.t
     if tri.u.any():
         rows = np.flatnonzero(tri.u)
@@ -161,181 +193,258 @@ def _json(ast: JsonPattern, fr: _Frame) -> np.ndarray:
     return t
 
 
-def _tree(node: Any, fr: _Frame, leaves: list) -> _Tri:
+def _collect(node: Any, fr: _Frame, leaves: list[_Leaf]) -> None:
     if isinstance(node, (And, Or)):
-        parts = [_tree(it, fr, leaves) for it in node.items]
-        return _combine(node, parts)
-    tri = _condition(node, fr)
-    leaves.append((node, tri))
-    return tri
+        for it in node.items:
+            _collect(it, fr, leaves)
+    else:
+        leaves.append(_leaf(node, fr))
+
+
+def _evaluate_tree(node: Any, tris: Any) -> _Tri:
+    if isinstance(node, (And, Or)):
+        return _combine(node, [_evaluate_tree(it, tris) for it in node.items])
+    return next(tris)
 
 
 def _combine(node: Any, parts: list[_Tri]) -> _Tri:
+    t = parts[0].t.copy()
+    f = ~(parts[0].t | parts[0].u)
     if isinstance(node, And):
-        t = parts[0].t.copy()
-        f = ~(parts[0].t | parts[0].u)
         for p in parts[1:]:
             t &= p.t
             f |= ~(p.t | p.u)
     else:
-        t = parts[0].t.copy()
-        f = ~(parts[0].t | parts[0].u)
         for p in parts[1:]:
             t |= p.t
             f &= ~(p.t | p.u)
     return _Tri(t, ~(t | f))
 
 
-def _refine(ast: JsonPattern, fr: _Frame, leaves: list, tri: _Tri) -> None:
-    """Settle unknown rows of NOT EXISTS / IS NULL / absent columns with raw-text facts, in place."""
+def _settle(ast: JsonPattern, fr: _Frame, leaves: list[_Leaf], tri: _Tri) -> None:
+    """Check suspect rows that matter (still unknown at the top) against raw-text facts, in place."""
     if not fr.has_raw:
         raise ValueError("this pattern needs the frame's 'raw' column for some rows, which is missing")
-    unknown = np.flatnonzero(tri.u)
-    candidates = [(node, ltri) for node, ltri in leaves if getattr(ltri, "_absent_key", None)]
-    if not candidates:
-        return
     rt = fr.raw
-    scan = len(unknown) * _PARSE_SECONDS_PER_ROW > rt.nbytes * _SCAN_SECONDS_PER_BYTE
-    changed = False
-    for node, ltri in candidates:
-        rows = unknown[ltri.u[unknown]]
-        if rows.size == 0:
-            continue
-        key = ltri._absent_key  # type: ignore[attr-defined]
-        needles = [f'"{key}"', "\\u"]
-        if scan or all(rt.cached(nd) is not None for nd in needles):
-            present = rt.contains(needles[0])[rows] | rt.contains(needles[1])[rows]
-        else:
-            present = rt.contains_rows(needles[0], rows) | rt.contains_rows(needles[1], rows)
-        absent_rows = rows[~present]
-        if absent_rows.size:
-            absent_rows = absent_rows[rt.starts_with_brace(absent_rows)]
-        if absent_rows.size == 0:
-            continue
-        ltri.u[absent_rows] = False
-        ltri.t[absent_rows] = isinstance(node, NotExists)  # the path is missing
-        changed = True
-    if changed:
-        new = _tree_from_leaves(ast.body, iter(leaves))
-        tri.t, tri.u = new.t, new.u
+    for _round in range(2):
+        unknown = tri.u
+        big = unknown.sum() * _SEARCH_SECONDS_PER_ROW > rt.nbytes * _SCAN_SECONDS_PER_BYTE
+        for lf in leaves:
+            kept: list[tuple[np.ndarray, list[str | bytes]]] = []
+            for rows_mask, needles in lf.suspects:
+                rows = np.flatnonzero(rows_mask & unknown)
+                if rows.size == 0:
+                    kept.append((rows_mask, needles))
+                    continue
+                dirty = np.zeros(rows.size, dtype=bool)
+                for nd in needles:
+                    if big or rt.is_cached(nd):
+                        dirty |= rt.search(nd)[rows]
+                    else:
+                        dirty |= rt.search_rows(nd, rows)
+                if lf.need_object:
+                    clean = rows[~dirty]
+                    dirty[~dirty] = ~_is_object_row(fr, clean)
+                rows_mask = rows_mask.copy()
+                rows_mask[rows[~dirty]] = False  # trusted verdict confirmed
+                hard_rows = rows[dirty]
+                if hard_rows.size:
+                    lf.hard = lf.hard.copy()
+                    lf.hard[hard_rows] = True
+                    rows_mask[hard_rows] = False
+                kept.append((rows_mask, needles))
+            lf.suspects = [(m, nd) for m, nd in kept if m.any()]
+        tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
+        if not tri.u.any():
+            break
 
 
-def _tree_from_leaves(node: Any, it: Any) -> _Tri:
-    if isinstance(node, (And, Or)):
-        return _combine(node, [_tree_from_leaves(x, it) for x in node.items])
-    _node, tri = next(it)
-    return tri
+def _is_object_row(fr: _Frame, rows: np.ndarray) -> np.ndarray:
+    """Rows whose raw starts with '{' and that have some flattened value (a JSON object record).
+
+    Frames from load_events hold JSON objects only; this guards hand-made frames, where a row
+    whose raw is not JSON has every column NA.
+    """
+    if rows.size == 0:
+        return np.zeros(0, dtype=bool)
+    ok = fr.raw.first_byte_is_brace()[rows]
+    cols = [c for c in fr.df.columns if c != "raw"]
+    if not cols:
+        return np.zeros(rows.size, dtype=bool)
+    seen = np.zeros(rows.size, dtype=bool)
+    for c in ("eventSource", "eventName", "eventID"):
+        if c in fr.df.columns:
+            seen |= fr.df[c].notna().to_numpy(dtype=bool)[rows]
+    rest = np.flatnonzero(ok & ~seen)
+    if rest.size:
+        sub = fr.df.iloc[rows[rest]][cols]
+        seen[rest] = sub.notna().any(axis=1).to_numpy(dtype=bool)
+    return ok & seen
 
 
-class _LeafTri(_Tri):
-    __slots__ = ("_absent_key",)
+_VALUE_STARTS = {
+    "nullish": rb"(?:null|[\[{])",   # JSON null or a container
+    "scalar": rb'[-0-9tf"]',         # a string, number or boolean
+    "string": rb'"',
+    "other": rb"[-0-9tf]",           # a number or boolean
+}
 
-    def __init__(self, t: np.ndarray, u: np.ndarray, absent_key: str | None = None) -> None:
-        super().__init__(t, u)
-        self._absent_key = absent_key
+
+def _key_value(key: str, kind: str) -> bytes:
+    """Bytes regex: the key followed by a value of ``kind`` (key spelled as a suffix: conservative)."""
+    return re.escape(rare_suffix(f'"{key}"').encode("utf-8")) + rb"\s*:\s*" + _VALUE_STARTS[kind]
 
 
-def _condition(node: Any, fr: _Frame) -> _Tri:
+def _leaf(node: Any, fr: _Frame) -> _Leaf:
     n = fr.n
     sel: Selector = node.selector
     col = sel.column
-    if col is None:
-        return _LeafTri(np.zeros(n, bool), np.ones(n, bool))
-    last_key = sel.steps[-1].key
+    if col is None:  # indexes, wildcards, keys with dots: raw only
+        return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
+    key = sel.steps[-1].key
+    assert key is not None
     if col not in fr.df.columns:
-        # No row has a scalar there (per the frame contract) - but the path may hold null or a
-        # container, or the frame may be a projection: rows whose raw lacks "key" are settled as
-        # missing by _refine; everything else goes to raw.
-        return _LeafTri(np.zeros(n, bool), np.ones(n, bool), last_key)
-    series = fr.df[col]
-    t, u, na = _column_condition(node, series)
-    absent_key = None
-    if isinstance(node, (IsNull, NotExists)):
-        u = u | na
-        absent_key = last_key
+        # No row has a scalar there (frame contract): comparisons are false and the path is missing,
+        # null or a container. Rows whose raw never gives the key a value of the deciding kind are
+        # settled; the rest (or a projected frame) go to raw.
+        na = np.ones(n, bool)
+        if isinstance(node, (IsNull, NotExists)):
+            lf = _Leaf(node, np.zeros(n, bool), np.zeros(n, bool))
+            _missing_test(lf, node, na, key, col, fr)
+        else:
+            lf = _Leaf(node, np.zeros(n, bool), np.zeros(n, bool))
+            lf.suspect(na, [_key_value(key, "scalar"), "\\u"])
+            lf.need_object = True
+    else:
+        lf = _column_leaf(node, fr.df[col])
+        if isinstance(node, (IsNull, NotExists)):
+            _missing_test(lf, node, fr.df[col].isna().to_numpy(dtype=bool), key, col, fr)
     if len(sel.steps) > 1 and fr.has_raw:
-        # a key spelled "a.b" would also flatten to column a.b: re-check rows whose raw holds it
-        rt = fr.raw
-        risky = np.zeros(n, bool)
+        # a key spelled "a.b" flattens to the same column as {"a":{"b":..}}: rows whose raw holds
+        # "a.b" (or a \u escape) are checked on raw
         keys = [s.key for s in sel.steps]
-        for a, b in zip(keys, keys[1:]):
-            risky |= rt.contains(f"{a}.{b}")
-        risky |= rt.contains("\\u")
-        if risky.any():
-            u = u | risky
-            t = t & ~risky
-    return _LeafTri(t, u, absent_key)
+        needles: list[str | bytes] = [rare_suffix(f"{a}.{b}", 8) for a, b in zip(keys, keys[1:])] + ["\\u"]
+        lf.suspect(np.ones(n, bool), needles)
+    return lf
 
 
-# ----------------------------------------------------------------------------- one column
-def _column_condition(node: Any, s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(true, unknown, isna) arrays for a condition on one flattened column."""
+def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: _Frame) -> None:
+    """IS NULL / NOT EXISTS on the rows where the column is NA (missing, null or a container)."""
+    prefix = col + "."
+    container = np.zeros(len(na), bool)
+    for c in fr.df.columns:
+        if c.startswith(prefix):
+            container |= fr.df[c].notna().to_numpy(dtype=bool)
+    container &= na
+    rest = na & ~container
+    t = lf.t & ~na
+    t[rest] = isinstance(node, NotExists)  # missing, unless the raw text says otherwise
+    lf.t = t
+    # a container (some a.b.* value): exists and is not null - unless a key "a.b.x" made that column
+    lf.suspect(container, [rare_suffix(f"{key}."), "\\u"])
+    # otherwise missing, unless the key holds null, {} or [] somewhere in the raw text
+    lf.suspect(rest, [_key_value(key, "nullish"), "\\u"])
+    lf.need_object = True
+
+
+def _column_leaf(node: Any, s: pd.Series) -> _Leaf:
     n = len(s)
     dtype = s.dtype
+    key = s.name.rsplit(".", 1)[-1] if isinstance(s.name, str) else str(s.name)
+    as_string = _key_value(key, "string")    # the key holds a JSON string somewhere
+    as_other = _key_value(key, "other")      # ... a JSON number or boolean
     if isinstance(dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
-        cats = s.cat.categories
+        cats = s.cat.categories.tolist()
         tt = np.zeros(len(cats) + 1, dtype=bool)
-        uu = np.zeros(len(cats) + 1, dtype=bool)
-        for i, v in enumerate(cats.tolist()):
-            tt[i], uu[i] = _scalar_condition(node, v)
-        # code -1 (NA) indexes the extra last slot: false, and never unknown here
-        return tt[codes], uu[codes], codes < 0
+        hh = np.zeros(len(cats) + 1, dtype=bool)
+        kk = np.zeros(len(cats) + 1, dtype=bool)
+        for i, v in enumerate(cats):
+            tt[i], hh[i], kk[i] = _value_verdict(node, v)
+        lf = _Leaf(node, tt[codes], hh[codes])
+        lf.suspect(kk[codes], [as_other])
+        return lf
     na = s.isna().to_numpy(dtype=bool)
     if pd.api.types.is_bool_dtype(dtype):
         vals = s.to_numpy(dtype=bool, na_value=False)
-        if isinstance(node, IsBool):
-            t = (vals == node.value) & ~na
-        else:
-            t = np.zeros(n, bool)
-        return t, np.zeros(n, bool), na
+        t = (vals == node.value) & ~na if isinstance(node, IsBool) else np.zeros(n, bool)
+        lf = _Leaf(node, t, np.zeros(n, bool))
+        if isinstance(node, Compare):
+            # the loader turns the strings "true"/"yes"/"1" into booleans: check the text
+            lf.suspect(np.ones(n, bool), [as_string])
+        elif isinstance(node, IsBool):
+            lf.suspect(t, [as_string])
+        return lf
     if pd.api.types.is_numeric_dtype(dtype):
-        return _numeric_condition(node, s, na)
-    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return _string_condition(node, s, na)
-    if pd.api.types.is_object_dtype(dtype):
-        t = np.zeros(n, bool)
-        u = np.zeros(n, bool)
-        for i, v in enumerate(s.tolist()):
-            if na[i]:
-                continue
-            t[i], u[i] = _scalar_condition(node, v)
-        return t, u, na
+        lf = _numeric_leaf(node, s, na)
+        if isinstance(node, Compare):
+            # numbers may come from numeric strings (or be NA for strings that are not numbers)
+            lf.suspect(~na, [as_string])
+            if not (node.value.kind == "number" and node.op != "!="):
+                lf.suspect(na, [as_string])
+        return lf
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return _string_leaf(node, s, na, as_other)
     # datetime (eventTime) and anything else: the text as written is gone -> raw
-    return np.zeros(n, bool), ~na | True, na
+    return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
 
 
-def _scalar_condition(node: Any, v: Any) -> tuple[bool, bool]:
-    """(true, unknown) of a condition on one non-NA flattened value."""
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-        return False, False  # NA: comparisons false; IS NULL / NOT EXISTS handled by caller
-    if isinstance(v, (bool, np.bool_)):
-        if isinstance(node, IsBool):
-            return bool(v) is node.value, False
-        return False, False
+def _value_verdict(node: Any, v: Any) -> tuple[bool, bool, bool]:
+    """(verdict, needs raw, suspect) for one non-NA flattened value.
+
+    "suspect": the value is a string that may be the JSON text of a number or boolean (the loader
+    writes mixed-kind columns as text) and the verdict would differ for that kind.
+    """
     if isinstance(v, np.generic):
         v = v.item()
-    if not isinstance(node, Compare):
-        if isinstance(v, (str, int, float)):
-            return False, False  # a scalar: not null, exists, not boolean
-        return False, True
-    lit = node.value
-    if isinstance(v, str):
-        return compare_scalar(node.op, lit, v, None), False
+    if v is None or (isinstance(v, float) and v != v):
+        return False, False, False
+    if isinstance(v, bool):
+        return (isinstance(node, IsBool) and v is node.value), False, False
     if isinstance(v, (int, float)):
+        if not isinstance(node, Compare):
+            return False, False, False
+        lit = node.value
         if lit.kind == "number":
-            return compare_scalar(node.op, lit, "", v), False
+            return compare_scalar(node.op, lit, "", v), False, False
         if lit.kind == "string" and string_matcher(lit.text)[0] == "any":
-            return node.op == "=", False
-        return False, True  # needs the number's text as written
-    return False, True
+            return node.op == "=", False, False
+        return False, True, False  # needs the number's text as written
+    if not isinstance(v, str):
+        return False, True, False
+    if not isinstance(node, Compare):
+        if isinstance(node, IsBool) and v in ("true", "false"):
+            return False, False, (v == "true") is node.value
+        return False, False, False
+    verdict = compare_scalar(node.op, node.value, v, None)
+    if _JSON_NON_STRING.match(v):
+        if v in ("true", "false"):
+            other = False  # a boolean fails every comparison
+        else:
+            other = _number_verdict(node, v)
+        return verdict, False, other is None or other != verdict
+    return verdict, False, False
 
 
-def _numeric_condition(node: Any, s: pd.Series, na: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _number_verdict(node: Compare, text: str) -> bool | None:
+    """Verdict if ``text`` were the loader's rendering of a JSON number (None: cannot tell)."""
+    lit = node.value
+    if lit.kind == "number":
+        return compare_scalar(node.op, lit, text, None)  # same value, numeric comparison
+    if lit.kind == "string":
+        mode, core = string_matcher(lit.text)
+        if mode == "any":
+            return node.op == "="
+        if mode == "exact" and not _JSON_NON_STRING.match(core):
+            return node.op == "!="  # no number's text equals a non-number
+    return None
+
+
+def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
     n = len(s)
     zeros = np.zeros(n, bool)
     if not isinstance(node, Compare):
-        return zeros, zeros.copy(), na
+        return _Leaf(node, zeros, zeros.copy())
     lit = node.value
     if lit.kind == "number":
         ref = literal_number(lit)
@@ -344,7 +453,6 @@ def _numeric_condition(node: Any, s: pd.Series, na: np.ndarray) -> tuple[np.ndar
         else:
             vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
             ref = float(ref)
-            na = na | np.isnan(vals)
         op = node.op
         with np.errstate(invalid="ignore"):
             if op == "=":
@@ -359,43 +467,38 @@ def _numeric_condition(node: Any, s: pd.Series, na: np.ndarray) -> tuple[np.ndar
                 t = vals > ref
             else:
                 t = vals >= ref
-        return t & ~na, zeros, na
+        return _Leaf(node, t & ~na, zeros)
     if lit.kind == "string" and string_matcher(lit.text)[0] == "any":
-        return (~na if node.op == "=" else zeros), zeros.copy(), na
-    return zeros, ~na, na  # string/regex literal against a number: needs the text as written
+        return _Leaf(node, (~na if node.op == "=" else zeros), zeros.copy())
+    return _Leaf(node, zeros, ~na)  # string/regex literal against a number: needs the text
 
 
-def _string_condition(node: Any, s: pd.Series, na: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: bytes) -> _Leaf:
     n = len(s)
     zeros = np.zeros(n, bool)
-    if not isinstance(node, Compare):
-        return zeros, zeros.copy(), na
-    lit: Literal = node.value
-    arr = pa.chunked_array(pa.array(s)) if not isinstance(pa.array(s), pa.ChunkedArray) else pa.array(s)
-    if lit.kind == "string":
-        mode, core = string_matcher(lit.text)
-        if mode == "any":
-            hit = ~na
-        else:
-            if mode == "exact":
-                r = pc.equal(arr, core)
-            elif mode == "prefix":
-                r = pc.starts_with(arr, core)
-            elif mode == "suffix":
-                r = pc.ends_with(arr, core)
-            else:
-                r = pc.match_substring(arr, core)
-            hit = r.to_numpy(zero_copy_only=False)
-            hit = np.where(na, False, hit).astype(bool)
-        if node.op == "=":
-            return hit & ~na, zeros, na
-        if node.op == "!=":
-            return ~hit & ~na, zeros, na
-        return zeros, zeros.copy(), na
-    # regex or number literal: evaluate once per distinct value
+    if pd.api.types.is_object_dtype(s.dtype):
+        t = np.zeros(n, bool)
+        h = np.zeros(n, bool)
+        k = np.zeros(n, bool)
+        for i, v in enumerate(s.tolist()):
+            if not na[i]:
+                t[i], h[i], k[i] = _value_verdict(node, v)
+        lf = _Leaf(node, t, h)
+        lf.suspect(k, [as_other])
+        return lf
+    arr = pa.array(s)
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr])
+    # evaluate once per distinct value (exact: the same code as matches())
     enc = pc.dictionary_encode(arr).combine_chunks()
     uniq = enc.dictionary.to_pylist()
-    table = np.array([compare_scalar(node.op, lit, v, None) for v in uniq] + [False], dtype=bool)
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    idx = np.where(na, len(uniq), np.nan_to_num(idx, nan=len(uniq))).astype(np.int64)
-    return table[idx], zeros, na
+    m = len(uniq)
+    tt = np.zeros(m + 1, bool)
+    hh = np.zeros(m + 1, bool)
+    kk = np.zeros(m + 1, bool)
+    for i, v in enumerate(uniq):
+        tt[i], hh[i], kk[i] = _value_verdict(node, v)
+    idx = enc.indices.fill_null(m).to_numpy(zero_copy_only=False).astype(np.int64)
+    lf = _Leaf(node, tt[idx], hh[idx])
+    lf.suspect(kk[idx], [as_other])
+    return lf

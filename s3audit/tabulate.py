@@ -101,6 +101,16 @@ def _pair_counts(g: Col, v: Col, w: np.ndarray | None) -> pd.DataFrame:
     return pd.DataFrame({"g": uniques // nv, "v": uniques % nv - 1, "n": counts})
 
 
+def _ranked(pairs: pd.DataFrame, v: Col) -> pd.DataFrame:
+    """Pairs ordered by group, count (descending), then value text — ties never depend on the
+    order categories happen to have (events vs. server-side counts give the same table)."""
+    rank = np.empty(len(v.cats) + 1, dtype=np.int64)
+    rank[-1] = -1  # NA first among ties
+    rank[:-1] = np.argsort(np.argsort(v.cats.astype(str), kind="stable"), kind="stable")
+    pairs = pairs.assign(r=rank[pairs["v"].to_numpy()])
+    return pairs.sort_values(["g", "n", "r"], ascending=[True, False, True], kind="stable")
+
+
 def _group_totals(g: Col, values: np.ndarray | None, w: np.ndarray | None) -> np.ndarray:
     keep = g.codes >= 0
     if values is None:
@@ -204,7 +214,7 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
         table[f"{dim}_distinct"] = np.zeros(len(g.cats), dtype=np.int64)
         table.iloc[distinct.index.to_numpy(), table.columns.get_loc(f"{dim}_distinct")] = \
             distinct.to_numpy()
-        pairs = pairs.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
+        pairs = _ranked(pairs, v)
         head = pairs.groupby("g", sort=False).head(top)
         tops = np.full(len(g.cats), "", dtype=object)
         for gcode, chunk in head.groupby("g", sort=False):
@@ -242,7 +252,7 @@ def top_values(events: pd.DataFrame, column_name: str, by: str = "source", *, n:
     w = _weights(events, weight)
     g, v = column(events, by), _dimension(events, column_name)
     pairs = _pair_counts(g, v, w)
-    pairs = pairs.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
+    pairs = _ranked(pairs, v)
     group_total = pairs.groupby("g")["n"].transform("sum")
     pairs = pairs.assign(share=pairs["n"] / group_total)
     head = pairs.groupby("g", sort=False).head(n)
@@ -394,8 +404,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
     for name, col, with_share in (("vpcEndpointId", column(events, "vpcEndpointId"), False),
                                   ("sourceIPAddress", kind_col, True),
                                   ("userAgent", column(events, "ua_family"), True)):
-        pairs = _pair_counts(g, col, None).sort_values(["g", "n", "v"],
-                                                       ascending=[True, False, True])
+        pairs = _ranked(_pair_counts(g, col, None), col)
         text = np.full(len(g.cats), "", dtype=object)
         for gcode, chunk in pairs.groupby("g", sort=False):
             parts = []
@@ -410,7 +419,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
         out[name] = text
     ua = column(events, "userAgent")
     example = np.full(len(g.cats), "", dtype=object)
-    pairs = _pair_counts(g, ua, None).sort_values(["g", "n"], ascending=[True, False])
+    pairs = _ranked(_pair_counts(g, ua, None), ua)
     for gcode, vcode in pairs.groupby("g", sort=False)["v"].first().items():
         if vcode >= 0:
             agent = ua.cats[vcode]

@@ -342,6 +342,33 @@ def tabulate_counts(counts: pd.DataFrame, by: str = "source", *, weight: str | N
     return table
 
 
+def source_table_from_logs(log_groups: str | Sequence[str], start: Any, end: Any, *,
+                           profile: str | None = None, client: Any = None,
+                           where: str | None = 'eventCategory = "Data"',
+                           classify_options: Mapping[str, Any] | None = None,
+                           **count_options: Any) -> pd.DataFrame:
+    """The per-source table for a window too big to pull, from Logs Insights counts.
+
+    Runs ``s3audit.count_events`` grouped by :data:`CLASSIFY_FIELDS` (nothing is downloaded
+    but the groups), then :func:`tabulate_counts`. ``start``/``end`` are tz-aware datetimes or
+    ISO strings with a zone; ``profile`` picks the AWS profile unless ``client`` is given.
+    ``attrs["counts"]`` keeps the raw counts (bytes scanned, coverage in its ``attrs``).
+    """
+    from s3audit.insights import count_events
+
+    if client is None:
+        import boto3
+
+        count_options.setdefault("session", boto3.Session(profile_name=profile))
+    counts = count_events(log_groups, pd.Timestamp(start).to_pydatetime(),
+                          pd.Timestamp(end).to_pydatetime(), by=list(CLASSIFY_FIELDS),
+                          where=where, client=client, **count_options)
+    table = tabulate_counts(counts, classify_options=classify_options)
+    table.attrs["counts"] = {"groups": len(counts), "events": int(counts["count"].sum()),
+                             "bytes_scanned": counts.attrs.get("bytes_scanned")}
+    return table
+
+
 # ---------------------------------------------------------------------------------------------
 # the per-source fingerprint table (vpcEndpointId / sourceIPAddress / userAgent)
 def _address_kind(text: str, service: str | None, region: str | None) -> str:

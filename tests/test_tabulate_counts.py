@@ -11,7 +11,7 @@ import pytest
 
 import s3audit
 from s3audit.paths import SAMPLES_DIR
-from s3audit.tabulate import CLASSIFY_FIELDS, tabulate, tabulate_counts
+from s3audit.tabulate import CLASSIFY_FIELDS, source_table_from_logs, tabulate, tabulate_counts
 
 SAMPLES = SAMPLES_DIR / "events.jsonl.gz"
 OWN = ["vpce-0c3f5a9e1b7d24680", "vpce-07e1d2c3b4a596870"]
@@ -34,6 +34,10 @@ def test_tabulate_counts_from_count_events_matches_the_events():
             GROUP, start, end, by=list(CLASSIFY_FIELDS), client=fake.client(), progress=False,
             sleep=lambda s: time.sleep(min(s, 0.002)), deadline=120, padding=timedelta(minutes=15),
             where='eventCategory = "Data"')
+        one_call = source_table_from_logs(
+            GROUP, start.isoformat(), end.isoformat(), client=fake.client(), progress=False,
+            sleep=lambda s: time.sleep(min(s, 0.002)), deadline=120,
+            classify_options={"own_vpc_endpoints": OWN})
     assert counts.attrs["coverage"]["complete"]
     events = s3audit.load_events(SAMPLES)
     assert int(counts["count"].sum()) == len(events)
@@ -45,3 +49,5 @@ def test_tabulate_counts_from_count_events_matches_the_events():
     for col in ("vpcEndpointId_top", "sourceIPAddress_top", "ua_family_top",
                 "vpcEndpointId_distinct", "sourceIPAddress_distinct", "principal_distinct"):
         assert from_counts[col].tolist() == direct[col].tolist(), col
+    assert one_call["events"].tolist() == from_counts["events"].tolist()
+    assert one_call.attrs["counts"]["events"] == len(events)

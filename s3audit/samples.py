@@ -228,20 +228,19 @@ def iter_json_lines(events: int, seed: int = DEFAULT_SEED, *, chunk: int = 50_00
             yield fmt.dumps(rec)
 
 
-def _insights_subset(samples: Samples) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _insights_subset(samples: Samples) -> tuple[list[dict[str, Any]], str, str]:
     """The records from 10 minutes before the intrusion's first record to 10 minutes after its
     last: what an analyst's Logs Insights query over that night returns (kept small: the export
-    is uncompressed). Returns (matched, scanned); the query has no filter, so they are equal."""
+    is uncompressed). Returns (records, window start, window end)."""
     intrusion = [r for r, (_, _, story) in zip(samples.records, samples.truth) if story == "intrusion"]
     if not intrusion:
-        return [], []
+        return [], "-", "-"
     fmt_ = "%Y-%m-%dT%H:%M:%SZ"
     first = dt.datetime.strptime(intrusion[0]["eventTime"], fmt_)
     last = dt.datetime.strptime(intrusion[-1]["eventTime"], fmt_)
     lo = (first - dt.timedelta(minutes=10)).strftime(fmt_)
     hi = (last + dt.timedelta(minutes=10)).strftime(fmt_)
-    window = [r for r in samples.records if lo <= r["eventTime"] < hi]
-    return window, window
+    return [r for r in samples.records if lo <= r["eventTime"] < hi], lo, hi
 
 
 def _readme(summary: SampleSummary, insights_window: tuple[str, str]) -> str:
@@ -263,7 +262,7 @@ US Eastern, UTC-4). Buckets: `{'`, `'.join(BUCKETS)}`. Own VPC endpoints:
 |---|---|
 | `{JSONL_NAME}` | every record, one bare JSON record per line, as CloudTrail sends them to CloudWatch Logs ({summary.data_events} data events + {summary.network_activity} NetworkActivity copies + {summary.management} management events), in eventTime order |
 | `{TRAIL_DIR}/AWSLogs/{ACCOUNT_ID}/CloudTrail/{REGION}/YYYY/MM/DD/*.json.gz` | the same records as CloudTrail S3 log files (`{{"Records": [...]}}`), {summary.trail_files} files batched per hour of eventTime (CloudTrail itself delivers about every 5 minutes), named after the delivery time, records unordered inside a file |
-| `{INSIGHTS_NAME}` | a Logs Insights `GetQueryResults` response (`fields @timestamp, @message, @ptr \\| sort @timestamp desc`) for {insights_window[0]} .. {insights_window[1]}: {summary.insights_rows} rows, the night of the intrusion |
+| `{INSIGHTS_NAME}` | a Logs Insights `GetQueryResults` response (`fields @timestamp, @message, @ptr \\| sort @timestamp desc`) over eventTime {insights_window[0]} .. {insights_window[1]} (10 minutes either side of the intrusion; the export is uncompressed, so it holds this slice only): {summary.insights_rows} rows |
 | `{TRUTH_NAME}` | `eventID,source,story` for every record: the access source issue 5's rules give (with `own_vpc_endpoints` = the endpoints above), `-` for NetworkActivity and management events; for tests only |
 
 Data events per true source:
@@ -317,10 +316,10 @@ def generate_samples(out_dir: str | Path = SAMPLES_DIR, *, events: int = DEFAULT
     paths = fmt.write_trail_files(trail_root, samples.records, account=ACCOUNT_ID, region=REGION,
                                   rng=out_rng)
     total += sum(p.stat().st_size for p in paths)
-    subset, scanned = _insights_subset(samples)
+    subset, lo, hi = _insights_subset(samples)
     query_id = str(uuid.UUID(int=out_rng.getrandbits(128), version=4))
     total += fmt.write_json(out / INSIGHTS_NAME,
-                            fmt.insights_export(subset, scanned=scanned, rng=out_rng,
+                            fmt.insights_export(subset, scanned=subset, rng=out_rng,
                                                 query_id=query_id))
     total += fmt.write_truth(out / TRUTH_NAME, samples.truth)
     kinds = Counter(r.get("eventCategory") for r in samples.records)
@@ -332,8 +331,7 @@ def generate_samples(out_dir: str | Path = SAMPLES_DIR, *, events: int = DEFAULT
         by_source=dict(sorted(Counter(samples.sources()).items())),
         by_story=dict(sorted(Counter(story for _, _, story in samples.truth).items())),
     )
-    window = (subset[0]["eventTime"], subset[-1]["eventTime"]) if subset else ("-", "-")
-    readme = _readme(summary, window)
+    readme = _readme(summary, (lo, hi))
     (out / README_NAME).write_text(readme, encoding="utf-8", newline="\n")
     summary.total_bytes = total + len(readme.encode("utf-8"))
     log.info("wrote samples: %s", summary)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from s3audit.flatten import flatten_record
 
@@ -78,34 +79,86 @@ def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]]) -> Batch
     if not raws:
         return None
     columns = {name: python_column([flat.get(name) for flat in flats]) for name in names}
-    return Batch(columns, pa.array(raws, type=pa.string()), np.asarray(seqs, dtype=np.int64))
+    return Batch(compact(columns, len(raws)), pa.array(raws, type=pa.string()), np.asarray(seqs, dtype=np.int64))
+
+
+DICT_STRING = pa.dictionary(pa.int32(), pa.string())
+
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_null(t):
+        return "null"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+        return "string"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t):
+        return "float"
+    return "other"
+
+
+def compact(columns: dict[str, pa.Array], n: int) -> dict[str, pa.Array]:
+    """Dictionary-encode the repetitive string columns of a batch (user agents, ARNs, names...).
+
+    Keeps the batches small while the whole input is read; values are unchanged.
+    """
+    if n < 64:
+        return columns
+    out = {}
+    for name, arr in columns.items():
+        if pa.types.is_string(arr.type) and arr.null_count < n:
+            encoded = pc.dictionary_encode(arr)
+            if len(encoded.dictionary) <= n // 2:
+                arr = encoded
+        out[name] = arr
+    return out
 
 
 def to_string_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Strings as they are; any other JSON scalar as its JSON text (``true``, ``89.0``)."""
+    """Strings as they are; any other JSON scalar as its JSON text (``true``, ``89``)."""
+    if isinstance(arr, pa.ChunkedArray):
+        return pa.chunked_array([to_string_array(c) for c in arr.chunks], type=pa.string())
     t = arr.type
+    if pa.types.is_dictionary(t):
+        return arr.dictionary_decode().cast(pa.string())
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return arr
+        return arr.cast(pa.string())
     if pa.types.is_null(t):
         return arr.cast(pa.string())
     return pa.array([_json_text(v) for v in arr.to_pylist()], type=pa.string())
 
 
+def to_dictionary(arr: pa.Array) -> pa.Array:
+    """A string (or null, or dictionary) array as ``dictionary<int32, string>``."""
+    if arr.type == DICT_STRING:
+        return arr
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return pc.dictionary_encode(to_string_array(arr))
+
+
 def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     """Concatenate one column's chunks, resolving type differences between batches.
 
-    Null chunks take the other chunks' type; int64 with float64 gives float64; any other mix
-    gives strings (JSON text of non-string values).
+    Null chunks take the other chunks' type; int64 with float64 gives float64; strings stay
+    strings (dictionary-encoded if any batch was); any other mix gives strings holding the JSON
+    text of non-string values.
     """
-    types = {c.type for c in chunks if not pa.types.is_null(c.type)}
-    if not types:
+    kinds = {_kind(c.type) for c in chunks} - {"null"}
+    if not kinds:
         return pa.chunked_array(chunks, type=pa.null())
-    if len(types) == 1:
-        target = types.pop()
-    elif all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in types):
+    if kinds == {"string"}:
+        if any(pa.types.is_dictionary(c.type) for c in chunks):
+            return pa.chunked_array([to_dictionary(c) for c in chunks], type=DICT_STRING)
+        return pa.chunked_array([c.cast(pa.string()) for c in chunks], type=pa.string())
+    if len(kinds) == 1 and kinds != {"other"}:
+        target = next(c.type for c in chunks if not pa.types.is_null(c.type))
+    elif kinds <= {"int", "float"}:
         target = pa.float64()
-    elif all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in types):
-        target = pa.string()
     else:
-        return pa.chunked_array([to_string_array(c).cast(pa.string()) for c in chunks], type=pa.string())
+        return pa.chunked_array([to_string_array(c) for c in chunks], type=pa.string())
     return pa.chunked_array([c.cast(target) for c in chunks], type=target)

@@ -20,6 +20,7 @@ Design notes
 from __future__ import annotations
 
 import io
+import json
 import re
 import logging
 from collections.abc import Callable
@@ -30,13 +31,18 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from s3audit.flatten import top_level_name
-from s3audit.loader.batch import Batch
+from s3audit.loader.batch import Batch, compact
 
 logger = logging.getLogger(__name__)
 
 CAREFUL_RANGE = 32
+PARSE_BLOCKS = 2
+"""Blocks per Arrow call on the first attempt (Arrow parses blocks on its thread pool)."""
 _MAX_GUIDED = 64
 _ERROR_ROW = re.compile(r"in row (\d+)\s*$")
+_CLASH = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+) in row (\d+)")
+_VALUE_START = {"array": rb"\[", "object": rb"\{", "string": rb'"', "number": rb"[-0-9]",
+                "boolean": rb"[tf]", "null": rb"n"}
 """Bisection stops at this many lines and hands them to the careful path."""
 
 # JSON paths whose values look like ISO-8601 times but must stay text (eventTime is parsed later
@@ -190,11 +196,37 @@ class FastReader:
         self.state = SchemaState()
         self.use_threads = use_threads
         self.fallback_lines = 0
+        # value shapes that clashed with the majority before, as byte patterns: "key": [
+        self.signatures: dict[tuple[str, str], re.Pattern[bytes]] = {}
 
     def read(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[Batch]:
         """Batches for the non-empty lines ``buf[starts[i]:ends[i]]`` (``seq[i]`` orders them)."""
         if not len(starts):
             return []
+        odd = self._odd_lines(buf, starts)
+        if odd is not None:
+            # lines with a value shape seen to clash before: parse them apart from the rest
+            batches = []
+            for mask in (~odd, odd):
+                idx = np.flatnonzero(mask)
+                sub = b"\n".join([buf[int(starts[i]):int(ends[i])] for i in idx])
+                sub_starts, sub_ends = split_lines(sub)
+                batches += self._read_all(sub, seq[idx], sub_starts, sub_ends)
+            return batches
+        return self._read_all(buf, seq, starts, ends)
+
+    def _odd_lines(self, buf: bytes, starts: np.ndarray) -> np.ndarray | None:
+        if not self.signatures:
+            return None
+        odd = np.zeros(len(starts), dtype=bool)
+        for pattern in self.signatures.values():
+            positions = [m.start() for m in pattern.finditer(buf)]
+            if positions:
+                odd[np.searchsorted(starts, np.asarray(positions), side="right") - 1] = True
+        count = int(odd.sum())
+        return odd if 0 < count <= len(starts) // 2 else None
+
+    def _read_all(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[Batch]:
         raw = raw_array(buf, starts, ends)
         try:
             raw.validate(full=True)
@@ -211,17 +243,22 @@ class FastReader:
         self.careful([(buf[int(starts[i]):int(ends[i])], int(seq[i])) for i in range(lo, hi)])
 
     def _parse(self, data: bytes) -> tuple[pa.Table | None, int | None]:
-        """The table, or None and the row Arrow stopped at (when its message says)."""
+        """The table, or None and the row Arrow stopped at (when its message says).
+
+        Large ranges are first parsed in ``PARSE_BLOCKS`` blocks (Arrow parses blocks in parallel);
+        on an error the range is parsed again as one block, where Arrow's message names the row
+        within the whole range.
+        """
+        blocks = PARSE_BLOCKS if self.use_threads and len(data) >= 4 << 20 else 1
         for _ in range(4):
             try:
-                table = pj.read_json(
-                    io.BytesIO(data),
-                    # one block: Arrow's error then names the row within the whole range
-                    read_options=pj.ReadOptions(use_threads=self.use_threads, block_size=max(len(data) + 1, 1 << 20)),
-                    parse_options=pj.ParseOptions(explicit_schema=self.state.schema, unexpected_field_behavior="infer"),
-                )
+                table = self._read_json(data, blocks)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                if blocks > 1:
+                    blocks = 1
+                    continue
                 match = _ERROR_ROW.search(str(exc))
+                self._learn(str(exc))
                 return None, int(match.group(1)) if match else None
             stamps, in_list = _timestamp_paths(table.schema)
             if in_list:
@@ -230,6 +267,29 @@ class FastReader:
                 return table, None
             self.state.add(stamps)
         return None, None
+
+    def _read_json(self, data: bytes, blocks: int) -> pa.Table:
+        block_size = max(len(data) // blocks + 1, 1 << 20) if blocks > 1 else max(len(data) + 1, 1 << 20)
+        return pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(use_threads=self.use_threads, block_size=block_size),
+            parse_options=pj.ParseOptions(explicit_schema=self.state.schema, unexpected_field_behavior="infer"),
+        )
+
+    def _learn(self, message: str) -> None:
+        """Remember a type clash (``Column(/a/Host) changed from string to array in row 7``) as a
+        byte pattern for the minority shape, so later chunks parse such lines separately. The
+        pattern is only a hint: every group is still verified by Arrow and the fallbacks."""
+        match = _CLASH.search(message)
+        # row 1 is ambiguous (the odd one may be row 0); from row 2 on, the new shape is the odd one
+        if not match or int(match.group(4)) < 2 or len(self.signatures) >= 32:
+            return
+        key = match.group(1).rsplit("/", 1)[-1]
+        start = _VALUE_START.get(match.group(3))
+        if not key or start is None:
+            return
+        self.signatures.setdefault((key, match.group(3)), re.compile(
+            b'"' + re.escape(json.dumps(key)[1:-1].encode()) + rb'"\s*:\s*' + start))
 
     def _read_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                     lo: int, hi: int, batches: list[Batch]) -> None:
@@ -280,7 +340,7 @@ class FastReader:
             part_seq = part_seq[is_record]
             if not len(part_seq):
                 return
-        batches.append(Batch(columns, part_raw, part_seq))
+        batches.append(Batch(compact(columns, len(part_seq)), part_raw, part_seq))
 
 
 def _record_mask(columns: dict[str, pa.Array], n: int) -> np.ndarray | None:

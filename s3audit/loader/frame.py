@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from s3audit.loader.batch import Batch, to_string_array, unify_chunks
+from s3audit.loader.batch import DICT_STRING, Batch, to_dictionary, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
 logger = logging.getLogger(__name__)
@@ -99,10 +99,9 @@ def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int])
         out = pd.to_numeric(s, errors="coerce").astype("Float64")
         _count(coerced, name, s.notna() & out.isna())
         return out.astype(dtype)
-    text = to_string_array(col)
     if dtype == "category":
-        return _categorical(text)
-    return _to_pandas_str(text)
+        return _categorical(col)
+    return _to_pandas_str(to_string_array(col))
 
 
 def _count(coerced: dict[str, int], name: str, bad: pd.Series) -> None:
@@ -119,11 +118,15 @@ def _to_pandas_str(col: pa.ChunkedArray | pa.Array) -> pd.Series:
 
 
 def _categorical(col: pa.ChunkedArray | pa.Array) -> pd.Series:
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    encoded = pc.dictionary_encode(col)
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-    categories = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+    """Strings (plain or dictionary chunks) -> pandas Categorical, without decoding dictionaries."""
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    if not col.num_chunks:
+        return pd.Series(pd.Categorical([]))
+    col = pa.chunked_array([to_dictionary(c) for c in col.chunks], type=DICT_STRING).unify_dictionaries()
+    codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+                            for c in col.chunks])
+    categories = pd.Index(col.chunk(0).dictionary.to_pylist(), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 
@@ -136,12 +139,16 @@ def _natural(col: pa.ChunkedArray) -> pd.Series:
         return pd.Series(col.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64")
     if pa.types.is_floating(t):
         return pd.Series(col.to_pandas(), dtype="Float64")
-    text = to_string_array(col)
-    valid = len(text) - text.null_count
-    distinct = pc.count_distinct(text).as_py() if valid else 0
+    valid = len(col) - col.null_count
+    if pa.types.is_dictionary(t):
+        col = col.unify_dictionaries()
+        distinct = len(col.chunk(0).dictionary) if col.num_chunks else 0
+    else:
+        col = to_string_array(col)
+        distinct = pc.count_distinct(col).as_py() if valid else 0
     if valid and distinct <= CATEGORY_MAX_RATIO * valid:
-        return _categorical(text)
-    return _to_pandas_str(text)
+        return _categorical(col)
+    return _to_pandas_str(to_string_array(col))
 
 
 def fall_back_time(df: pd.DataFrame) -> int:

@@ -99,7 +99,7 @@ class RecordFactory:
                      created=created, ec2_delivery=delivery, instance=instance)
 
     # ---- userIdentity --------------------------------------------------------------------
-    def identity(self, c: Creds, version: str, *, console: bool = False) -> dict[str, Any]:
+    def identity(self, c: Creds, version: str) -> dict[str, Any]:
         p = c.principal
         if p.kind == "service":
             return {"type": "AWSService", "invokedBy": p.invoked_by}
@@ -126,8 +126,9 @@ class RecordFactory:
                     "arn": f"arn:aws:iam::{p.account}:role{p.role_path}{p.name}",
                     "accountId": p.account, "userName": p.name,
                 },
-                "attributes": {"creationDate": iso(c.created),
-                               "mfaAuthenticated": "true" if console else "false"},
+                # federated (Identity Center) and service sessions report "false" even when
+                # the person signed in with MFA
+                "attributes": {"creationDate": iso(c.created), "mfaAuthenticated": "false"},
             },
         }
         if c.ec2_delivery:
@@ -169,7 +170,6 @@ class RecordFactory:
         presign: dict[str, str] | None = None,
         version: str | None = None,
         shared: bool = False,
-        console: bool = False,
         sse: str | None = None,
         extra_params: dict[str, Any] | None = None,
         tls13: bool | None = None,
@@ -231,7 +231,7 @@ class RecordFactory:
 
         rec: dict[str, Any] = {
             "eventVersion": version,
-            "userIdentity": self.identity(creds, version, console=console),
+            "userIdentity": self.identity(creds, version),
             "eventTime": iso(t),
             "eventSource": "s3.amazonaws.com",
             "eventName": event_name,

@@ -655,7 +655,7 @@ def aws_internal(s: Scenario, n: int) -> None:
             s.emit(s.f.data_event(t, creds, "ListObjects", s.rng.choice(w.BUCKETS[:2]),
                                   prefix=s.rng.choice(("payslips/", "exports/", "curated/")),
                                   ip="AWS Internal", ua="AWS Internal", vpce="AWS Internal",
-                                  bytes_out=s.size(40_000), console=True),
+                                  bytes_out=s.size(40_000)),
                    t, "aws-internal", "console-internal")
 
 
@@ -674,7 +674,7 @@ def console_backend(s: Scenario, n: int) -> None:
             s.emit(s.f.data_event(t, creds, op, bucket, key=key,
                                   prefix=rng.choice(("", "payslips/2026/", "exports/")),
                                   ip=ip, ua=w.UA_CONSOLE, host=f"s3.{w.REGION}.amazonaws.com",
-                                  vpce=w.CONSOLE_ENDPOINT, console=True,
+                                  vpce=w.CONSOLE_ENDPOINT,
                                   bytes_out=s.size(3_000) if op.startswith(("List", "GetObject"))
                                   else 0),
                    t, "console", "console-backend")
@@ -698,7 +698,7 @@ def console_download(s: Scenario, n: int) -> None:
             presign["X-Amz-SignedHeaders"] = "host"
             presign["response-content-disposition"] = rng.choice(("inline", "attachment"))
             s.emit(s.f.data_event(t, creds, "GetObject", w.PAYROLL_BUCKET, key=key, ip=ip, ua=ua,
-                                  presign=presign, console=True,
+                                  presign=presign,
                                   bytes_out=s.size(200_000 if key.endswith(".pdf") else 40_000_000,
                                                    0.4)),
                    t, "console-browser", "console-download")
@@ -723,7 +723,7 @@ def console_upload(s: Scenario, n: int) -> None:
             presign["x-amz-acl"] = "bucket-owner-full-control"
             presign["x-amz-storage-class"] = "STANDARD"
             s.emit(s.f.data_event(t, creds, "PutObject", w.PAYROLL_BUCKET, key=key, ip=ip, ua=ua,
-                                  presign=presign, console=True, bytes_in=s.size(60_000), sse="kms"),
+                                  presign=presign, bytes_in=s.size(60_000), sse="kms"),
                    t, "console-browser", "console-upload")
 
 

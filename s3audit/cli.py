@@ -20,6 +20,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "s3audit.commands.samples",
     "s3audit.commands.summary",
+    "s3audit.commands.sources",
     "s3audit.commands.test_pattern",
     "s3audit.commands.pull",
     "s3audit.commands.deploy",

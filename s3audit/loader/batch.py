@@ -79,7 +79,8 @@ def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]]) -> Batch
     if not raws:
         return None
     columns = {name: python_column([flat.get(name) for flat in flats]) for name in names}
-    return Batch(compact(columns, len(raws)), pa.array(raws, type=pa.string()), np.asarray(seqs, dtype=np.int64))
+    return Batch(compact(columns, len(raws)), pa.array(raws, type=pa.large_string()),
+                 np.asarray(seqs, dtype=np.int64))
 
 
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -162,3 +163,28 @@ def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     else:
         return pa.chunked_array([to_string_array(c) for c in chunks], type=pa.string())
     return pa.chunked_array([c.cast(target) for c in chunks], type=target)
+
+
+def merge_batches(batches: list[Batch]) -> list[Batch]:
+    """Batches of one chunk of input, as one batch in input order when their rows interleave.
+
+    Keeps reordering local (bounded by the chunk size) instead of one large take at the end.
+    """
+    batches = [b for b in batches if len(b)]
+    if len(batches) <= 1:
+        return batches
+    seq = np.concatenate([b.seq for b in batches])
+    if np.all(seq[1:] >= seq[:-1]):
+        return batches
+    order = pa.array(np.argsort(seq, kind="stable"))
+    names: dict[str, None] = {}
+    for b in batches:
+        names.update(dict.fromkeys(b.columns))
+    columns = {}
+    for name in names:
+        col = unify_chunks([b.columns.get(name, pa.nulls(len(b))) for b in batches])
+        if pa.types.is_dictionary(col.type):
+            col = col.unify_dictionaries()
+        columns[name] = col.combine_chunks().take(order)
+    raw = pa.chunked_array([b.raw.cast(pa.large_string()) for b in batches], type=pa.large_string()).combine_chunks()
+    return [Batch(columns, raw.take(order), seq[np.argsort(seq, kind="stable")])]

@@ -130,10 +130,7 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
             data = np.concatenate([b[s:e] for s, e in zip(starts, ends)]) if len(starts) else b[:0]
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    if total < 2**31 - 1:
-        return pa.StringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)
-        )
+    # large_string: what pandas' Arrow-backed string columns hold, so no conversion copy later
     return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from s3audit.loader.batch import Batch, batch_from_records
+from s3audit.loader.batch import Batch, batch_from_records, merge_batches
 from s3audit.loader.documents import read_text
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.fastpath import FastReader, line_numbers, split_lines
@@ -185,8 +185,10 @@ class Reader:
         seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
         self._context = (source, self._seq, lines)
         self._seq += len(starts)
+        mark = len(self.batches)
         self.batches.extend(self.fast.read(chunk, seq, starts, ends))
         self._flush()
+        self.batches[mark:] = merge_batches(self.batches[mark:])
 
     def _read_document(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None) -> None:
         parts = [head]
@@ -230,6 +232,11 @@ class Reader:
         """JSON texts (one record each, as CloudWatch Logs delivers them); numbers are for skips."""
         if not texts:
             return
+        mark = len(self.batches)
+        self._read_text_batch(texts, source)
+        self.batches[mark:] = merge_batches(self.batches[mark:])
+
+    def _read_text_batch(self, texts: list[tuple[str, int]], source: str) -> None:
         simple: list[str] = []
         simple_seq: list[int] = []
         simple_line: list[int] = []

@@ -136,13 +136,17 @@ _JSON_NON_STRING = re.compile(r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?
 
 
 class _Tri:
-    """Per-row truth: ``t`` true, ``u`` unknown (false where neither)."""
+    """Per-row truth: ``t`` true, ``f`` false (unknown where neither)."""
 
-    __slots__ = ("t", "u")
+    __slots__ = ("t", "f")
 
-    def __init__(self, t: np.ndarray, u: np.ndarray) -> None:
+    def __init__(self, t: np.ndarray, f: np.ndarray) -> None:
         self.t = t
-        self.u = u
+        self.f = f
+
+    @property
+    def u(self) -> np.ndarray:
+        return ~(self.t | self.f)
 
 
 class _Leaf:
@@ -153,7 +157,7 @@ class _Leaf:
     the needles occurs in the row's raw text (checked lazily, for the rows that matter).
     """
 
-    __slots__ = ("node", "t", "hard", "suspects", "need_object")
+    __slots__ = ("node", "t", "hard", "suspects", "need_object", "_tri")
 
     def __init__(self, node: Any, t: np.ndarray, hard: np.ndarray) -> None:
         self.node = node
@@ -161,16 +165,23 @@ class _Leaf:
         self.hard = hard
         self.suspects: list[tuple[np.ndarray, list[str | bytes]]] = []
         self.need_object = False  # a "missing" verdict also needs the row to be a JSON object
+        self._tri: _Tri | None = None
 
     def suspect(self, rows: np.ndarray, needles: list[str | bytes]) -> None:
         if rows.any():
             self.suspects.append((rows, needles))
 
     def tri(self) -> _Tri:
-        u = self.hard.copy()
-        for rows, _needles in self.suspects:
-            u |= rows
-        return _Tri(self.t & ~u, u)
+        if self._tri is None:
+            if not self.suspects and not self.hard.any():
+                self._tri = _Tri(self.t, ~self.t)
+            else:
+                u = self.hard.copy()
+                for rows, _needles in self.suspects:
+                    u |= rows
+                known = ~u
+                self._tri = _Tri(self.t & known, known & ~self.t)
+        return self._tri
 
 
 def _json(ast: JsonPattern, fr: _Frame) -> np.ndarray:
@@ -181,12 +192,13 @@ def _json(ast: JsonPattern, fr: _Frame) -> np.ndarray:
     leaves: list[_Leaf] = []
     _collect(ast.body, fr, leaves)
     tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
-    if tri.u.any() and any(lf.suspects for lf in leaves):
-        _settle(ast, fr, leaves, tri)
-        tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
+    unknown = tri.u
+    if unknown.any() and any(lf.suspects for lf in leaves):
+        tri = _settle(ast, fr, leaves, unknown)
+        unknown = tri.u
     t = tri.t
-    if tri.u.any():
-        rows = np.flatnonzero(tri.u)
+    if unknown.any():
+        rows = np.flatnonzero(unknown)
         log.debug("mask: parsing raw for %d of %d rows", len(rows), fr.n)
         t = t.copy()
         t[rows] = _per_row(ast, fr, rows)
@@ -209,76 +221,74 @@ def _evaluate_tree(node: Any, tris: Any) -> _Tri:
 
 def _combine(node: Any, parts: list[_Tri]) -> _Tri:
     t = parts[0].t.copy()
-    f = ~(parts[0].t | parts[0].u)
+    f = parts[0].f.copy()
     if isinstance(node, And):
         for p in parts[1:]:
-            t &= p.t
-            f |= ~(p.t | p.u)
+            np.logical_and(t, p.t, out=t)
+            np.logical_or(f, p.f, out=f)
     else:
         for p in parts[1:]:
-            t |= p.t
-            f &= ~(p.t | p.u)
-    return _Tri(t, ~(t | f))
+            np.logical_or(t, p.t, out=t)
+            np.logical_and(f, p.f, out=f)
+    return _Tri(t, f)
 
 
-def _settle(ast: JsonPattern, fr: _Frame, leaves: list[_Leaf], tri: _Tri) -> None:
-    """Check suspect rows that matter (still unknown at the top) against raw-text facts, in place."""
+def _settle(ast: JsonPattern, fr: _Frame, leaves: list[_Leaf], unknown: np.ndarray) -> _Tri:
+    """Check suspect rows that matter (still unknown at the top) against raw-text facts."""
     if not fr.has_raw:
         raise ValueError("this pattern needs the frame's 'raw' column for some rows, which is missing")
     rt = fr.raw
+    object_rows: np.ndarray | None = None
+    tri = _Tri(np.zeros(0, bool), np.zeros(0, bool))
     for _round in range(2):
-        unknown = tri.u
         big = unknown.sum() * _SEARCH_SECONDS_PER_ROW > rt.nbytes * _SCAN_SECONDS_PER_BYTE
         for lf in leaves:
             kept: list[tuple[np.ndarray, list[str | bytes]]] = []
             for rows_mask, needles in lf.suspects:
-                rows = np.flatnonzero(rows_mask & unknown)
-                if rows.size == 0:
+                m = rows_mask & unknown
+                if not m.any():
                     kept.append((rows_mask, needles))
                     continue
-                dirty = np.zeros(rows.size, dtype=bool)
+                dirty = np.zeros(fr.n, dtype=bool)
                 for nd in needles:
                     if big or rt.is_cached(nd):
-                        dirty |= rt.search(nd)[rows]
+                        dirty |= rt.search(nd) & m
                     else:
-                        dirty |= rt.search_rows(nd, rows)
+                        dirty |= rt.search_mask(nd, m)
                 if lf.need_object:
-                    clean = rows[~dirty]
-                    dirty[~dirty] = ~_is_object_row(fr, clean)
-                rows_mask = rows_mask.copy()
-                rows_mask[rows[~dirty]] = False  # trusted verdict confirmed
-                hard_rows = rows[dirty]
-                if hard_rows.size:
-                    lf.hard = lf.hard.copy()
-                    lf.hard[hard_rows] = True
-                    rows_mask[hard_rows] = False
-                kept.append((rows_mask, needles))
-            lf.suspects = [(m, nd) for m, nd in kept if m.any()]
+                    if object_rows is None:
+                        object_rows = _object_rows(fr)
+                    dirty |= m & ~object_rows
+                lf.hard = lf.hard | dirty          # raw decides these
+                kept.append((rows_mask & ~m, needles))  # the others: trusted verdict confirmed
+                lf._tri = None
+            lf.suspects = [(mk, nd) for mk, nd in kept if mk.any()]
         tri = _evaluate_tree(ast.body, iter([lf.tri() for lf in leaves]))
-        if not tri.u.any():
+        unknown = tri.u
+        if not unknown.any() or not any(lf.suspects for lf in leaves):
             break
+    return tri
 
 
-def _is_object_row(fr: _Frame, rows: np.ndarray) -> np.ndarray:
+def _object_rows(fr: _Frame) -> np.ndarray:
     """Rows whose raw starts with '{' and that have some flattened value (a JSON object record).
 
     Frames from load_events hold JSON objects only; this guards hand-made frames, where a row
     whose raw is not JSON has every column NA.
     """
-    if rows.size == 0:
-        return np.zeros(0, dtype=bool)
-    ok = fr.raw.first_byte_is_brace()[rows]
+    ok = fr.raw.first_byte_is_brace().copy()
     cols = [c for c in fr.df.columns if c != "raw"]
     if not cols:
-        return np.zeros(rows.size, dtype=bool)
-    seen = np.zeros(rows.size, dtype=bool)
+        return np.zeros(fr.n, dtype=bool)
+    seen = np.zeros(fr.n, dtype=bool)
     for c in ("eventSource", "eventName", "eventID"):
         if c in fr.df.columns:
-            seen |= fr.df[c].notna().to_numpy(dtype=bool)[rows]
+            seen |= ~_column_na(fr.df[c])
+            if seen.all():
+                break
     rest = np.flatnonzero(ok & ~seen)
     if rest.size:
-        sub = fr.df.iloc[rows[rest]][cols]
-        seen[rest] = sub.notna().any(axis=1).to_numpy(dtype=bool)
+        seen[rest] = fr.df.iloc[rest][cols].notna().any(axis=1).to_numpy(dtype=bool)
     return ok & seen
 
 
@@ -318,7 +328,7 @@ def _leaf(node: Any, fr: _Frame) -> _Leaf:
     else:
         lf = _column_leaf(node, fr.df[col])
         if isinstance(node, (IsNull, NotExists)):
-            _missing_test(lf, node, fr.df[col].isna().to_numpy(dtype=bool), key, col, fr)
+            _missing_test(lf, node, _column_na(fr.df[col]), key, col, fr)
     if len(sel.steps) > 1 and fr.has_raw:
         # a key spelled "a.b" flattens to the same column as {"a":{"b":..}}: rows whose raw holds
         # "a.b" (or a \u escape) are checked on raw
@@ -347,6 +357,28 @@ def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: 
     lf.need_object = True
 
 
+def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` (categorical codes, -1 -> last slot), skipping the work for constant tables."""
+    if not table[:-1].any() and not table[-1]:
+        return np.zeros(len(codes), dtype=bool)
+    if table[:-1].all() and table[-1]:
+        return np.ones(len(codes), dtype=bool)
+    return np.take(table, codes)
+
+
+def _column_na(s: pd.Series) -> np.ndarray:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return np.asarray(s.array.codes) < 0
+    return _isna(s)
+
+
+def _isna(s: pd.Series) -> np.ndarray:
+    mask = getattr(s.array, "_mask", None)  # masked arrays keep their NA mask as a numpy array
+    if isinstance(mask, np.ndarray) and mask.dtype == bool and len(mask) == len(s):
+        return mask
+    return s.isna().to_numpy(dtype=bool)
+
+
 def _column_leaf(node: Any, s: pd.Series) -> _Leaf:
     n = len(s)
     dtype = s.dtype
@@ -354,17 +386,20 @@ def _column_leaf(node: Any, s: pd.Series) -> _Leaf:
     as_string = _key_value(key, "string")    # the key holds a JSON string somewhere
     as_other = _key_value(key, "other")      # ... a JSON number or boolean
     if isinstance(dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        cats = s.cat.categories.tolist()
+        cat = s.array
+        codes = np.asarray(cat.codes)
+        cats = cat.categories.tolist()
         tt = np.zeros(len(cats) + 1, dtype=bool)
         hh = np.zeros(len(cats) + 1, dtype=bool)
         kk = np.zeros(len(cats) + 1, dtype=bool)
         for i, v in enumerate(cats):
             tt[i], hh[i], kk[i] = _value_verdict(node, v)
-        lf = _Leaf(node, tt[codes], hh[codes])
-        lf.suspect(kk[codes], [as_other])
+        # code -1 (NA) takes the extra last slot: false, never unknown here
+        lf = _Leaf(node, _lookup(tt, codes), _lookup(hh, codes))
+        if kk.any():
+            lf.suspect(_lookup(kk, codes), [as_other])
         return lf
-    na = s.isna().to_numpy(dtype=bool)
+    na = _isna(s)
     if pd.api.types.is_bool_dtype(dtype):
         vals = s.to_numpy(dtype=bool, na_value=False)
         t = (vals == node.value) & ~na if isinstance(node, IsBool) else np.zeros(n, bool)
@@ -448,11 +483,18 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
     lit = node.value
     if lit.kind == "number":
         ref = literal_number(lit)
-        if pd.api.types.is_integer_dtype(s.dtype) and isinstance(ref, int):
+        data = getattr(s.array, "_data", None)  # masked Float64/Int64: values without a copy
+        if isinstance(data, np.ndarray) and data.dtype.kind in "iuf" and len(data) == n:
+            vals = data
+            if vals.dtype.kind == "f":
+                ref = float(ref)
+        elif pd.api.types.is_integer_dtype(s.dtype) and isinstance(ref, int):
             vals = s.to_numpy(dtype=np.int64, na_value=0)
         else:
             vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
             ref = float(ref)
+        if vals.dtype.kind == "f":
+            na = na | np.isnan(vals)
         op = node.op
         with np.errstate(invalid="ignore"):
             if op == "=":

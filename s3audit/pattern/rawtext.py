@@ -71,6 +71,7 @@ class RawText:
         self.nbytes = int(sum(int(c[2][-1] - c[2][0]) for c in chunks))
         self._chunks = chunks
         self._cache: dict[bytes, np.ndarray] = {}
+        self._partial: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ scans
@@ -112,16 +113,52 @@ class RawText:
         return out
 
     def search_rows(self, needle: "Needle", rows: np.ndarray) -> np.ndarray:
-        """``search`` for some rows only (uses the cache when there is one)."""
+        """``search`` for some rows only; results are remembered per row (and reused)."""
         key = needle.encode("utf-8") if isinstance(needle, str) else needle
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit[rows]
-        rx = re.compile(re.escape(key) if isinstance(needle, str) else key)
-        out = np.zeros(len(rows), dtype=bool)
-        for i, (data, a, b) in enumerate(self._spans(rows)):
-            out[i] = a < b and rx.search(data, a, b) is not None
-        return out
+        full = self._cache.get(key)
+        if full is not None:
+            return full[rows]
+        with self._lock:
+            part = self._partial.get(key)
+            if part is None:
+                part = self._partial[key] = (np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=bool))
+        checked, hit = part
+        todo = rows[~checked[rows]]
+        if todo.size:
+            rx = re.compile(re.escape(key) if isinstance(needle, str) else key)
+            for data, los, his, idx in self._row_spans(todo):
+                search = rx.search
+                for r, a, b in zip(idx.tolist(), los.tolist(), his.tolist()):
+                    if a < b and search(data, a, b) is not None:
+                        hit[r] = True
+            checked[todo] = True
+        return hit[rows]
+
+    def search_mask(self, needle: "Needle", mask: np.ndarray) -> np.ndarray:
+        """Full-length boolean: rows in ``mask`` whose raw contains ``needle`` (remembered per row)."""
+        key = needle.encode("utf-8") if isinstance(needle, str) else needle
+        full = self._cache.get(key)
+        if full is not None:
+            return full & mask
+        with self._lock:
+            part = self._partial.get(key)
+            if part is None:
+                part = self._partial[key] = (np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=bool))
+        checked, hit = part
+        todo = mask & ~checked
+        if todo.any():
+            self.search_rows(needle, np.flatnonzero(todo))
+        return hit & mask
+
+    def _row_spans(self, rows: np.ndarray):
+        """Per chunk: (data, starts, ends, global row numbers) for ``rows``."""
+        starts = np.array([c[0] for c in self._chunks], dtype=np.int64)
+        cidx = np.searchsorted(starts, rows, side="right") - 1
+        for ci in np.unique(cidx):
+            sel = rows[cidx == ci]
+            start, _n, offsets, data, _c = self._chunks[int(ci)]
+            local = sel - start
+            yield data, offsets[local], offsets[local + 1], sel
 
     def is_cached(self, needle: "Needle") -> bool:
         key = needle.encode("utf-8") if isinstance(needle, str) else needle
@@ -149,19 +186,13 @@ class RawText:
     def starts_with_brace(self, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` start with ``{`` after blanks (a necessary sign of a JSON object)."""
         out = np.zeros(len(rows), dtype=bool)
-        for i, (data, a, b) in enumerate(self._spans(rows)):
-            while a < b and data[a] in (32, 9, 10, 13):
-                a += 1
-            out[i] = a < b and data[a] == 123
+        pos = {int(r): i for i, r in enumerate(rows)}
+        for data, los, his, idx in self._row_spans(np.asarray(rows, dtype=np.int64)):
+            for r, a, b in zip(idx.tolist(), los.tolist(), his.tolist()):
+                while a < b and data[a] in (32, 9, 10, 13):
+                    a += 1
+                out[pos[r]] = a < b and data[a] == 123
         return out
-
-    def _spans(self, rows: np.ndarray):
-        starts = np.array([c[0] for c in self._chunks], dtype=np.int64)
-        for r in rows:
-            ci = int(np.searchsorted(starts, r, side="right") - 1)
-            start, _n, offsets, data, _c = self._chunks[ci]
-            k = int(r) - start
-            yield data, int(offsets[k]), int(offsets[k + 1])
 
     def texts(self, rows: np.ndarray) -> list[str | None]:
         """The raw strings of ``rows`` (None for NA)."""

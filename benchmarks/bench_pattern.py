@@ -1,0 +1,113 @@
+"""Benchmark: ``FilterPattern.mask`` vs per-event ``FilterPattern.matches`` on 1,000,000 events.
+
+The events are the sample data (``data/samples/events.jsonl.gz``, loaded with
+``s3audit.load_events``) tiled to the requested size: the frame's columns and ``raw`` are
+repeated, so ``raw`` really holds ~1.9 KB of JSON text per row (about 1.9 GB for 1M rows).
+
+Measured, for the JSON pattern from issue 3 and for a term pattern:
+
+* ``mask`` cold: the first call on a fresh frame (includes the raw-text scans that settle
+  null-vs-missing and type questions; they are cached per frame);
+* ``mask`` warm: best of 3 further calls on the same frame (what a design session sees);
+* ``matches``: per-event ``matches(raw)`` timed on a random subsample (``--sample``) and
+  extrapolated to the frame size - running it on 1M events would take minutes.
+
+Results are checked: ``mask`` must equal ``matches`` on the subsample.
+
+Usage::
+
+    python -m benchmarks bench_pattern                      # 1,000,000 events
+    python -m benchmarks bench_pattern --events=100000      # while developing
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+import numpy as np
+import pandas as pd
+
+JSON_PATTERN = (
+    '{ ($.eventName = "GetObject") && ($.additionalEventData.bytesTransferredOut > 1000 ) && '
+    '( ($.sourceIPAddress!="123.123.123.123") && ( ($.vpcEndpointId != "vpce-xxxxxxxx" ) || '
+    '($.vpcEndpointId NOT EXISTS) ) ) }'
+)
+TERM_PATTERN = '"acme-payroll-prod" -"vpce-0c3f5a9e1b7d24680"'
+TARGETS = {"json": 20e6, "terms": 1e6}
+
+
+def build_frame(n: int) -> pd.DataFrame:
+    """The sample events tiled to ``n`` rows (categoricals stay categorical)."""
+    import s3audit
+    from s3audit.paths import SAMPLES_DIR
+
+    base = s3audit.load_events(SAMPLES_DIR / "events.jsonl.gz")
+    reps = -(-n // len(base))
+    df = pd.concat([base] * reps, ignore_index=True).iloc[:n]
+    df.attrs = {}
+    return df.reset_index(drop=True)
+
+
+def _time(fn, repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run(df: pd.DataFrame, name: str, text: str, sample: int, seed: int = 7) -> dict[str, float]:
+    from s3audit.pattern import compile_pattern
+    from s3audit.pattern.rawtext import _CACHE
+
+    _CACHE.clear()  # cold: nothing known about this frame's raw text
+    p = compile_pattern(text)
+    n = len(df)
+    result: dict[str, pd.Series] = {}
+    cold = _time(lambda: result.setdefault("m", p.mask(df)))
+    warm = _time(lambda: p.mask(df), repeat=3)
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    raws = df["raw"].iloc[rows].tolist()
+    per = _time(lambda: [p.matches(r) for r in raws]) / len(raws)
+    expected = np.array([p.matches(r) for r in raws])
+    got = result["m"].to_numpy()[rows]
+    if not (expected == got).all():
+        raise AssertionError(f"{name}: mask differs from matches on {int((expected != got).sum())} sampled rows")
+    return {"n": n, "hits": int(result["m"].sum()), "cold": cold, "warm": warm, "matches_per_event": per}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench_pattern")
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--sample", type=int, default=20_000, help="events timed with matches() and extrapolated")
+    args = ap.parse_args(argv or [])
+    t0 = time.perf_counter()
+    df = build_frame(args.events)
+    print(f"frame: {len(df):,} events, raw {df['raw'].str.len().sum() / 1e9:.2f} GB of text, "
+          f"built in {time.perf_counter() - t0:.1f}s", flush=True)
+    rc = 0
+    print(f"{'pattern':8} {'matches':>9} {'mask cold':>16} {'mask warm':>16} {'matches()/event':>16} "
+          f"{'matches() 1M (extrap.)':>22} {'speed-up warm/cold':>19}")
+    for name, text in (("json", JSON_PATTERN), ("terms", TERM_PATTERN)):
+        r = run(df, name, text, args.sample)
+        n = r["n"]
+        cold_rate, warm_rate = n / r["cold"], n / r["warm"]
+        match_total = r["matches_per_event"] * n
+        print(f"{name:8} {r['hits']:>9,} {r['cold']:>7.3f}s {cold_rate / 1e6:>6.1f}M/s "
+              f"{r['warm']:>7.3f}s {warm_rate / 1e6:>6.1f}M/s {r['matches_per_event'] * 1e6:>13.1f}us "
+              f"{match_total:>20.1f}s {match_total / r['warm']:>8.0f}x/{match_total / r['cold']:>6.0f}x",
+              flush=True)
+        if warm_rate < TARGETS[name] or match_total / r["warm"] < 100:
+            print(f"  ! {name}: below target (mask >= {TARGETS[name] / 1e6:.0f}M events/s and >= 100x matches)")
+            rc = 1
+    print(f"pattern json : {JSON_PATTERN}\npattern terms: {TERM_PATTERN}")
+    print("matches() is timed on a random subsample and extrapolated to the frame size.")
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -112,6 +112,10 @@ class Col:
         """Evaluate ``predicate`` once per category and map onto rows (NA rows -> False)."""
         table = np.fromiter((bool(predicate(c)) for c in self.cats), dtype=bool,
                             count=len(self.cats))
+        if not table.any():
+            return np.zeros(len(self.codes), dtype=bool)
+        if table.all():
+            return self.codes >= 0
         return np.append(table, False)[self.codes]
 
     def map(self, per_category: np.ndarray, missing: Any = None) -> np.ndarray:
@@ -137,7 +141,7 @@ def column(events: pd.DataFrame, name: str) -> Col:
     """``events[name]`` as a :class:`Col` (all NA when the column is absent; ``""`` is NA)."""
     n = len(events)
     if name not in events.columns:
-        return Col(name, np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object))
+        return Col(name, np.full(n, -1, dtype=np.int8), np.empty(0, dtype=object))
     series = events[name]
     if isinstance(series.dtype, pd.CategoricalDtype):
         # the codes stay in their small integer type (no copy); arithmetic on them upcasts
@@ -238,6 +242,7 @@ class _Context:
         self.own_accounts = own_accounts
         self._cols: dict[str, Col] = {}
         self._ip_info: dict[str, np.ndarray] | None = None
+        self._ip_service_name: np.ndarray | None = None
 
     def col(self, name: str) -> Col:
         if name not in self._cols:
@@ -285,11 +290,17 @@ class _Context:
             self._ip_info = self.ranges.lookup_arrays(self.col(IP).cats)
         return self._ip_info
 
+    def ip_is_service_name(self) -> np.ndarray:
+        """Per ``sourceIPAddress`` category: is it a ``*.amazonaws.com`` service name?"""
+        if self._ip_service_name is None:
+            self._ip_service_name = np.array([c.endswith(".amazonaws.com")
+                                              for c in self.col(IP).cats], dtype=bool)
+        return self._ip_service_name
+
     def _derived(self, name: str) -> Col:
         ip = self.col(IP)
         if name == IP_SERVICE_NAME:
-            keep = np.append(np.array([c.endswith(".amazonaws.com") for c in ip.cats], bool),
-                             False)
+            keep = np.append(self.ip_is_service_name(), False)
             return Col(name, np.where(keep[ip.codes], ip.codes, -1), ip.cats)
         # IP_CLASS: what the address tells about the path, at the granularity of AWS ranges
         info = self.ip_info()
@@ -354,12 +365,15 @@ def _r4(ctx: _Context):
 
 def _r5(ctx: _Context):
     inv, ip = ctx.col(INVOKED_BY), ctx.col(IP)
-    ip_is_service = ip.where(lambda t: t.endswith(".amazonaws.com"))
-    mask = inv.present() | ip_is_service
+    is_service = ctx.ip_is_service_name()
+    codes_ip = np.full(len(ip.cats) + 1, -1, dtype=np.int64)
+    for i in np.flatnonzero(is_service):
+        codes_ip[i] = _CODE[service_label(ip.cats[i])]
     codes_inv = np.array([_CODE[service_label(c)] for c in inv.cats] + [-1], dtype=np.int64)
-    codes_ip = np.array([_CODE[service_label(c)] if c.endswith(".amazonaws.com") else -1
-                         for c in ip.cats] + [-1], dtype=np.int64)
-    labels = np.where(inv.present(), codes_inv[inv.codes], codes_ip[ip.codes])
+    by_inv = inv.present()
+    ip_label = codes_ip[ip.codes]
+    mask = by_inv | (ip_label >= 0)
+    labels = np.where(by_inv, codes_inv[inv.codes], ip_label)
     return mask, labels
 
 

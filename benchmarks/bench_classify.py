@@ -6,7 +6,8 @@ categoricals — from a realistic mix: every access source, ~20,000 distinct sou
 principals, a handful of VPC endpoints. AWS ranges are loaded once before timing (a notebook
 session loads them once too); that one-off cost is reported on its own line.
 
-Run: ``python -m benchmarks bench_classify [--events N] [--repeat R] [--addresses A]``.
+Run: ``python -m benchmarks bench_classify [--events=N] [--repeat=R] [--addresses=A]
+[--from-samples]`` (``--from-samples``: the loaded data/samples events repeated to N rows).
 """
 from __future__ import annotations
 
@@ -94,11 +95,23 @@ def make_events(n: int, addresses: int = 20_000, seed: int = 1) -> pd.DataFrame:
     return frame
 
 
+def samples_events(n: int) -> pd.DataFrame:
+    """The bundled samples as the loader returns them, repeated to ``n`` rows."""
+    from s3audit.loader import load_events
+    from s3audit.paths import SAMPLES_DIR
+
+    base = load_events(SAMPLES_DIR / "events.jsonl.gz").drop(columns=["raw"])
+    take = np.resize(np.arange(len(base)), n)
+    return base.iloc[take].reset_index(drop=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_classify")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--addresses", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--from-samples", action="store_true",
+                        help="repeat the loaded data/samples events instead of the synthetic mix")
     args = parser.parse_args(argv)
 
     from s3audit.ipranges import load_ip_ranges
@@ -108,7 +121,8 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     ranges = load_ip_ranges()
     load_s = time.perf_counter() - t0
-    events = make_events(args.events, args.addresses)
+    events = samples_events(args.events) if args.from_samples else \
+        make_events(args.events, args.addresses)
     classify(events.iloc[:1000], ip_ranges=ranges)  # warm imports
 
     timings = []

@@ -98,30 +98,40 @@ def _per_row(ast: Pattern, fr: _Frame, rows: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- term patterns
-def _term_rows(t: Term, fr: _Frame) -> np.ndarray:
+def _term_rows(t: Term, fr: _Frame, within: np.ndarray | None = None) -> np.ndarray:
+    """Rows whose raw text holds the term (only rows in ``within`` are looked at, when given)."""
     if t.kind == "phrase" and t.text.strip(" ") == "":
-        return np.ones(fr.n, dtype=bool)
+        out = np.ones(fr.n, dtype=bool)
+        return out if within is None else out & within
     if t.kind == "regex":
         rx = compile_regex(t.text)
-        rows = np.arange(fr.n)
-        texts = fr.raw.texts(rows)
-        return np.fromiter((s is not None and rx.search(s) is not None for s in texts), dtype=bool, count=fr.n)
-    return fr.raw.contains(t.text).copy()
+        rows = np.arange(fr.n) if within is None else np.flatnonzero(within)
+        out = np.zeros(fr.n, dtype=bool)
+        for r, s in zip(rows.tolist(), fr.raw.texts(rows)):
+            if s is not None and rx.search(s) is not None:
+                out[r] = True
+        return out
+    rt = fr.raw
+    if within is None or rt.is_cached(t.text) or within.mean() > 0.4:
+        out = rt.search(t.text)
+        return out.copy() if within is None else out & within
+    return rt.search_mask(t.text, within)
 
 
 def _terms(ast: TermPattern, fr: _Frame) -> np.ndarray:
+    """Plain terms all present, '-' terms absent; '?' terms count only alone [D]."""
     required = [t for t in ast.terms if t.prefix == ""]
     excluded = [t for t in ast.terms if t.prefix == "-"]
     if required or excluded:
         out = np.ones(fr.n, dtype=bool)
         for t in required:
-            out &= _term_rows(t, fr)
+            out = _term_rows(t, fr, None if out.all() else out)
         for t in excluded:
-            out &= ~_term_rows(t, fr)
+            out &= ~_term_rows(t, fr, None if out.all() else out)
     else:
         out = np.zeros(fr.n, dtype=bool)
         for t in ast.terms:
-            out |= _term_rows(t, fr)
+            out |= _term_rows(t, fr, None if not out.any() else ~out)
     if fr.n:
         out &= ~_raw_na(fr)
     return out

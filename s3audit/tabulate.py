@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from s3audit.sources import Col, classify, column, principal
+from s3audit.sources import SOURCES, Col, classify, column, principal
+from s3audit.useragent import MISSING, ua_families
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,13 @@ def _weights(events: pd.DataFrame, weight: str | None) -> np.ndarray | None:
 
 
 def _dimension(events: pd.DataFrame, name: str) -> Col:
+    if name == "ua_family" and name not in events.columns:
+        # a frame labelled elsewhere (a ``source`` column but no ua_family): derive it alone
+        ua = column(events, "userAgent")
+        fam = ua_families(ua.cats)
+        codes, uniq = pd.factorize(pd.array(np.append(fam, MISSING), dtype=object))
+        return Col("ua_family", np.asarray(codes, dtype=np.int64)[ua.codes],
+                   np.asarray(uniq, dtype=object))
     if name in ("principal", "role") and name not in events.columns:
         cat = principal(events, role_sessions=name == "principal")
         return Col("principal", np.asarray(cat.codes, dtype=np.int64),
@@ -228,7 +236,9 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
         table[f"{dim}_top"] = tops
     table = table[table["events"] > 0]
     if by == "source":
-        return table
+        rank = {name: i for i, name in enumerate(SOURCES)}
+        order = sorted(table.index, key=lambda name: (rank.get(name, len(rank)), name))
+        return table.loc[order]
     return table.sort_values("events", ascending=False, kind="stable")
 
 

@@ -241,3 +241,13 @@ def test_package_level_tabulate_is_callable_even_after_the_submodule_import(even
     assert s3audit.tabulate(events)["events"].tolist() == [5, 3, 2]
     assert module(events)["events"].tolist() == [5, 3, 2]
     assert s3audit.classify is classify
+
+
+def test_frames_labelled_elsewhere_keep_their_labels_and_get_ua_families():
+    df = pd.DataFrame({"source": ["external", "console", "console"],
+                       "userAgent": [None, CONSOLE_UA, CONSOLE_UA],
+                       "vpcEndpointId": [None] + ["vpce-f40dc59d"] * 2})
+    table = tabulate(df)
+    assert list(table.index) == ["console", "external"]
+    assert table.loc["console", "ua_family_top"] == "S3 console ×2"
+    assert table.loc["external", "ua_family_top"] == "(none) ×1"

@@ -251,3 +251,32 @@ def test_frames_labelled_elsewhere_keep_their_labels_and_get_ua_families():
     assert list(table.index) == ["console", "external"]
     assert table.loc["console", "ua_family_top"] == "S3 console ×2"
     assert table.loc["external", "ua_family_top"] == "(none) ×1"
+
+
+def test_tabulate_agrees_with_a_pandas_groupby_on_random_frames():
+    rng = np.random.default_rng(11)
+    n = 3000
+    sources = np.array(["console", "ec2", "external", "vpc-endpoint"])
+    df = pd.DataFrame({
+        "source": pd.Categorical(rng.choice(sources, n)),
+        "vpcEndpointId": rng.choice(np.array(["vpce-a", "vpce-b", None], dtype=object), n),
+        "sourceIPAddress": [f"198.51.100.{i}" for i in rng.integers(0, 40, n)],
+        "userAgent": rng.choice(np.array(["[curl/8]", "[aws-cli/2]", None], dtype=object), n),
+        "additionalEventData.bytesTransferredOut": rng.integers(0, 1000, n).astype(float),
+        "errorCode": rng.choice(np.array(["AccessDenied", None], dtype=object), n, p=[0.1, 0.9]),
+    })
+    table = tabulate(df)
+    grouped = df.groupby("source", observed=True)
+    assert table["events"].to_dict() == grouped.size().to_dict()
+    assert table["bytes_out"].to_dict() == \
+        grouped["additionalEventData.bytesTransferredOut"].sum().to_dict()
+    assert table["errors"].to_dict() == grouped["errorCode"].count().to_dict()
+    assert table["sourceIPAddress_distinct"].to_dict() == grouped["sourceIPAddress"].nunique().to_dict()
+    assert table["vpcEndpointId_distinct"].to_dict() == grouped["vpcEndpointId"].nunique().to_dict()
+    for source, row in table.iterrows():
+        counts = df.loc[df["source"] == source, "sourceIPAddress"].value_counts()
+        best = counts.max()
+        first = row["sourceIPAddress_top"].split(";")[0]
+        value, times = first.rsplit(" ×", 1)
+        assert int(times) == best and counts[value] == best
+        assert value == min(v for v, c in counts.items() if c == best)  # ties: smallest text

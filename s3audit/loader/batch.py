@@ -102,6 +102,11 @@ def _kind(t: pa.DataType) -> str:
     return "other"
 
 
+_UNIQUE_COLUMNS: set[str] = set()
+"""Columns a previous batch found mostly unique (eventID, x-amz-id-2...): not worth encoding.
+Only a memory/speed hint; values are never affected."""
+
+
 def compact(columns: dict[str, pa.Array], n: int) -> dict[str, pa.Array]:
     """Dictionary-encode the repetitive string columns of a batch (user agents, ARNs, names...).
 
@@ -111,10 +116,12 @@ def compact(columns: dict[str, pa.Array], n: int) -> dict[str, pa.Array]:
         return columns
     out = {}
     for name, arr in columns.items():
-        if pa.types.is_string(arr.type) and arr.null_count < n:
+        if pa.types.is_string(arr.type) and arr.null_count < n and name not in _UNIQUE_COLUMNS:
             encoded = pc.dictionary_encode(arr)
             if len(encoded.dictionary) <= n // 2:
                 arr = encoded
+            elif len(encoded.dictionary) > n * 0.9 and len(_UNIQUE_COLUMNS) < 10_000:
+                _UNIQUE_COLUMNS.add(name)
         out[name] = arr
     return out
 
@@ -165,10 +172,12 @@ def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     return pa.chunked_array([c.cast(target) for c in chunks], type=target)
 
 
-def merge_batches(batches: list[Batch]) -> list[Batch]:
-    """Batches of one chunk of input, as one batch in input order when their rows interleave.
+def merge_batches(batches: list[Batch], max_runs: int = 256) -> list[Batch]:
+    """Batches of one chunk of input, put back in input order when their rows interleave.
 
-    Keeps reordering local (bounded by the chunk size) instead of one large take at the end.
+    Each batch is in order on its own; the merged order is cut into runs of consecutive rows of
+    one batch, returned as zero-copy slices. Only when the rows interleave into more than
+    ``max_runs`` runs is one reordered batch built with ``take`` (bounded by the chunk size).
     """
     batches = [b for b in batches if len(b)]
     if len(batches) <= 1:
@@ -176,7 +185,20 @@ def merge_batches(batches: list[Batch]) -> list[Batch]:
     seq = np.concatenate([b.seq for b in batches])
     if np.all(seq[1:] >= seq[:-1]):
         return batches
-    order = pa.array(np.argsort(seq, kind="stable"))
+    order = np.argsort(seq, kind="stable")
+    owner = np.repeat(np.arange(len(batches)), [len(b) for b in batches])[order]
+    bounds = np.flatnonzero(np.diff(owner)) + 1
+    if len(bounds) + 1 <= max_runs:
+        firsts = np.concatenate(([0], np.cumsum([len(b) for b in batches])))
+        out = []
+        for start, stop in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(order)]))):
+            b = batches[owner[start]]
+            lo = int(order[start] - firsts[owner[start]])
+            n = int(stop - start)
+            out.append(Batch({k: v.slice(lo, n) for k, v in b.columns.items()}, b.raw.slice(lo, n),
+                             b.seq[lo:lo + n]))
+        return out
+    take = pa.array(order)
     names: dict[str, None] = {}
     for b in batches:
         names.update(dict.fromkeys(b.columns))
@@ -185,6 +207,6 @@ def merge_batches(batches: list[Batch]) -> list[Batch]:
         col = unify_chunks([b.columns.get(name, pa.nulls(len(b))) for b in batches])
         if pa.types.is_dictionary(col.type):
             col = col.unify_dictionaries()
-        columns[name] = col.combine_chunks().take(order)
+        columns[name] = col.combine_chunks().take(take)
     raw = pa.chunked_array([b.raw.cast(pa.large_string()) for b in batches], type=pa.large_string()).combine_chunks()
-    return [Batch(columns, raw.take(order), seq[np.argsort(seq, kind="stable")])]
+    return [Batch(columns, raw.take(take), seq[order])]

@@ -19,7 +19,6 @@ Design notes
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 import logging
@@ -93,6 +92,12 @@ def _fields(tree: dict) -> list[pa.Field]:
 
 def split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end byte offsets of the non-empty lines of ``buf`` (ends exclude ``\\r\\n``)."""
+    starts, ends, _ = split_numbered_lines(buf)
+    return starts, ends
+
+
+def split_numbered_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`split_lines` plus the 1-based line number of each non-empty line."""
     b = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(b == 10)
     starts = np.concatenate(([0], nl + 1))
@@ -100,17 +105,9 @@ def split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13) if len(b) else np.zeros(len(ends), bool)
     ends = ends - cr
     keep = ends > starts
-    return starts[keep], ends[keep]
-
-
-def line_numbers(buf: bytes) -> np.ndarray:
-    """1-based line number of each non-empty line of ``buf`` (matching :func:`split_lines`)."""
-    b = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(b == 10)
-    starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [len(b)]))
-    cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13) if len(b) else np.zeros(len(ends), bool)
-    return np.flatnonzero((ends - cr) > starts) + 1
+    if keep.all():
+        return starts, ends, np.arange(1, len(starts) + 1)
+    return starts[keep], ends[keep], np.flatnonzero(keep) + 1
 
 
 def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
@@ -206,7 +203,8 @@ class FastReader:
             batches = []
             for mask in (~odd, odd):
                 idx = np.flatnonzero(mask)
-                sub = b"\n".join([buf[int(starts[i]):int(ends[i])] for i in idx])
+                view = memoryview(buf)
+                sub = b"\n".join([view[int(starts[i]):int(ends[i])] for i in idx])
                 sub_starts, sub_ends = split_lines(sub)
                 batches += self._read_all(sub, seq[idx], sub_starts, sub_ends)
             return batches
@@ -237,9 +235,9 @@ class FastReader:
     def _careful_range(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                        lo: int, hi: int) -> None:
         self.fallback_lines += hi - lo
-        self.careful([(buf[int(starts[i]):int(ends[i])], int(seq[i])) for i in range(lo, hi)])
+        self.careful([(bytes(buf[int(starts[i]):int(ends[i])]), int(seq[i])) for i in range(lo, hi)])
 
-    def _parse(self, data: bytes) -> tuple[pa.Table | None, int | None]:
+    def _parse(self, data: bytes | memoryview) -> tuple[pa.Table | None, int | None]:
         """The table, or None and the row Arrow stopped at (when its message says).
 
         Large ranges are first parsed in ``PARSE_BLOCKS`` blocks (Arrow parses blocks in parallel);
@@ -265,10 +263,10 @@ class FastReader:
             self.state.add(stamps)
         return None, None
 
-    def _read_json(self, data: bytes, blocks: int) -> pa.Table:
+    def _read_json(self, data: bytes | memoryview, blocks: int) -> pa.Table:
         block_size = max(len(data) // blocks + 1, 1 << 20) if blocks > 1 else max(len(data) + 1, 1 << 20)
         return pj.read_json(
-            io.BytesIO(data),
+            pa.BufferReader(pa.py_buffer(data)),  # zero-copy view of the chunk
             read_options=pj.ReadOptions(use_threads=self.use_threads, block_size=block_size),
             parse_options=pj.ParseOptions(explicit_schema=self.state.schema, unexpected_field_behavior="infer"),
         )
@@ -295,7 +293,7 @@ class FastReader:
         parse and stays on the fast path; repeated failures switch to bisection."""
         failures = 0
         while lo < hi:
-            table, row = self._parse(buf[int(starts[lo]):int(ends[hi - 1])])
+            table, row = self._parse(memoryview(buf)[int(starts[lo]):int(ends[hi - 1])])
             if table is not None and table.num_rows == hi - lo:
                 self._emit(buf, table, raw, seq, starts, ends, lo, hi, batches)
                 return
@@ -304,7 +302,7 @@ class FastReader:
                 if row == 0:
                     # the first line itself: on its own it is a parse error (careful path reports it)
                     # or parses fine (a type change against a declared type)
-                    one, _ = self._parse(buf[int(starts[lo]):int(ends[lo])])
+                    one, _ = self._parse(memoryview(buf)[int(starts[lo]):int(ends[lo])])
                     if one is not None and one.num_rows == 1:
                         self._emit(buf, one, raw, seq, starts, ends, lo, lo + 1, batches)
                     else:
@@ -330,7 +328,7 @@ class FastReader:
         if is_record is not None:  # some rows are not records: the careful path decides what they are
             others = np.flatnonzero(~is_record)
             self.fallback_lines += len(others)
-            self.careful([(buf[int(starts[lo + i]):int(ends[lo + i])], int(part_seq[i])) for i in others])
+            self.careful([(bytes(buf[int(starts[lo + i]):int(ends[lo + i])]), int(part_seq[i])) for i in others])
             keep = pa.array(is_record)
             columns = {k: v.filter(keep) for k, v in columns.items()}
             part_raw = part_raw.filter(keep)

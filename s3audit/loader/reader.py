@@ -15,7 +15,7 @@ import numpy as np
 from s3audit.loader.batch import Batch, batch_from_records, merge_batches
 from s3audit.loader.documents import read_text
 from s3audit.loader.errors import LoadError, SkipLog
-from s3audit.loader.fastpath import FastReader, line_numbers, split_lines
+from s3audit.loader.fastpath import FastReader, split_lines, split_numbered_lines
 
 logger = logging.getLogger(__name__)
 
@@ -153,21 +153,18 @@ class Reader:
                 data, eof = b"", True
             if bar is not None:
                 bar.update(min(len(data), size))
-            buf = pending + data if pending else data
-            if not eof:
+            buf = pending + data if pending and data else (pending or data)
+            view = memoryview(buf)
+            if not eof or error is not None:
                 cut = buf.rfind(b"\n") + 1
-                if cut == 0:
+                if cut == 0 and not eof:
                     pending = buf
                     continue
-                chunk, pending = buf[:cut], buf[cut:]
-            elif error is not None:
-                cut = buf.rfind(b"\n") + 1
-                chunk, pending = buf[:cut], buf[cut:]
+                chunk, pending = view[:cut], bytes(view[cut:])
             else:
-                chunk, pending = buf, b""
-            if chunk:
-                self._lines_chunk(chunk, source, lines_before)
-                lines_before += chunk.count(b"\n")
+                chunk, pending = view, b""
+            if len(chunk):
+                lines_before = self._lines_chunk(chunk, source, lines_before)
             if eof:
                 break
         if bar is not None:
@@ -179,9 +176,10 @@ class Reader:
                            f"compressed stream truncated or corrupt after line {lines_before} ({error}); "
                            "earlier lines were kept, anything after the break is lost")
 
-    def _lines_chunk(self, chunk: bytes, source: str, lines_before: int) -> None:
-        starts, ends = split_lines(chunk)
-        lines = line_numbers(chunk) + lines_before
+    def _lines_chunk(self, chunk: memoryview, source: str, lines_before: int) -> int:
+        """Read one chunk of whole lines; returns the line count after it."""
+        starts, ends, lines = split_numbered_lines(chunk)
+        lines += lines_before
         seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
         self._context = (source, self._seq, lines)
         self._seq += len(starts)
@@ -189,6 +187,8 @@ class Reader:
         self.batches.extend(self.fast.read(chunk, seq, starts, ends))
         self._flush()
         self.batches[mark:] = merge_batches(self.batches[mark:])
+        tail = chunk[int(starts[-1]):] if len(starts) else chunk
+        return (int(lines[-1]) - 1 if len(starts) else lines_before) + bytes(tail).count(b"\n")
 
     def _read_document(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None) -> None:
         parts = [head]

@@ -72,3 +72,32 @@ def make_frame(events: Iterable[str | Mapping[str, Any]], string_columns: Iterab
             cols[name] = pd.Series(vals, dtype=object)
     cols["raw"] = pd.array(raws, dtype="str")
     return pd.DataFrame(cols, index=pd.RangeIndex(len(raws)))
+
+
+# ----------------------------------------------------------------------------- reference data
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REFERENCE = Path(os.environ.get("S3AUDIT_REFERENCE", "/work/shared/reference"))
+VECTORS_FILE = REFERENCE / "filter-pattern-vectors.jsonl"
+CIS_FILE = REFERENCE / "cis-patterns.json"
+REALWORLD = Path(os.environ.get("S3AUDIT_REALWORLD", "/work/shared/realworld"))
+
+# The vector and CIS files are the project's compliance data. They live outside the repo; a copy
+# is vendored under tests/data/ so the suite runs anywhere.
+_VENDORED = Path(__file__).parent / "data" / "pattern"
+
+
+def vectors() -> list[dict[str, Any]]:
+    path = VECTORS_FILE if VECTORS_FILE.exists() else _VENDORED / VECTORS_FILE.name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cis_patterns() -> list[dict[str, Any]]:
+    path = CIS_FILE if CIS_FILE.exists() else _VENDORED / CIS_FILE.name
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def as_complete_pattern(text: str) -> str:
+    """The azul fragment in cis-patterns.json is a clause for '{ ... && (clause) }': wrap it."""
+    return "{ " + text + " }" if text.startswith("(") else text

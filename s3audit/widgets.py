@@ -213,10 +213,14 @@ class FilterDesigner(widgets.VBox):
         self.controls.pattern.value = (
             f"<pre style='white-space:pre-wrap;word-break:break-all'>{html.escape(pattern)}</pre>"
             f"<small>{len(pattern)} of 1024 characters</small>")
-        warnings = self.model.lint()
+        try:
+            warnings = [str(w) for w in self.model.lint()]
+        except Exception as exc:  # the lint pass failing must not hide the pattern: say so
+            log.warning("lint failed: %s", exc)
+            warnings = [f"lint could not run: {type(exc).__name__}: {exc}"]
         self.controls.lint.value = ("" if not warnings else
                                     "<ul style='color:#8a6d00'>" + "".join(
-                                        f"<li>{html.escape(str(w))}</li>" for w in warnings) + "</ul>")
+                                        f"<li>{html.escape(w)}</li>" for w in warnings) + "</ul>")
         alerts = self.model.alerts()
         self.controls.count.value = (
             f"<b><span data-alerts='{len(alerts)}'>{len(alerts):,}</span> alerting events</b> "

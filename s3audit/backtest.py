@@ -218,6 +218,7 @@ def backtest(
     start: Any = None,
     end: Any = None,
     time_column: str = "eventTime",
+    always_ingesting: bool = False,
 ) -> pd.DataFrame:
     """Replay a metric filter and its alarm over ``events``: one row per alarm period.
 
@@ -241,6 +242,12 @@ def backtest(
         Extend the replayed window beyond the first/last event (the periods are still aligned).
     time_column : str
         The event time column.
+    always_ingesting : bool
+        The log group receives events every minute (e.g. the trail also logs management
+        events), so with a ``default_value`` every period has a datapoint. By default only the
+        minutes holding one of ``events`` count as ingested; then a period with no event is
+        missing, and CloudWatch's look-back over missing datapoints can keep an alarm on longer
+        (or merge two alarms) than a log group that ingests other events would.
 
     Returns
     -------
@@ -311,6 +318,13 @@ def backtest(
     has_match_point = np.bincount(slot[publishes], minlength=count) > 0
     if default_value is None:
         datapoint = has_match_point
+    elif always_ingesting:
+        # every minute publishes: the match values, or default_value where nothing matched
+        minute = (seconds - first) // 60
+        matched_minutes = np.unique(minute[publishes])
+        per_slot = np.bincount((matched_minutes * 60) // period, minlength=count)
+        sums = sums + (period // 60 - per_slot) * float(default_value) if period >= 60 else sums
+        datapoint = np.ones(count, dtype=bool)
     else:
         # minutes with ingested logs but no publishing match publish default_value once
         minute = (seconds - first) // 60
@@ -370,7 +384,8 @@ def backtest(
         settings=dict(period=period, threshold=threshold, evaluation_periods=evaluation_periods,
                       datapoints_to_alarm=datapoints_to_alarm, treat_missing=treat_missing,
                       comparison=comparison, metric_value=str(metric_value),
-                      default_value=default_value, evaluation_range=span),
+                      default_value=default_value, evaluation_range=span,
+                      always_ingesting=always_ingesting),
         matched=int(mask_t.sum()),
         matched_without_value=int((mask_t & np.isnan(values_t)).sum()),
         skipped_no_time=skipped,

@@ -215,3 +215,18 @@ def test_alarm_events_and_plot():
     assert len(spans) == 3
     assert ax.get_title() == "Alarm backtest: 3 alarms"
     assert any(line.get_ydata()[0] == 1 for line in ax.get_lines())  # the threshold line
+
+
+def test_always_ingesting_gives_every_period_a_datapoint():
+    # X, nothing, X: with only these events the gap is missing and the look-back keeps ALARM;
+    # a log group that ingests every minute reports 0 there, so the alarm fires twice
+    events, mask = frame([(1, True), (11, True)])
+    sparse = backtest(mask, events)
+    assert list(sparse["state"]) == ["ALARM", "ALARM", "ALARM"] and len(sparse.attrs["alarms"]) == 1
+    busy = backtest(mask, events, always_ingesting=True)
+    assert list(busy["datapoint"]) == [True, True, True]
+    assert busy["value"].tolist() == [1.0, 0.0, 1.0]
+    assert list(busy["state"]) == ["ALARM", "OK", "ALARM"] and len(busy.attrs["alarms"]) == 2
+    # a non-zero default value is published once per quiet minute
+    ticks = backtest(mask, events, always_ingesting=True, default_value=0.5, threshold=100)
+    assert ticks["value"].tolist() == [1.0 + 4 * 0.5, 5 * 0.5, 1.0 + 4 * 0.5]

@@ -1,4 +1,4 @@
-"""Run every ``benchmarks/bench_*.py`` (or the ones named): ``python -m benchmarks [name ...]``.
+"""Run every ``benchmarks/bench_*.py`` (or the ones named): ``python -m benchmarks [name ...] [options]``.
 
 Each benchmark module has ``main(argv) -> int`` and prints its own table.
 """
@@ -13,12 +13,15 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     names = [m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")]
-    wanted = [a for a in argv if not a.startswith("-")] or names
+    # benchmark names come first; everything after them goes to each benchmark's own parser
+    wanted = []
+    while argv and argv[0] in names:
+        wanted.append(argv.pop(0))
     rc = 0
-    for name in sorted(wanted):
+    for name in wanted or sorted(names):
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== {name} ==", flush=True)
-        rc |= int(module.main([a for a in argv if a.startswith("-")]) or 0)
+        rc |= int(module.main(list(argv)) or 0)
     return rc
 
 

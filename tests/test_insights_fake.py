@@ -111,3 +111,30 @@ def test_planner_packs_bins_without_gaps() -> None:
     assert slices[0][0] == 0 and slices[-1][1] == 100
     assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
     assert [s[2] for s in slices] == [80, 300, 10]
+
+
+def test_where_clause_and_log_group_checks() -> None:
+    from s3audit.insights.session import check_where, normalize_log_groups
+
+    assert check_where(None) is None and check_where("  ") is None
+    assert check_where('filter eventName = "GetObject"') == 'eventName = "GetObject"'
+    assert check_where("userAgent like /aws-cli|Boto3/") == "userAgent like /aws-cli|Boto3/"
+    assert check_where('key = "a|b"') == 'key = "a|b"'
+    with pytest.raises(ValueError, match=r"\|"):
+        check_where('eventName = "x" | stats count(*)')
+    with pytest.raises(ValueError, match="unterminated"):
+        check_where('eventName = "x')
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"
+    assert normalize_log_groups([arn, "a", "a"]) == [arn[:-2], "a"]
+    with pytest.raises(ValueError):
+        normalize_log_groups([])
+
+
+def test_timestamps_in_both_formats() -> None:
+    from s3audit.insights.planner import ms_array
+    from s3audit.insights.timeutil import parse_timestamp_ms
+
+    assert parse_timestamp_ms("2026-10-01 00:00:01.250") == int(T0.timestamp()) * 1000 + 1250
+    assert parse_timestamp_ms("1790812801250") == 1790812801250  # moto's epoch-ms text
+    assert ms_array(["2026-10-01 00:00:01.250", "2026-10-01 00:00:02.000"]).tolist() == [
+        int(T0.timestamp()) * 1000 + 1250, int(T0.timestamp()) * 1000 + 2000]

@@ -27,7 +27,7 @@ import pandas as pd
 from s3audit.insights.errors import IncompleteResult, LogGroupNotFound
 from s3audit.insights.runner import QueryOutcome, QueryRunner, QuerySpec
 from s3audit.insights.session import check_where, logs_client, missing_log_groups, normalize_log_groups
-from s3audit.insights.timeutil import as_seconds, from_epoch_seconds, require_aware
+from s3audit.insights.timeutil import as_seconds, iso, iso_seconds, require_aware
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def count_events(
                 a, b, attempt = pending.pop(fut)
                 out = fut.result()
                 follow: list[tuple[int, int, int]] = []
-                entry = {"start": from_epoch_seconds(a), "end": from_epoch_seconds(b), "status": out.status,
+                entry = {"start": iso_seconds(a), "end": iso_seconds(b), "status": out.status,
                          "rows": len(out.rows), "records_matched": _f(out, "recordsMatched"),
                          "bytes_scanned": _f(out, "bytesScanned"), "query_id": out.query_id, "note": ""}
                 saturated = out.status == "Complete" and (len(out.rows) >= limit or out.token_left)
@@ -201,8 +201,8 @@ def count_events(
                               na_position="last", kind="stable").reset_index(drop=True)
     c = runner.counters
     coverage = {
-        "complete": not missing, "requested": {"start": t0, "end": t1},
-        "queried": {"start": from_epoch_seconds(S), "end": from_epoch_seconds(E), "padding_s": pad},
+        "complete": not missing, "requested": {"start": iso(t0), "end": iso(t1)},
+        "queried": {"start": iso_seconds(S), "end": iso_seconds(E), "padding_s": pad},
         "log_groups": groups, "where": where, "by": by_list, "limit": limit,
         "slices": sorted(slices, key=lambda e: (e["start"], e["end"])), "missing": missing,
         "start_queries": int(c["start_query"]), "stop_queries": int(c["stop_query"]),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -40,7 +40,7 @@ def _fast_iso(t: str) -> int:
     return calendar.timegm((int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]), 0, 0, 0)) * 1000
 
 
-def messages_to_frame(messages: Sequence[str], **options: Any) -> pd.DataFrame:
+def messages_to_frame(messages: Iterable[str], **options: Any) -> pd.DataFrame:
     """The event frame of ``messages`` via :func:`s3audit.load_events`."""
     try:
         from s3audit.loader import load_events  # noqa: PLC0415 - the loader is optional until it lands
@@ -50,7 +50,7 @@ def messages_to_frame(messages: Sequence[str], **options: Any) -> pd.DataFrame:
     return load_events(iter(messages), **options)
 
 
-def _fallback_frame(messages: Sequence[str]) -> pd.DataFrame:  # pragma: no cover - temporary
+def _fallback_frame(messages: Iterable[str]) -> pd.DataFrame:  # pragma: no cover - temporary
     from s3audit.flatten import flatten_record
     from s3audit.schema import EVENT_COLUMNS
 

@@ -30,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from s3audit.insights import planner
 from s3audit.insights.cache import SliceCache, cache_key
@@ -51,8 +52,9 @@ from s3audit.insights.timeutil import (
     as_seconds,
     ceil_epoch_seconds,
     floor_epoch_seconds,
-    from_epoch_ms,
-    from_epoch_seconds,
+    iso,
+    iso_ms,
+    iso_seconds,
     require_aware,
 )
 
@@ -67,16 +69,16 @@ class _Rows:
 
     ptr: list[str]
     ts: np.ndarray  # epoch ms
-    msg: list[str]
+    msg: pa.Array  # large_string: compact, one buffer per slice
     fetched_records: int = 0  # GetLogRecord calls made for cut messages
 
     @classmethod
     def empty(cls) -> _Rows:
-        return cls([], np.zeros(0, np.int64), [])
+        return cls([], np.zeros(0, np.int64), pa.array([], pa.large_string()))
 
     def take(self, mask: np.ndarray) -> _Rows:
         idx = np.nonzero(mask)[0]
-        return _Rows([self.ptr[i] for i in idx], self.ts[idx], [self.msg[i] for i in idx])
+        return _Rows([self.ptr[i] for i in idx], self.ts[idx], self.msg.take(pa.array(idx, pa.int64())))
 
     def __len__(self) -> int:
         return len(self.ptr)
@@ -86,8 +88,8 @@ class _Rows:
 class SliceEntry:
     """One line of the coverage ledger."""
 
-    start: datetime
-    end: datetime
+    start: str  # ISO 8601, owned range [start, end)
+    end: str
     status: str  # complete | cached | saturated | timeout | failed | abandoned
     rows: int = 0  # events kept from this slice (owned, before the eventTime selection)
     returned: int = 0  # rows the query(ies) returned
@@ -98,7 +100,7 @@ class SliceEntry:
     query_ids: list[str] = field(default_factory=list)
     attempts: int = 0
     note: str = ""
-    missing: list[tuple[datetime, datetime]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -233,7 +235,7 @@ def pull_events(
     df, coverage = puller.run()
     if not coverage["complete"]:
         missing = coverage["missing"]
-        text = "; ".join(f"{m['start']:%Y-%m-%d %H:%M:%S.%f}..{m['end']:%Y-%m-%d %H:%M:%S.%f} ({m['reason']})"
+        text = "; ".join(f"{m['start']} .. {m['end']} ({m['reason']})"
                          for m in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         message = (f"pull incomplete: {len(missing)} range(s) of the window could not be retrieved: {text}{more}. "
@@ -340,8 +342,9 @@ class _Puller:
             log.warning("planning query failed; slicing without counts (saturated slices are re-split)")
             return []
         # refine bins that hold more than a slice can return, down to one second
+        failed: set[tuple[int, int]] = set()
         for _ in range(6):
-            hot = planner.hot_ranges(bins, self.target)
+            hot = [r for r in planner.hot_ranges(bins, self.target) if r not in failed]
             if not hot:
                 break
             jobs: dict[Future[list[Bin] | None], tuple[int, int, int]] = {}
@@ -353,8 +356,8 @@ class _Puller:
                 jobs[pool.submit(self._plan_range, a, b, w2, t2)] = (a, b, w2)
             for fut, (a, b, _w) in jobs.items():
                 finer = fut.result()
-                if finer is None:
-                    self.plan_ok = False
+                if finer is None:  # keep the coarse bins: such a slice saturates and is re-split
+                    failed.add((a, b))
                     continue
                 bins = planner.replace_bins(bins, finer, a, b)
         if self.cache is not None and self.plan_ok and self.E * 1000 <= self._fresh_ms():
@@ -366,7 +369,7 @@ class _Puller:
                          kind="plan")
         for attempt in range(self.max_retries + 1):
             out = self.runner.run(spec)
-            self.planning.append({"start": from_epoch_seconds(a), "end": from_epoch_seconds(b), "bin": text,
+            self.planning.append({"start": iso_seconds(a), "end": iso_seconds(b), "bin": text,
                                   "status": out.status, "rows": len(out.rows), "query_id": out.query_id,
                                   "records_matched": _stat(out, "recordsMatched"),
                                   "bytes_scanned": _stat(out, "bytesScanned")})
@@ -394,9 +397,9 @@ class _Puller:
             used, gaps = self.cache.covering(a, b)
             for piece in used:
                 ptr, ts, msg = self.cache.load(piece)
-                rows = _Rows(ptr, ts, msg)
+                rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
                 self.results.append(rows)
-                self.entries.append(SliceEntry(from_epoch_seconds(piece["a"]), from_epoch_seconds(piece["b"]),
+                self.entries.append(SliceEntry(iso_seconds(piece["a"]), iso_seconds(piece["b"]),
                                                "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
                                                records_matched=piece.get("records_matched", 0.0),
                                                records_scanned=piece.get("records_scanned", 0.0),
@@ -450,7 +453,7 @@ class _Puller:
                 fetched += 1
                 if full is not None:
                     msg[i] = full
-        rows = _Rows(ptr, ts, msg)
+        rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
         rows.fetched_records = fetched
         return rows
 
@@ -479,11 +482,11 @@ class _Puller:
         return rows.take((rows.ts >= a * 1000) & (rows.ts < b * 1000))
 
     def _entry(self, task: _Task, out: QueryOutcome, status: str, kept: _Rows | None, returned: int,
-               note: str = "", missing: list[tuple[datetime, datetime]] | None = None,
+               note: str = "", missing: list[tuple[str, str]] | None = None,
                a: int | None = None, b: int | None = None) -> SliceEntry:
         st = task.entry_stats
         e = SliceEntry(
-            from_epoch_seconds(task.a if a is None else a), from_epoch_seconds(task.b if b is None else b), status,
+            iso_seconds(task.a if a is None else a), iso_seconds(task.b if b is None else b), status,
             rows=0 if kept is None else len(kept), returned=returned + st.get("returned", 0), expected=task.expected,
             records_matched=_stat(out, "recordsMatched") + st.get("records_matched", 0.0),
             records_scanned=_stat(out, "recordsScanned") + st.get("records_scanned", 0.0),
@@ -500,7 +503,7 @@ class _Puller:
     def _cache_piece(self, a: int, b: int, kept: _Rows, entry: SliceEntry) -> None:
         if self.cache is None or b * 1000 > self._fresh_ms():
             return
-        self.cache.save(a, b, kept.ptr, kept.ts, kept.msg, {
+        self.cache.save(a, b, kept.ptr, kept.ts, kept.msg.to_pylist(), {
             "returned": entry.returned, "records_matched": entry.records_matched,
             "records_scanned": entry.records_scanned, "query_ids": entry.query_ids})
 
@@ -560,7 +563,7 @@ class _Puller:
         if out.message:
             reason += f": {out.message}"
         self._entry(task, out, status, kept, len(rows), reason,
-                    missing=[(from_epoch_seconds(a), from_epoch_seconds(b))])
+                    missing=[(iso_seconds(a), iso_seconds(b))])
         return []
 
     def _settle_second(self, task: _Task, out: QueryOutcome, rows: _Rows, saturated: bool) -> list[_Task]:
@@ -574,9 +577,9 @@ class _Puller:
         asc_last = int(asc.ts.max()) if len(asc) else a * 1000
         desc_first = int(rows.ts.min())
         if asc_last < desc_first or (asc_last == desc_first):
-            gap = (from_epoch_ms(asc_last), from_epoch_ms(desc_first + 1))
-            note = (f"one second holds more than 2 x {self.limit} events; events between "
-                    f"{gap[0]:%H:%M:%S.%f} and {gap[1]:%H:%M:%S.%f} may be missing")
+            gap = (iso_ms(asc_last), iso_ms(desc_first + 1))
+            note = (f"one second holds more than 2 x {self.limit} events; events from "
+                    f"{gap[0]} to {gap[1]} may be missing")
             log.warning("slice %s: %s", a, note)
             self._entry(task, out, "saturated", both, len(rows), note, missing=[gap])
         else:
@@ -587,8 +590,9 @@ class _Puller:
         return planner.expected_between(self.bins, a, b) if self.bins else None
 
     def _replan(self, a: int, b: int) -> list[_Task]:
-        if not self.bins:
-            return [_Task(a, b, None)]
+        if not self.bins:  # no counts (planning failed): halve, saturated halves are re-split
+            mid = a + (b - a) // 2
+            return [_Task(a, mid, None), _Task(mid, b, None)] if b - a > 1 else [_Task(a, b, None)]
         sub = [x for x in self.bins if x.end > a and x.start < b]
         sub = [Bin(max(x.start, a), min(x.end, b), x.count) for x in sub]
         return [_Task(x, y, n) for x, y, n in planner.pack(sub, a, b, self.target)]
@@ -602,23 +606,25 @@ class _Puller:
         keep = order[~dup]
         n_dup = int(dup.sum())
         ts = allrows.ts[keep]
-        msgs = [allrows.msg[i] for i in keep]
         ptrs = [allrows.ptr[i] for i in keep]
-        df = messages_to_frame(msgs, max_skipped=len(msgs))
+        msgs = allrows.msg.take(pa.array(keep, pa.int64()))
+        n_retrieved = len(allrows)
+        self.results = []
+        del allrows
+        fixed: dict[int, str] = {}
+        df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         # second chance for messages the loader could not parse although they look like JSON:
         # they were cut; GetLogRecord returns the whole record
         bad = [e["line"] - 1 for e in df.attrs.get("skipped", [])
                if str(e.get("reason", "")).startswith("malformed JSON") and e.get("line")
-               and msgs[e["line"] - 1].lstrip().startswith("{")]
-        fixed = 0
+               and str(msgs[e["line"] - 1].as_py()).lstrip().startswith("{")]
         for i in bad:
             full = self._get_log_record(ptrs[i])
             self.get_log_record += 1
-            if full is not None and full != msgs[i]:
-                msgs[i] = full
-                fixed += 1
+            if full is not None and full != msgs[i].as_py():
+                fixed[i] = full
         if fixed:
-            df = messages_to_frame(msgs, max_skipped=len(msgs))
+            df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         n_loaded = len(df)
         if "eventTime" in df and len(df):
             sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
@@ -628,7 +634,8 @@ class _Puller:
                 df.attrs.update(attrs)
         # delivery lag of the events delivered after `end` (where a short padding loses events)
         tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
-        lags = [ts[i] - t for i in tail if (t := event_time_ms(msgs[i])) is not None and t >= 0]
+        lags = [ts[i] - t for i in tail.tolist() if (t := event_time_ms(fixed.get(i) or msgs[i].as_py())) is not None
+                and t >= 0]
         lag = np.asarray(lags, dtype=np.int64)
         missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
                    for en in self.entries for s, e in en.missing]
@@ -643,8 +650,8 @@ class _Puller:
         c = self.runner.counters
         coverage: dict[str, Any] = {
             "complete": bool(complete),
-            "requested": {"start": self.start, "end": self.end},
-            "queried": {"start": from_epoch_seconds(self.S), "end": from_epoch_seconds(self.E),
+            "requested": {"start": iso(self.start), "end": iso(self.end)},
+            "queried": {"start": iso_seconds(self.S), "end": iso_seconds(self.E),
                         "padding_s": self.pad},
             "log_groups": list(self.groups),
             "where": self.where,
@@ -661,7 +668,7 @@ class _Puller:
             "reruns": int(c["reruns"]),
             "get_log_record": int(self.get_log_record),
             "bytes_scanned": float(sum(e.bytes_scanned for e in self.entries) + sum(p["bytes_scanned"] for p in self.planning)),
-            "rows_retrieved": int(len(allrows)),
+            "rows_retrieved": int(n_retrieved),
             "duplicate_ptr": n_dup,
             "outside_window": int(n_loaded - len(df)),
             "events": int(len(df)),
@@ -680,11 +687,17 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     if len(parts) == 1:
         return parts[0]
     ptr: list[str] = []
-    msg: list[str] = []
     for p in parts:
         ptr.extend(p.ptr)
-        msg.extend(p.msg)
-    return _Rows(ptr, np.concatenate([p.ts for p in parts]), msg)
+    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.concat_arrays([p.msg for p in parts]))
+
+
+def _stream(msgs: pa.Array, fixed: dict[int, str], chunk: int = 20_000) -> Iterator[str]:
+    """The messages as Python strings, a chunk at a time (bounded memory), with replacements."""
+    for lo in range(0, len(msgs), chunk):
+        part = msgs.slice(lo, chunk).to_pylist()
+        for j, text in enumerate(part):
+            yield fixed.get(lo + j, text)
 
 
 def _looks_cut(message: str) -> bool:
@@ -711,4 +724,6 @@ def coverage_frame(df_or_coverage: pd.DataFrame | dict[str, Any]) -> pd.DataFram
     frame = pd.DataFrame(cov["slices"])
     if len(frame):
         frame["missing"] = frame["missing"].map(len)
+        frame["start"] = pd.to_datetime(frame["start"], utc=True, format="ISO8601")
+        frame["end"] = pd.to_datetime(frame["end"], utc=True, format="ISO8601")
     return frame

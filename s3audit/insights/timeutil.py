@@ -65,3 +65,16 @@ def as_seconds(value: float | timedelta | None, name: str) -> float | None:
     if value < 0:
         raise ValueError(f"{name} must not be negative")
     return float(value)
+
+
+def iso(dt: datetime) -> str:
+    """ISO 8601 text of a UTC datetime (the ledger stores text so ``df.to_parquet`` keeps it)."""
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+def iso_seconds(s: int) -> str:
+    return iso(from_epoch_seconds(s))
+
+
+def iso_ms(ms: int) -> str:
+    return iso(from_epoch_ms(ms))

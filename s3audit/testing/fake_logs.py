@@ -138,6 +138,18 @@ class _Query:
         return len(self.rows) if self.rows is not None else len(self.refs)  # type: ignore[arg-type]
 
 
+class RawResults(str):
+    """Pre-encoded JSON of a ``results`` list (the handler splices it into the response)."""
+
+    def __new__(cls, text: str, n: int) -> RawResults:
+        obj = super().__new__(cls, text)
+        obj.n = n  # type: ignore[attr-defined]
+        return obj
+
+    def __len__(self) -> int:  # rows, for the per-row latency
+        return self.n  # type: ignore[attr-defined,no-any-return]
+
+
 def format_timestamp(ms: int) -> str:
     """Insights' ``@timestamp`` text: ``YYYY-MM-DD HH:MM:SS.mmm`` in UTC."""
     dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
@@ -515,7 +527,7 @@ class FakeLogsInsights:
                     except Exception:
                         raise ServiceError("InvalidParameterException", "The specified nextToken is invalid") from None
                 hi = min(n, offset + max_items)
-                out["results"] = self._render(q, offset, hi)
+                out["results"] = self._render_fast(q, offset, hi) or self._render(q, offset, hi)
                 if hi < n:
                     out["nextToken"] = base64.urlsafe_b64encode(f"{qid}:{hi}".encode()).decode()
                 out["statistics"] = dict(q.statistics)
@@ -732,6 +744,43 @@ class FakeLogsInsights:
             rows.sort(key=_k, reverse=desc)
         return rows
 
+    def _render_fast(self, q: _Query, lo: int, hi: int) -> RawResults | None:
+        """The ``results`` JSON text of an event query built directly (benchmarks: a million rows)."""
+        fast = ("@timestamp", "@message", "@log", "@logStream")
+        if q.rows is not None or q.refs is None or any(f not in fast for f in q.fields):
+            return None
+        enc = json.encoder.encode_basestring  # type: ignore[attr-defined]
+        cut = self.truncate_messages_at
+        arr = np.asarray(q.refs[lo:hi], dtype=np.int64)
+        parts: list[str] = []
+        for gi in np.unique(arr >> _REF_SHIFT).tolist():
+            if len(np.unique(arr >> _REF_SHIFT)) > 1:
+                return None  # several groups: keep the generic path (order across groups)
+            g = self._groups[gi]
+            pos = arr & ((1 << _REF_SHIFT) - 1)
+            serials = g.serial[pos].tolist()
+            stamps = [t.replace("T", " ") for t in np.datetime_as_string(g.ts[pos].astype("datetime64[ms]"), unit="ms").tolist()]
+            log_text = enc(f"{ACCOUNT}:{g.name}")
+            starts = g.chunk_starts
+            for serial, stamp in zip(serials, stamps):
+                c = bisect.bisect_right(starts, serial) - 1
+                items = []
+                for f in q.fields:
+                    if f == "@timestamp":
+                        items.append('{"field":"@timestamp","value":"' + stamp + '"}')
+                    elif f == "@message":
+                        m = g.chunks[c][serial - starts[c]]
+                        if cut is not None and len(m) > cut:
+                            m = m[:cut]
+                        items.append('{"field":"@message","value":' + enc(m) + "}")
+                    elif f == "@log":
+                        items.append('{"field":"@log","value":' + log_text + "}")
+                    else:
+                        items.append('{"field":"@logStream","value":' + enc(g.streams[c]) + "}")
+                items.append('{"field":"@ptr","value":"' + self._ptr(gi, serial) + '"}')
+                parts.append("[" + ",".join(items) + "]")
+        return RawResults("[" + ",".join(parts) + "]", len(parts))
+
     def _render(self, q: _Query, lo: int, hi: int, reverse: bool = False) -> list[list[dict[str, str]]]:
         if q.rows is not None:
             rows = q.rows[lo:hi]
@@ -798,7 +847,13 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
             log.debug("fake-logs: " + format, *args)
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload, separators=(",", ":")).encode()
+            raw = payload.get("results")
+            if isinstance(raw, RawResults):
+                rest = {k: v for k, v in payload.items() if k != "results"}
+                head = json.dumps(rest, separators=(",", ":"))
+                data = (head[:-1] + (',' if rest else '') + '"results":' + str.__str__(raw) + "}").encode()
+            else:
+                data = json.dumps(payload, separators=(",", ":")).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
             self.send_header("Content-Length", str(len(data)))

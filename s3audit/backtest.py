@@ -461,29 +461,19 @@ def plot_backtest(result: pd.DataFrame, ax: Axes | None = None, *, title: str | 
         _, ax = plt.subplots(figsize=(10, 3.2))
     settings = result.attrs.get("settings", {})
     if len(result):
-        period = float(settings.get("period", 300))
-        width = period / 86400.0
+        # one artist per series (a bar per period is far too slow for months of 5-minute periods)
+        period = pd.Timedelta(seconds=float(settings.get("period", 300)))
         starts = pd.to_datetime(result["period_start"]).dt.tz_convert("UTC").dt.tz_localize(None)
-        ax.bar(starts, result["value"].fillna(0.0), width=width, align="edge",
-               color="#4c72b0", label="metric (Sum)")
-        in_alarm = (result["state"] == "ALARM").to_numpy()
-        insufficient = (result["state"] == "INSUFFICIENT_DATA").to_numpy()
-        for flags, colour, label in ((in_alarm, "#d62728", "ALARM"),
-                                     (insufficient, "#bbbbbb", "INSUFFICIENT_DATA")):
-            labelled = False
-            k = 0
-            while k < len(flags):
-                if flags[k]:
-                    j = k
-                    while j + 1 < len(flags) and flags[j + 1]:
-                        j += 1
-                    left = mdates.date2num(starts.iloc[k])
-                    ax.axvspan(left, left + (j - k + 1) * width, color=colour, alpha=0.18,
-                               label=None if labelled else label)
-                    labelled = True
-                    k = j + 1
-                else:
-                    k += 1
+        edges = mdates.date2num(list(starts) + [starts.iloc[-1] + period])
+        ax.stairs(result["value"].fillna(0.0).to_numpy(dtype=float), edges, fill=True,
+                  color="#4c72b0", label="metric (Sum)")
+        for state, colour in (("ALARM", "#d62728"), ("INSUFFICIENT_DATA", "#bbbbbb")):
+            flags = (result["state"] == state).to_numpy()
+            if flags.any():
+                ax.fill_between(edges, 0, 1, where=np.append(flags, flags[-1]), step="post",
+                                transform=ax.get_xaxis_transform(), color=colour, alpha=0.18,
+                                linewidth=0, label=state)
+        ax.xaxis_date()
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     if "threshold" in settings:
         ax.axhline(float(settings["threshold"]), color="#d62728", linestyle="--", linewidth=1,

@@ -310,6 +310,18 @@ def test_verify_test_notification_sets_alarm_and_restores_it(account: Any) -> No
     assert alarm(account)["StateValue"] == before  # type: ignore[index]
 
 
+def test_verify_test_notification_leaves_an_alarm_in_alarm_state_alone(account: Any) -> None:
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    account.client("cloudwatch").set_alarm_state(AlarmName="payroll-unexpected-reads", StateValue="ALARM",
+                                                  StateReason="a real detection")
+    seen: list[dict[str, Any]] = []
+    account.events.register("before-parameter-build.cloudwatch.SetAlarmState", lambda params, **_: seen.append(dict(params)))
+    report = verify(SPEC, session=account, send_test_notification=True)
+    assert report.ok and any("NOT sent" in i and "ALARM" in i for i in report.info), report.info
+    assert seen == []  # no ALARM -> ALARM non-transition, and above all no "restore" to OK hiding the detection
+    assert alarm(account)["StateValue"] == "ALARM"  # type: ignore[index]
+
+
 # ------------------------------------------------------------------------------ trail
 def _trail(session: Any, selectors: dict[str, Any], logging: bool = True) -> None:
     session.client("s3").create_bucket(Bucket="org-trail-logs")

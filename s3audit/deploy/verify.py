@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3audit.deploy import state as S
 from s3audit.deploy.aws import Aws
+from s3audit.deploy.errors import ReadBackError
 from s3audit.deploy.plan import NOTHING, SUBSCRIPTION, Plan, plan, read_back_filter
 from s3audit.deploy.spec import DeploySpec, load_spec
 
@@ -75,8 +76,6 @@ def verify(spec: DeploySpec | Any, *, session: boto3.Session | None = None,
         elif change.resource_type == SUBSCRIPTION and change.note == "pending confirmation":
             report.info.append(f"subscription {change.name} is pending confirmation: it receives nothing until confirmed")
     if not any(c.action != NOTHING for c in current.changes if c.resource_type == "AWS::Logs::MetricFilter"):
-        from s3audit.deploy.errors import ReadBackError
-
         try:
             read_back_filter(aws, spec)
             report.info.append("metric filter pattern reads back exactly as in the spec")
@@ -92,14 +91,24 @@ def verify(spec: DeploySpec | Any, *, session: boto3.Session | None = None,
 
 
 def send_test(aws: Aws, spec: DeploySpec) -> str:
-    """SetAlarmState ALARM (reason says TEST), then restore the previous state."""
+    """Set the alarm to ALARM (reason says TEST), then restore its previous state.
+
+    An alarm already in ``ALARM`` is left alone: a real detection is in progress, setting ALARM
+    again is no state change (AWS sends nothing) and "restoring" it to OK would hide the detection.
+
+    Returns
+    -------
+    str
+        One line saying what was done (or why nothing was), for :class:`VerifyReport` ``info``.
+    """
     alarm = S.read_alarm(aws, spec.alarm_name)
-    assert alarm is not None
-    previous = alarm.get("StateValue", "OK")
+    previous = None if alarm is None else alarm.get("StateValue")
+    if previous not in ("OK", "INSUFFICIENT_DATA"):
+        return (f"test notification NOT sent: alarm {spec.alarm_name!r} is in state {previous} now (a real "
+                f"detection?); its state was left unchanged")
     aws.call("cloudwatch", "set_alarm_state", resource=spec.alarm_name, AlarmName=spec.alarm_name,
              StateValue="ALARM", StateReason=TEST_REASON)
-    restore = previous if previous in ("OK", "INSUFFICIENT_DATA") else "OK"
     aws.call("cloudwatch", "set_alarm_state", resource=spec.alarm_name, AlarmName=spec.alarm_name,
-             StateValue=restore, StateReason="s3audit verify: test notification over, state restored")
-    return (f"TEST notification: alarm {spec.alarm_name!r} set to ALARM (reason marked TEST) and restored to {restore}; "
+             StateValue=previous, StateReason="s3audit verify: test notification over, state restored")
+    return (f"TEST notification: alarm {spec.alarm_name!r} set to ALARM (reason marked TEST) and restored to {previous}; "
             f"confirmed subscribers get a test e-mail (the alarm re-evaluates normally at its next period)")

@@ -40,8 +40,11 @@ PARSE_BLOCKS = 2
 _MAX_GUIDED = 64
 _ERROR_ROW = re.compile(r"in row (\d+)\s*$")
 _CLASH = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+) in row (\d+)")
-_VALUE_START = {"array": rb"\[", "object": rb"\{", "string": rb'"', "number": rb"[-0-9]",
-                "boolean": rb"[tf]", "null": rb"n"}
+_MAX_ODD = 4096
+_VALUE_START: dict[str, tuple[bytes, ...]] = {
+    # (numbers would need 11 scans: left to the error-row splitting)
+    "array": (b"[",), "object": (b"{",), "string": (b'"',), "boolean": (b"t", b"f"), "null": (b"n",),
+}
 """Bisection stops at this many lines and hands them to the careful path."""
 
 # JSON paths whose values look like ISO-8601 times but must stay text (eventTime is parsed later
@@ -119,11 +122,14 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
     if total == len(b):
         data = b
     else:
-        keep = b != 10
-        cr = ends[(ends < len(b))]
-        keep[cr[b[cr] == 13]] = False  # the \r of \r\n (split_lines moved the end before it)
-        data = b[keep]
-        if len(data) != total:  # whitespace-only lines or other bytes outside the lines: exact path
+        # the bytes outside the lines are their terminators: drop them with fast memchr-based
+        # replaces (blank lines vanish too); anything else outside (whitespace-only lines) is
+        # caught by the length check and takes the exact path
+        text = bytes(buf)
+        if b"\r" in text:
+            text = text.replace(b"\r\n", b"\n")
+        data = np.frombuffer(text.replace(b"\n", b""), dtype=np.uint8)
+        if len(data) != total:
             data = np.concatenate([b[s:e] for s, e in zip(starts, ends)]) if len(starts) else b[:0]
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -191,37 +197,14 @@ class FastReader:
         self.use_threads = use_threads
         self.fallback_lines = 0
         # value shapes that clashed with the majority before, as byte patterns: "key": [
-        self.signatures: dict[tuple[str, str], re.Pattern[bytes]] = {}
+        self.signatures: dict[tuple[str, str], tuple[bytes, tuple[bytes, ...]]] = {}
 
     def read(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[Batch]:
         """Batches for the non-empty lines ``buf[starts[i]:ends[i]]`` (``seq[i]`` orders them)."""
         if not len(starts):
             return []
-        odd = self._odd_lines(buf, starts)
-        if odd is not None:
-            # lines with a value shape seen to clash before: parse them apart from the rest
-            batches = []
-            for mask in (~odd, odd):
-                idx = np.flatnonzero(mask)
-                view = memoryview(buf)
-                sub = b"\n".join([view[int(starts[i]):int(ends[i])] for i in idx])
-                sub_starts, sub_ends = split_lines(sub)
-                batches += self._read_all(sub, seq[idx], sub_starts, sub_ends)
-            return batches
-        return self._read_all(buf, seq, starts, ends)
-
-    def _odd_lines(self, buf: bytes, starts: np.ndarray) -> np.ndarray | None:
-        if not self.signatures:
-            return None
-        odd = np.zeros(len(starts), dtype=bool)
-        for pattern in self.signatures.values():
-            positions = [m.start() for m in pattern.finditer(buf)]
-            if positions:
-                odd[np.searchsorted(starts, np.asarray(positions), side="right") - 1] = True
-        count = int(odd.sum())
-        return odd if 0 < count <= len(starts) // 2 else None
-
-    def _read_all(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[Batch]:
+        if not isinstance(buf, bytes):
+            buf = bytes(buf)  # one memcpy; bytes.find/replace need it
         raw = raw_array(buf, starts, ends)
         try:
             raw.validate(full=True)
@@ -229,8 +212,42 @@ class FastReader:
             self._careful_range(buf, seq, starts, ends, 0, len(starts))
             return []
         batches: list[Batch] = []
-        self._read_range(buf, raw, seq, starts, ends, 0, len(starts), batches)
+        odd = self._odd_lines(buf, starts)
+        if odd is None:
+            self._read_range(buf, raw, seq, starts, ends, 0, len(starts), batches)
+            return batches
+        # lines with a value shape that clashed before: parse them together, apart from the
+        # others; the others are parsed as the runs of lines between them (no copy)
+        idx = np.flatnonzero(odd)
+        view = memoryview(buf)
+        sub = b"\n".join([view[int(starts[i]):int(ends[i])] for i in idx])
+        sub_starts, sub_ends = split_lines(sub)
+        self._read_range(sub, raw.take(pa.array(idx)), seq[idx], sub_starts, sub_ends, 0, len(idx), batches)
+        bounds = np.concatenate(([-1], idx, [len(starts)]))
+        for lo, hi in zip(bounds[:-1] + 1, bounds[1:]):
+            if hi > lo:
+                self._read_range(buf, raw, seq, starts, ends, int(lo), int(hi), batches)
         return batches
+
+    def _odd_lines(self, buf: bytes, starts: np.ndarray) -> np.ndarray | None:
+        if not self.signatures:
+            return None
+        # writers use one spelling per file: compact ("k":v, CloudTrail) or spaced ("k": v)
+        first = buf[: int(starts[1]) if len(starts) > 1 else len(buf)]
+        sep = b": " if b'": ' in first else b":"
+        odd = np.zeros(len(starts), dtype=bool)
+        for quoted, shape_starts in self.signatures.values():
+            positions = []
+            for c in shape_starts:
+                needle = quoted + sep + c
+                pos = buf.find(needle)
+                while pos >= 0:
+                    positions.append(pos)
+                    pos = buf.find(needle, pos + 1)
+            if positions:
+                odd[np.searchsorted(starts, np.asarray(positions), side="right") - 1] = True
+        count = int(odd.sum())
+        return odd if 0 < count <= min(len(starts) // 2, _MAX_ODD) else None
 
     def _careful_range(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                        lo: int, hi: int) -> None:
@@ -280,11 +297,11 @@ class FastReader:
         if not match or int(match.group(4)) < 2 or len(self.signatures) >= 32:
             return
         key = match.group(1).rsplit("/", 1)[-1]
-        start = _VALUE_START.get(match.group(3))
-        if not key or start is None:
+        shape = match.group(3)
+        if not key or shape not in _VALUE_START:
             return
-        self.signatures.setdefault((key, match.group(3)), re.compile(
-            b'"' + re.escape(json.dumps(key)[1:-1].encode()) + rb'"\s*:\s*' + start))
+        quoted = b'"' + json.dumps(key)[1:-1].encode() + b'"'
+        self.signatures.setdefault((key, shape), (quoted, _VALUE_START[shape]))
 
     def _read_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                     lo: int, hi: int, batches: list[Batch]) -> None:

@@ -354,6 +354,22 @@ def test_trail_check_fails_for_an_uncovered_bucket_with_basic_selectors(account:
     assert c.status == "failed" and "payroll-data" in c.detail
 
 
+def test_trail_check_accepts_basic_selectors_and_ignores_a_stopped_trail(account: Any) -> None:
+    spec = dict(SPEC, trail={"buckets": ["payroll-data"]})
+    _trail(account, {"EventSelectors": [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False, "DataResources": [
+        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::payroll-data/"]}]}]}, logging=False)
+
+    def check() -> Any:
+        [c] = [c for c in plan(spec, session=account, test_events=EVENTS).checks if c.name == "trail delivers S3 data events"]
+        return c
+
+    stopped = check()
+    assert stopped.status == "failed" and "no logging trail" in stopped.detail
+    account.client("cloudtrail").start_logging(Name="org-trail")
+    logging = check()
+    assert logging.status == "ok" and "basic selector: arn:aws:s3:::payroll-data/ (ReadOnly)" in logging.detail
+
+
 def test_trail_create_plans_applies_and_tears_down(account: Any) -> None:
     spec = dict(SPEC, trail={"buckets": ["payroll-data"], "create": True, "log_bucket": "payroll-trail-logs"})
     p = plan(spec, session=account, test_events=EVENTS)

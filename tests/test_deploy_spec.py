@@ -167,6 +167,11 @@ def test_plan_blocks_a_pattern_that_does_not_compile() -> None:
 
 
 # ------------------------------------------------------------------------------ selectors
+def _s3_data(*extra: dict[str, Any]) -> dict[str, Any]:
+    return {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                               {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}, *extra]}
+
+
 @pytest.mark.parametrize(("selectors", "expected"), [
     ({"EventSelectors": [{"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::payroll/"]}]}]}, FULL),
     ({"EventSelectors": [{"ReadWriteType": "ReadOnly", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, FULL),
@@ -189,6 +194,16 @@ def test_plan_blocks_a_pattern_that_does_not_compile() -> None:
                                                       {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
                                                       {"Field": "eventName", "Equals": ["PutObject"]}]}]}, PARTIAL),
     ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]}, NONE),
+    # conditions that narrow the logged events: never "full" coverage of the bucket's reads
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "eventName", "NotEquals": ["GetObject"]})]}, PARTIAL),
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "resources.ARN", "EndsWith": [".csv"]})]}, PARTIAL),
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::payroll/hr/"]})]}, PARTIAL),
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "userIdentity.arn", "NotStartsWith": ["arn:aws:iam::1:role/etl"]})]}, PARTIAL),
+    # ... and conditions that do not: every S3 object data event has this eventSource; other buckets' prefixes
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "eventSource", "Equals": ["s3.amazonaws.com"]})]}, FULL),
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::other/"]})]}, FULL),
+    # selectors are ORed: a narrow one does not spoil a full one
+    ({"AdvancedEventSelectors": [_s3_data({"Field": "eventName", "Equals": ["PutObject"]}), _s3_data()]}, FULL),
 ])
 def test_selector_coverage_of_bucket_reads(selectors: dict[str, Any], expected: str) -> None:
     assert selector_coverage(selectors, "payroll")[0] == expected

@@ -162,6 +162,7 @@ def selector_coverage(selectors: dict[str, Any], bucket: str, partition: str = "
 
 
 def _advanced_coverage(sel: dict[str, Any], root: str, partition: str) -> tuple[str, str]:
+    """Coverage by one advanced selector (its field selectors are ANDed; selectors are ORed)."""
     fields: dict[str, list[dict[str, Any]]] = {}
     for fs in sel.get("FieldSelectors") or []:
         fields.setdefault(fs.get("Field", ""), []).append(fs)
@@ -176,11 +177,8 @@ def _advanced_coverage(sel: dict[str, Any], root: str, partition: str) -> tuple[
         return NONE, f"{name}: does not select AWS::S3::Object"
     if values("readOnly", "Equals") == ["false"]:
         return NONE, f"{name}: logs writes only (readOnly = false)"
-    for v in values("resources.ARN", "NotStartsWith"):
-        if root.startswith(v):
-            return NONE, f"{name}: excludes the bucket (NotStartsWith {v})"
-    if values("resources.ARN", "NotEquals") and not any(f for f in fields if f != "resources.ARN"):
-        pass  # excluding single objects still logs the bucket
+    if any(root.startswith(v) for v in values("resources.ARN", "NotStartsWith")):
+        return NONE, f"{name}: excludes the bucket (resources.ARN NotStartsWith)"
     coverage, why = FULL, f"{name}: all S3 objects"
     starts = values("resources.ARN", "StartsWith")
     equals = values("resources.ARN", "Equals")
@@ -191,10 +189,15 @@ def _advanced_coverage(sel: dict[str, Any], root: str, partition: str) -> tuple[
             coverage, why = PARTIAL, f"{name}: only some objects of the bucket (resources.ARN condition)"
         else:
             return NONE, f"{name}: resources.ARN does not include the bucket"
-    limiting = [f for f in ("eventName", "eventSource", "userIdentity.arn", "resources.ARN")
-                if f != "resources.ARN" and any(fs.get("Equals") or fs.get("StartsWith") for fs in fields.get(f, []))]
-    if limiting and coverage == FULL:
-        coverage, why = PARTIAL, f"{name}: limited by {', '.join(limiting)}"
+    # anything else that narrows the events: an excluded prefix or object of this bucket, a suffix
+    # condition, or any condition on another field (eventName NotEquals GetObject, userIdentity.arn, ...)
+    narrowing = [f"resources.ARN {op}" for op in ("NotStartsWith", "NotEquals")
+                 if any(v.startswith(root) for v in values("resources.ARN", op))]
+    narrowing += [f"resources.ARN {op}" for op in ("EndsWith", "NotEndsWith") if values("resources.ARN", op)]
+    narrowing += [f for f in fields if f not in ("eventCategory", "resources.type", "readOnly", "resources.ARN")
+                  and not (f == "eventSource" and values(f, "Equals") == ["s3.amazonaws.com"] and len(fields[f]) == 1)]
+    if narrowing and coverage == FULL:
+        coverage, why = PARTIAL, f"{name}: limited by {', '.join(narrowing)}"
     return coverage, why
 
 

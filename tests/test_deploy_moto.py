@@ -266,6 +266,7 @@ def test_denied_write_names_the_missing_action(account: Any) -> None:
     assert info.value.action == "cloudwatch:PutMetricAlarm" and "docs/iam.md" in str(info.value)
     assert alarm(account) is None and len(filters(account)) == 1  # the calls before it did happen
     assert p.result is not None and len(p.result.calls) == 4 and "STOPPED after 4 call(s)" in p.render()
+    assert "PARTLY APPLIED deploy: 4 AWS call(s) made before it stopped" in p.render()
 
 
 def test_denied_read_during_plan_names_the_missing_action(account: Any) -> None:

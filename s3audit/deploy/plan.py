@@ -94,10 +94,15 @@ class ApplyResult:
     kind: str
     calls: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     def __str__(self) -> str:
-        head = (f"APPLIED {self.kind}: {len(self.calls)} AWS call(s) made" if self.calls
-                else f"APPLIED {self.kind}: nothing to do, no call made")
+        if self.stopped:
+            head = f"PARTLY APPLIED {self.kind}: {len(self.calls)} AWS call(s) made before it stopped"
+        elif self.calls:
+            head = f"APPLIED {self.kind}: {len(self.calls)} AWS call(s) made"
+        else:
+            head = f"APPLIED {self.kind}: nothing to do, no call made"
         lines = [head] + [f"  {c}" for c in self.calls] + [f"NOTE: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -288,7 +293,9 @@ class Plan:
                     read_back_filter(aws, self.spec)
         except DeployError as exc:
             # the calls before the failure did happen: keep them visible, never pretend nothing changed
-            result.notes.append(f"STOPPED after {len(result.calls)} call(s) by: {exc}. Plan again to see what is left.")
+            result.stopped = True
+            result.notes.append(f"STOPPED after {len(result.calls)} call(s) by: {str(exc).rstrip('.')}. "
+                                f"Plan again to see what is left.")
             self.result = result
             log.error("%s", result)
             raise

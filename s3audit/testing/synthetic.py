@@ -38,6 +38,13 @@ _TEMPLATE = (
 )
 
 
+# the same template with positional fields, for render_many
+_TEMPLATE_POS = _TEMPLATE.replace("%(role)s", "%s").replace("%(time)s", "%s").replace("%(name)s", "%s") \
+    .replace("%(ip1)d", "%d").replace("%(ip2)d", "%d").replace("%(ip3)d", "%d").replace("%(bucket)s", "%s") \
+    .replace("%(key)08d", "%08d").replace("%(bytes)d", "%d").replace("%(id)012X", "%012X") \
+    .replace("%(seed)08x", "%08x").replace("%(id)012x", "%012x")
+
+
 class SyntheticTrail(Sequence[str]):
     """A lazy sequence of CloudTrail JSON messages (one per event) built from compact arrays."""
 
@@ -71,6 +78,22 @@ class SyntheticTrail(Sequence[str]):
             "ip1": ip >> 16, "ip2": (ip >> 8) & 255, "ip3": ip & 255, "bucket": _BUCKETS[self.bucket[i]],
             "key": int(self.key[i]), "bytes": int(self.key[i]) % 5000, "id": i, "seed": self.seed,
         }
+
+    def render_many(self, idx: Sequence[int]) -> list[str]:
+        """``[self[i] for i in idx]``, faster (vectorised field extraction)."""
+        ix = np.asarray(idx, dtype=np.int64)
+        if not len(ix):
+            return []
+        secs = self.event_time_s[ix]
+        times = [t + "Z" for t in np.datetime_as_string(secs.astype("datetime64[s]"), unit="s").tolist()]
+        ip = self.ip[ix].astype(np.int64)
+        key = self.key[ix].astype(np.int64)
+        cols = zip(self.role[ix].tolist(), times, self.name[ix].tolist(), (ip >> 16).tolist(), ((ip >> 8) & 255).tolist(),
+                   (ip & 255).tolist(), self.bucket[ix].tolist(), key.tolist(), (key % 5000).tolist(), ix.tolist())
+        tpl = _TEMPLATE_POS
+        seed = self.seed
+        return [tpl % (_ROLES[r], _ROLES[r], t, _NAMES[n], a, b, c, _BUCKETS[bk], k, by, i, seed, i)
+                for r, t, n, a, b, c, bk, k, by, i in cols]
 
     def __iter__(self) -> Iterator[str]:
         for i in range(len(self)):

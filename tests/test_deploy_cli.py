@@ -172,3 +172,62 @@ def test_template_refuses_a_pattern_that_does_not_compile(tmp_path: Path, capsys
     path.write_text(json.dumps(dict(SPEC, pattern='{ $.eventName = "GetObject"')))
     code, out, err = run(capsys, "template", str(path))
     assert code == 1 and out == "" and "pattern compiles locally" in err
+
+
+def _resolve(value: Any, refs: dict[str, str]) -> Any:
+    """Evaluate the template's Fn::Sub / Ref / pseudo parameters as CloudFormation would in moto's account."""
+    pseudo = {"${AWS::Partition}": "aws", "${AWS::Region}": REGION, "${AWS::AccountId}": ACCOUNT}
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text = value["Fn::Sub"]
+        for k, v in pseudo.items():
+            text = text.replace(k, v)
+        return text
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return refs[value["Ref"]]
+    if isinstance(value, dict):
+        return {k: _resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, refs) for v in value]
+    return value
+
+
+def test_template_matches_what_the_direct_api_deployed(aws: Any) -> None:  # noqa: F811
+    """Same properties both ways, read from moto after a direct apply (not from the shared builder)."""
+    from s3audit.deploy import plan
+
+    aws.client("logs").create_log_group(logGroupName=GROUP)
+    plan(SPEC, session=aws, test_events=['{"eventName":"GetObject"}']).apply()
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{SPEC['name']}"
+    res = _resolve(template(SPEC)["Resources"], {"Topic": topic_arn})
+
+    [f] = aws.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"]
+    mf = res["MetricFilter"]["Properties"]
+    assert (mf["FilterName"], mf["LogGroupName"], mf["FilterPattern"]) == (f["filterName"], f["logGroupName"], f["filterPattern"])
+    [mt] = f["metricTransformations"]
+    [cmt] = mf["MetricTransformations"]
+    assert (cmt["MetricName"], cmt["MetricNamespace"], cmt["MetricValue"], float(cmt["DefaultValue"])) == (
+        mt["metricName"], mt["metricNamespace"], mt["metricValue"], float(mt["defaultValue"])) == (
+        "PayrollUnexpectedReads", "S3Audit", "1", 0.0)
+    assert not {"Unit", "Dimensions"} & set(cmt) and not mt.get("dimensions") and mt.get("unit") in (None, "None")
+
+    [a] = aws.client("cloudwatch").describe_alarms(AlarmNames=[SPEC["name"]])["MetricAlarms"]
+    props = res["Alarm"]["Properties"]
+    assert not {"Unit", "Dimensions", "OKActions", "InsufficientDataActions"} & set(props) and "Unit" not in a
+    for key, value in props.items():
+        if key == "Tags":
+            cfn = {t["Key"]: t["Value"] for t in value}
+            direct = {t["Key"]: t["Value"] for t in aws.client("cloudwatch").list_tags_for_resource(
+                ResourceARN=a["AlarmArn"])["Tags"]}
+            assert cfn == {**direct, "s3audit:managed": "cloudformation"}
+        else:
+            assert a[key] == value, key
+    assert (props["Statistic"], props["ComparisonOperator"], props["TreatMissingData"], props["AlarmActions"]) == (
+        "Sum", "GreaterThanOrEqualToThreshold", "notBreaching", [topic_arn])
+
+    sns = aws.client("sns")
+    stored = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
+    assert res["TopicPolicy"]["Properties"]["PolicyDocument"] == stored
+    assert res["TopicPolicy"]["Properties"]["Topics"] == [topic_arn]
+    subs = sorted(s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"])
+    assert sorted(v["Properties"]["Endpoint"] for k, v in res.items() if k.startswith("Subscription")) == subs
+    assert res["Topic"]["Properties"]["TopicName"] == SPEC["name"]

@@ -321,3 +321,29 @@ def test_any_document_is_a_spec_or_a_spec_error(doc: dict[str, Any]) -> None:
         assert exc.problems and all(":" in p for p in exc.problems)
         return
     assert load_spec(spec.to_dict()) == spec
+
+
+# ------------------------------------------------------------------------------ read-back
+@pytest.mark.parametrize(("stored", "words"), [
+    ({"filterPattern": PATTERN.replace(" && ", "&&")}, "pattern"),        # whitespace differs: not "the same"
+    ({"metricValue": "$.bytes"}, "metric"),
+    ({"defaultValue": 1.0}, "metric"),
+])
+def test_read_back_compares_the_stored_filter_exactly(stored: dict[str, Any], words: str) -> None:
+    from s3audit.deploy import ReadBackError
+    from s3audit.deploy.plan import read_back_filter
+
+    spec = load_spec(BASE)
+    mt = {"metricName": "PayrollUnexpectedReads", "metricNamespace": "S3Audit", "metricValue": "1", "defaultValue": 0.0}
+    mt.update({k: v for k, v in stored.items() if k != "filterPattern"})
+    good = {"filterName": spec.filter_name, "logGroupName": spec.log_group, "filterPattern": PATTERN,
+            "metricTransformations": [dict(mt, metricValue="1", defaultValue=0.0)]}
+    bad = dict(good, filterPattern=stored.get("filterPattern", PATTERN), metricTransformations=[mt])
+    aws, stub = _stubbed_aws()
+    stub.add_response("describe_metric_filters", {"metricFilters": [good]}, {"logGroupName": spec.log_group})
+    stub.add_response("describe_metric_filters", {"metricFilters": [bad]}, {"logGroupName": spec.log_group})
+    with stub:
+        read_back_filter(aws, spec)  # the exact filter passes
+        with pytest.raises(ReadBackError, match=words):
+            read_back_filter(aws, spec)
+    stub.assert_no_pending_responses()

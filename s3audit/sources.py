@@ -354,9 +354,13 @@ def _r2(ctx: _Context):
     return ctx.col(ID_TYPE).where(lambda t: t == "AWSService"), "aws-service"
 
 
+def _is_internal(text: str | None) -> bool:
+    return text is not None and text.startswith("AWS Internal")
+
+
 def _r3(ctx: _Context):
-    internal = lambda t: t.startswith("AWS Internal")  # noqa: E731
-    return ctx.col(IP).where(internal) | ctx.col(INVOKED_BY).where(internal), "aws-internal"
+    return ctx.col(IP).where(_is_internal) | ctx.col(INVOKED_BY).where(_is_internal), \
+        "aws-internal"
 
 
 def _r4(ctx: _Context):
@@ -487,8 +491,12 @@ RULES: tuple[Rule, ...] = (
                           f"(invokedBy {_short(v[INVOKED_BY])}).")),
     Rule(3, ("aws-internal",), "sourceIPAddress or invokedBy starts with 'AWS Internal'",
          (IP, INVOKED_BY), _r3,
-         lambda c, v, k: (f"Rule 3 (aws-internal): sourceIPAddress {_short(v[IP])} / invokedBy "
-                          f"{_short(v[INVOKED_BY])} starts with 'AWS Internal'.")),
+         lambda c, v, k: (f"Rule 3 (aws-internal): "
+                          + " and ".join(f"{name} {_short(v[col])}"
+                                         for name, col in (("sourceIPAddress", IP),
+                                                           ("invokedBy", INVOKED_BY))
+                                         if _is_internal(v[col]))
+                          + " starts with 'AWS Internal' (a call AWS made internally).")),
     Rule(4, ("lake-formation",), "role session name starts with AWSLF-00-",
          (ARN, PRINCIPAL_ID, INVOKED_BY), _r4,
          lambda c, v, k: (f"Rule 4 (lake-formation): role session name "
@@ -504,8 +512,11 @@ RULES: tuple[Rule, ...] = (
                 else f"sourceIPAddress {_short(v[IP_SERVICE_NAME])} is a service name."))),
     Rule(6, ("console",), "user agent starts with S3Console/ or contains aws-internal/3",
          (UA, VPCE), _r6,
-         lambda c, v, k: (f"Rule 6 (console): S3 console backend call — userAgent "
-                          f"{_short(v[UA])} (vpcEndpointId {_short(v[VPCE])}).")),
+         lambda c, v, k: (f"Rule 6 (console): console backend call — userAgent {_short(v[UA])} "
+                          + ("starts with 'S3Console/'"
+                             if strip_brackets(v[UA] or "").startswith("S3Console/")
+                             else "contains 'aws-internal/3'")
+                          + f" (vpcEndpointId {_short(v[VPCE])}).")),
     Rule(7, ("console-browser",),
          "QueryString auth, user agent starts with Mozilla/, X-Amz-Expires is 300",
          (UA, EXPIRES), _r7,

@@ -66,6 +66,22 @@ def test_rule3_aws_internal_by_address_or_invoked_by():
     assert rows["source_reason"].str.startswith("Rule 3 (aws-internal)").all()
 
 
+@pytest.mark.parametrize("field", ["sourceIPAddress", "userIdentity.invokedBy"])
+def test_rule3_starts_with_not_equals(field):
+    # CloudTrail documents the form "AWS Internal/#" too; the reason names only the deciding field
+    row = one(event(**{field: "AWS Internal/3"}))
+    assert row["source"] == "aws-internal"
+    other = "invokedBy" if field == "sourceIPAddress" else "sourceIPAddress"
+    assert "'AWS Internal/3'" in row["source_reason"] and other not in row["source_reason"]
+    assert label(event(**{field: "Not AWS Internal"})) != ["aws-internal"]
+
+
+def test_rule3_before_rule4():
+    rec = event(userIdentity=role("AWSLF-00-AT-111122223333-1"),
+                **{"userIdentity.invokedBy": "AWS Internal"})
+    assert label(rec) == ["aws-internal"]
+
+
 def test_rule3_before_rule5():
     # invokedBy is set (rule 5) but it is "AWS Internal"
     rec = event(sourceIPAddress="AWS Internal", **{"userIdentity.invokedBy": "AWS Internal"})
@@ -138,6 +154,21 @@ def test_rule6_aws_internal_3_anywhere_in_agent():
     assert label(rec) == ["console"]
 
 
+@pytest.mark.parametrize("agent,expected", [
+    ("[S3Console/0.4]", "console"),              # starts with S3Console/ once brackets go
+    ("S3Console/0.4", "console"),                # no brackets at all
+    ("[aws-cli/2.17.60 S3Console/0.4]", "external"),  # S3Console/ not at the start
+    ("[AWSCloudTrail, aws-internal/3 aws-sdk-java/1.11]", "console"),  # not at the start
+    ("[aws-internal/2 x]", "external"),
+])
+def test_rule6_each_condition_alone(agent, expected):
+    row = one(event(userAgent=agent))
+    assert row["source"] == expected
+    if expected == "console":
+        why = "starts with 'S3Console/'" if "S3Console" in agent else "contains 'aws-internal/3'"
+        assert why in row["source_reason"]
+
+
 def test_rule6_before_presigned():
     rec = event(userAgent=CONSOLE_UA, **{"additionalEventData.AuthenticationMethod": "QueryString"})
     assert label(rec) == ["console"]
@@ -170,6 +201,18 @@ def test_rule8_other_presigned(ua, expires):
     row = one(presigned(ua=ua, expires=expires))
     assert row["source"] == "presigned-url"
     assert row["source_reason"].startswith("Rule 8 (presigned-url)")
+
+
+def test_rule7_needs_query_string_authentication():
+    # a browser agent and X-Amz-Expires 300 without QueryString auth is neither 7 nor 8
+    for auth in ("AuthHeader", DROP):
+        rec = event(userAgent=BROWSER, **{"additionalEventData.AuthenticationMethod": auth,
+                                          "requestParameters.X-Amz-Expires": "300"})
+        assert label(rec) == ["external"]
+
+
+def test_rule7_agent_must_start_with_mozilla():
+    assert label(presigned(ua="[Opera/9.80 Mozilla/5.0]")) == ["presigned-url"]
 
 
 def test_rule8_before_cloudshell_and_lambda():
@@ -268,6 +311,25 @@ def test_rule13_other_endpoint_values(vpce):
     row = one(via(vpce, ip="198.51.100.30"))
     assert row["source"] == "other-vpc-endpoint"
     assert row["source_reason"].startswith("Rule 13 (other-vpc-endpoint)")
+
+
+@pytest.mark.parametrize("vpce", ["vpce-0a1b2c3d4e5f6071", "vpce-0a1b2c3d4e5f607189",
+                                  "vpce-0A1B2C3D4E5F60718"])
+def test_rule12_full_length_means_exactly_17_lowercase_hex(vpce):
+    assert label(via(vpce)) == ["other-vpc-endpoint"]
+
+
+def test_rule12_owner_recorded_but_not_ours_beats_full_length():
+    # an owner is recorded: the id's shape no longer matters
+    assert label(via(OWN_VPCE, owner="AWS Internal")) == ["other-vpc-endpoint"]
+
+
+def test_rule13_before_ec2_credentials():
+    # rule 14 is "EC2 instance credentials and no endpoint": an AWS-owned endpoint wins
+    ident = role("i-0317f6c6b66ae9c40", "web-role")
+    ident["sessionContext"]["ec2RoleDelivery"] = "2.0"
+    row = one(via("vpce-f40dc59d", userIdentity=ident, ip="35.169.66.138"))
+    assert row["source"] == "other-vpc-endpoint"
 
 
 def test_rule13_endpoint_from_old_additional_event_data():

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from s3audit.sources import SOURCES, Col, classify, column, principal
+from s3audit.sources import SOURCES, VPCE_OLD, Col, classify, coalesce, column, principal
 from s3audit.useragent import MISSING, ua_families
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,9 @@ def _weights(events: pd.DataFrame, weight: str | None) -> np.ndarray | None:
 
 
 def _dimension(events: pd.DataFrame, name: str) -> Col:
+    if name == "vpcEndpointId":
+        # records <= 1.05 kept it in additionalEventData: read it where classify reads it
+        return coalesce(column(events, name), column(events, VPCE_OLD), name)
     if name == "ua_family" and name not in events.columns:
         # a frame labelled elsewhere (a ``source`` column but no ua_family): derive it alone
         ua = column(events, "userAgent")
@@ -394,11 +397,11 @@ def _address_kind(text: str, service: str | None, region: str | None) -> str:
 
 def _is_documentation(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # documentation ranges stand in for public addresses in sanitised and sample data
-    return any(addr in ipaddress.ip_network(n) for n in _DOC_NETS if
-               ipaddress.ip_network(n).version == addr.version)
+    return any(addr in net for net in _DOC_NETS if net.version == addr.version)
 
 
-_DOC_NETS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+_DOC_NETS = tuple(ipaddress.ip_network(n) for n in
+                  ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
 
 
 def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
@@ -438,7 +441,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
     out = pd.DataFrame(index=pd.Index([c for c in g.cats], name="source"))
     totals = _group_totals(g, None, None)
     out["events"] = totals
-    for name, col, with_share in (("vpcEndpointId", column(events, "vpcEndpointId"), False),
+    for name, col, with_share in (("vpcEndpointId", _dimension(events, "vpcEndpointId"), False),
                                   ("sourceIPAddress", kind_col, True),
                                   ("userAgent", column(events, "ua_family"), True)):
         pairs = _ranked(_pair_counts(g, col, None), col)
@@ -709,7 +712,7 @@ def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathL
     times = pd.to_datetime(events["eventTime"], utc=True) if "eventTime" in events.columns \
         else None
     ids = events["eventID"] if "eventID" in events.columns else None
-    rows: list[dict[str, Any]] = []
+    rows: list[pd.DataFrame] = []
     for kind in kinds:
         c = _dimension(events, BASELINE_KINDS[kind])
         known = baseline.values(kind)
@@ -717,24 +720,33 @@ def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathL
         hit = np.flatnonzero(is_new[c.codes])
         if not len(hit):
             continue
-        sub = pd.DataFrame({"v": c.codes[hit], "s": src.codes[hit]})
+        vcodes = c.codes[hit].astype(np.int64)
+        counts = np.bincount(vcodes, minlength=len(c.cats))
+        values = np.flatnonzero(counts)
+        part = pd.DataFrame({"kind": kind, "value": c.cats[values], "events": counts[values]})
+        # the access sources each value appeared under, as sorted names (one text per value)
+        pairs = pd.DataFrame({"v": vcodes, "s": src.codes[hit].astype(np.int64)})
+        pairs = pairs[pairs["s"] >= 0].drop_duplicates()
+        pairs["name"] = src.cats[pairs["s"].to_numpy()]
+        names = pairs.sort_values("name").groupby("v")["name"].agg(", ".join)
+        part["sources"] = names.reindex(values).fillna("").to_numpy()
         if times is not None:
-            sub["t"] = times.to_numpy()[hit]
+            t = times.iloc[hit].reset_index(drop=True).groupby(vcodes)
+            part["first_seen"] = t.min().reindex(values).reset_index(drop=True)
+            part["last_seen"] = t.max().reindex(values).reset_index(drop=True)
+        else:
+            part["first_seen"] = part["last_seen"] = None
         if ids is not None:
-            sub["id"] = ids.to_numpy()[hit]
-        for vcode, chunk in sub.groupby("v", sort=False):
-            srcs = sorted({src.cats[s] for s in chunk["s"].unique() if s >= 0})
-            rows.append({
-                "kind": kind, "value": c.cats[vcode], "events": len(chunk),
-                "sources": ", ".join(srcs),
-                "first_seen": chunk["t"].min() if times is not None else None,
-                "last_seen": chunk["t"].max() if times is not None else None,
-                "example_eventID": chunk["id"].iloc[0] if ids is not None else None,
-            })
-    out = pd.DataFrame(rows, columns=["kind", "value", "events", "sources", "first_seen",
-                                      "last_seen", "example_eventID"])
-    if out.empty:
-        return out
+            first = pd.Series(np.arange(len(hit))).groupby(vcodes).min().reindex(values)
+            part["example_eventID"] = ids.to_numpy()[hit[first.to_numpy()]]
+        else:
+            part["example_eventID"] = None
+        rows.append(part)
+    columns = ["kind", "value", "events", "sources", "first_seen", "last_seen",
+               "example_eventID"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(rows, ignore_index=True)[columns]
     order = {k: i for i, k in enumerate(BASELINE_KINDS)}
     out["_k"] = out["kind"].map(order)
     out = out.sort_values(["_k", "events", "value"], ascending=[True, False, True],

@@ -280,3 +280,43 @@ def test_tabulate_agrees_with_a_pandas_groupby_on_random_frames():
         value, times = first.rsplit(" ×", 1)
         assert int(times) == best and counts[value] == best
         assert value == min(v for v, c in counts.items() if c == best)  # ties: smallest text
+
+
+def test_old_records_endpoint_in_additional_event_data_is_tabulated():
+    # eventVersion <= 1.05 kept vpcEndpointId in additionalEventData; classify reads it there,
+    # so the tables must show it too (not "(none)" for an other-vpc-endpoint source)
+    old = event(1, **{"additionalEventData.vpcEndpointId": "vpce-f40dc59d"})
+    new = event(2, vpcEndpointId="vpce-f40dc59d")
+    out = classify(frame([old, new]))
+    assert list(out["source"]) == ["other-vpc-endpoint"] * 2
+    table = tabulate(out)
+    assert table.loc["other-vpc-endpoint", "vpcEndpointId_top"] == "vpce-f40dc59d ×2"
+    assert crosstab(out).loc["other-vpc-endpoint", "vpce-f40dc59d"] == 2
+    assert fingerprint_table(out).loc["other-vpc-endpoint", "vpcEndpointId"] == "vpce-f40dc59d"
+    assert make_baseline(out).vpc_endpoints == {"vpce-f40dc59d"}
+
+
+def test_new_since_baseline_agrees_with_pandas_on_a_random_frame():
+    rng = np.random.default_rng(3)
+    n = 2000
+    df = pd.DataFrame({
+        "source": pd.Categorical(rng.choice(["console", "ec2", "external"], n)),
+        "sourceIPAddress": [f"198.51.100.{i}" for i in rng.integers(0, 60, n)],
+        "vpcEndpointId": rng.choice(np.array(["vpce-a", "vpce-b", None], dtype=object), n),
+        "eventTime": pd.Timestamp("2026-11-01", tz="UTC")
+        + pd.to_timedelta(rng.integers(0, 86400, n), unit="s"),
+        "eventID": [f"id-{i}" for i in range(n)],
+    })
+    known = Baseline(sources={"console"}, addresses={f"198.51.100.{i}" for i in range(30)})
+    new = new_since_baseline(df, known, kinds=["addresses"])
+    fresh = df[~df["sourceIPAddress"].isin(known.addresses)]
+    grouped = fresh.groupby("sourceIPAddress")
+    assert set(new["value"]) == set(grouped.groups)
+    for _, row in new.iterrows():
+        part = grouped.get_group(row["value"])
+        assert row["events"] == len(part)
+        assert row["sources"] == ", ".join(sorted(part["source"].astype(str).unique()))
+        assert row["first_seen"] == part["eventTime"].min()
+        assert row["last_seen"] == part["eventTime"].max()
+        assert row["example_eventID"] == part["eventID"].iloc[0]
+    assert new["events"].is_monotonic_decreasing

@@ -398,6 +398,44 @@ def test_trail_create_plans_applies_and_tears_down(account: Any) -> None:
     assert account.client("s3").head_bucket(Bucket="payroll-trail-logs")  # evidence kept
 
 
+def test_trail_spec_change_updates_every_resource_in_place(account: Any) -> None:
+    spec = dict(SPEC, notify={"emails": ["secops@example.com", "oncall@example.com"]},
+                trail={"buckets": ["payroll-data"], "create": True, "log_bucket": "payroll-trail-logs"})
+    plan(spec, session=account, test_events=EVENTS).apply(sleep=lambda s: None)
+    changed = dict(spec, tags={"team": "audit", "env": "prod"}, notify={"emails": ["secops@example.com"]},
+                   trail=dict(spec["trail"], buckets=["payroll-data", "hr-data"]))
+    p = plan(changed, session=account, test_events=EVENTS)
+    by = {(c.resource_type, c.name): c for c in p.changes}
+    tagged = [("AWS::S3::Bucket", "payroll-trail-logs"), ("AWS::IAM::Role", "payroll-unexpected-reads-cloudtrail-to-logs"),
+              ("AWS::CloudTrail::Trail", "payroll-unexpected-reads"), ("AWS::SNS::Topic", "payroll-unexpected-reads"),
+              ("AWS::CloudWatch::Alarm", "payroll-unexpected-reads")]
+    for key in tagged:
+        fields = {f.field: (f.current, f.desired) for f in by[key].fields}
+        assert by[key].action == "update" and fields["Tags.team"] == ("secops", "audit") and fields["Tags.env"] == (None, "prod"), key
+    assert "AdvancedEventSelectors" in {f.field for f in by[("AWS::CloudTrail::Trail", "payroll-unexpected-reads")].fields}
+    assert by[("AWS::SNS::Subscription", "oncall@example.com")].action == "delete"
+    assert by[("AWS::Logs::MetricFilter", "payroll-unexpected-reads")].action == "nothing"
+
+    p.apply(sleep=lambda s: None)
+    s3, iam, ct, sns = (account.client(n) for n in ("s3", "iam", "cloudtrail", "sns"))
+    trail_arn = ct.get_trail(Name="payroll-unexpected-reads")["Trail"]["TrailARN"]
+    tag_sets = [s3.get_bucket_tagging(Bucket="payroll-trail-logs")["TagSet"],
+                iam.list_role_tags(RoleName="payroll-unexpected-reads-cloudtrail-to-logs")["Tags"],
+                ct.list_tags(ResourceIdList=[trail_arn])["ResourceTagList"][0]["TagsList"],
+                sns.list_tags_for_resource(ResourceArn=TOPIC_ARN)["Tags"],
+                account.client("cloudwatch").list_tags_for_resource(ResourceARN=alarm(account)["AlarmArn"])["Tags"]]  # type: ignore[index]
+    for tags in tag_sets:
+        assert {t["Key"]: t["Value"] for t in tags} == {
+            "s3audit:managed": "true", "s3audit:name": "payroll-unexpected-reads", "team": "audit", "env": "prod"}
+    sel = ct.get_event_selectors(TrailName="payroll-unexpected-reads")["AdvancedEventSelectors"]
+    assert {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::payroll-data/", "arn:aws:s3:::hr-data/"]} in sel[0]["FieldSelectors"]
+    assert [s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=TOPIC_ARN)["Subscriptions"]] == ["secops@example.com"]
+    assert {a for _, _, a in actions(plan(changed, session=account, test_events=EVENTS))} == {"nothing"}
+
+    teardown(changed, session=account, apply=True)  # the log bucket is still empty: removed too
+    assert s3.list_buckets()["Buckets"] == [] and iam.list_roles()["Roles"] == []
+
+
 def test_denied_paged_read_names_the_missing_action(account: Any) -> None:
     plan(SPEC, session=account, test_events=EVENTS).apply()
     _deny(account, "sns.ListSubscriptionsByTopic", "SNS:ListSubscriptionsByTopic")

@@ -508,10 +508,9 @@ class _DeployPlanner:
                                          f"notify.topic_arn")
             self.changes.append(Change(TOPIC, spec.topic_name, KEEP, note="not created by s3audit"))
             return
-        tag_diff = _diff(current["tags"], tags)
-        calls = (ApiCall("sns", "tag_resource", {"ResourceArn": arn, "Tags": _kv({f.field: f.desired for f in tag_diff})}),) if tag_diff else ()
-        self.changes.append(Change(TOPIC, spec.topic_name, UPDATE if tag_diff else NOTHING,
-                                   tuple(FieldChange(f"Tags.{f.field}", f.current, f.desired) for f in tag_diff), calls))
+        tag_fields, new_tags = _tag_changes(current["tags"], tags)
+        calls = (ApiCall("sns", "tag_resource", {"ResourceArn": arn, "Tags": _kv(new_tags)}),) if new_tags else ()
+        self.changes.append(Change(TOPIC, spec.topic_name, UPDATE if calls else NOTHING, tag_fields, calls))
         have = S.policy_of(current["attributes"])
         if R.normalize_policy(have) != R.normalize_policy(policy):
             self.changes.append(Change(TOPIC_POLICY, spec.topic_name, UPDATE, (FieldChange("Policy", have, policy),), (
@@ -607,14 +606,13 @@ class _DeployPlanner:
         if have.get("DatapointsToAlarm") is None:  # AWS omits it when M = N
             have["DatapointsToAlarm"] = have.get("EvaluationPeriods")
         diff = _diff(have, want)
-        tag_diff = _diff(current["_tags"], tags)
+        tag_fields, new_tags = _tag_changes(current["_tags"], tags)
         calls: list[ApiCall] = []
         if diff:
             calls.append(ApiCall("cloudwatch", "put_metric_alarm", params))  # replaces the whole configuration
-        if tag_diff:
-            calls.append(ApiCall("cloudwatch", "tag_resource", {"ResourceARN": current["AlarmArn"],
-                                                                "Tags": _kv({f.field: f.desired for f in tag_diff})}))
-        fields = diff + tuple(FieldChange(f"Tags.{f.field}", f.current, f.desired) for f in tag_diff)
+        if new_tags:  # PutMetricAlarm ignores Tags on an existing alarm
+            calls.append(ApiCall("cloudwatch", "tag_resource", {"ResourceARN": current["AlarmArn"], "Tags": _kv(new_tags)}))
+        fields = diff + tag_fields
         self.changes.append(Change(ALARM, spec.alarm_name, UPDATE if calls else NOTHING, fields, tuple(calls)))
 
     # ---------------------------------------------------------------- trail (create: true)
@@ -653,7 +651,13 @@ class _DeployPlanner:
                                                     f"{spec.name!r}; set trail.log_bucket")
             self.changes.append(Change(BUCKET, bucket, KEEP, note="not created by s3audit"))
         else:
-            self.changes.append(Change(BUCKET, bucket, NOTHING))
+            tag_fields, new_tags = _tag_changes(cur_bucket["tags"], tags)
+            if new_tags:  # PutBucketTagging replaces the whole set: keep the tags already there
+                tag_set = _kv({**cur_bucket["tags"], **new_tags})
+                self.changes.append(Change(BUCKET, bucket, UPDATE, tag_fields, (
+                    ApiCall("s3", "put_bucket_tagging", {"Bucket": bucket, "Tagging": {"TagSet": tag_set}}),)))
+            else:
+                self.changes.append(Change(BUCKET, bucket, NOTHING))
             if R.normalize_policy(cur_bucket["policy"]) != R.normalize_policy(bpolicy):
                 self.changes.append(Change(BUCKET_POLICY, bucket, UPDATE, (FieldChange("Policy", cur_bucket["policy"], bpolicy),),
                                            (ApiCall("s3", "put_bucket_policy", {"Bucket": bucket, "Policy": json.dumps(bpolicy)}),)))
@@ -684,6 +688,10 @@ class _DeployPlanner:
             if R.normalize_policy(cur_role["_policy"]) != R.normalize_policy(rpolicy):
                 fields.append(FieldChange(f"Policy.{R.ROLE_POLICY_NAME}", cur_role["_policy"], rpolicy))
                 calls.append(put_policy)
+            tag_fields, new_tags = _tag_changes(cur_role["_tags"], tags)
+            if new_tags:
+                fields.extend(tag_fields)
+                calls.append(ApiCall("iam", "tag_role", {"RoleName": role, "Tags": _kv(new_tags)}))
             self.changes.append(Change(ROLE, role, UPDATE if calls else NOTHING, tuple(fields), tuple(calls)))
 
         # trail
@@ -723,8 +731,18 @@ class _DeployPlanner:
         if not cur_trail["_logging"]:
             diff.append(FieldChange("IsLogging", False, True))
             calls.append(ApiCall("cloudtrail", "start_logging", {"Name": trail}))
+        tag_fields, new_tags = _tag_changes(cur_trail["_tags"], tags)
+        if new_tags:
+            diff.extend(tag_fields)
+            calls.append(ApiCall("cloudtrail", "add_tags", {"ResourceId": cur_trail["TrailARN"], "TagsList": _kv(new_tags)}))
         self.changes.append(Change(TRAIL, trail, UPDATE if calls else NOTHING, tuple(diff), tuple(calls)))
 
 
 def _kv(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _tag_changes(current: dict[str, str], desired: dict[str, str]) -> tuple[tuple[FieldChange, ...], dict[str, str]]:
+    """``Tags.<key>`` field changes and the tags to add or overwrite (tags are never removed)."""
+    diff = _diff(current, desired)
+    return tuple(FieldChange(f"Tags.{f.field}", f.current, f.desired) for f in diff), {f.field: f.desired for f in diff}

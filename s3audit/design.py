@@ -60,6 +60,7 @@ from s3audit.exclusions import (
     describe,
     effective,
     fields_of,
+    implies,
     iter_atoms,
     render,
     selector,
@@ -530,8 +531,22 @@ class FilterDesign:
         excluded = self.excluded_sources
         return [e.effective(excluded) for e in self._exclusions]
 
-    def _render_pattern(self, compact: bool = False) -> str:
+    def _needed_conditions(self) -> list[Condition]:
+        """The conditions the pattern needs: one implied by another exclusion is redundant.
+
+        (Excluding console downloads and all presigned requests: the second covers the first.)
+        """
         conditions = self._effective_conditions()
+        needed: list[Condition] = []
+        for i, c in enumerate(conditions):
+            covered = any(implies(c, other) and (not implies(other, c) or j < i)
+                          for j, other in enumerate(conditions) if j != i)
+            if not covered:
+                needed.append(c)
+        return needed
+
+    def _render_pattern(self, compact: bool = False) -> str:
+        conditions = self._needed_conditions()
         if not conditions:
             return "{ " + self._base_inner + " }" if self._base_inner else "{ }"
         combined = AllOf(tuple(Not(c) for c in conditions))
@@ -585,8 +600,9 @@ class FilterDesign:
             problems.append(f"it is {len(text)} characters even written compactly; CloudWatch "
                             f"allows {MAX_PATTERN_LENGTH}")
             top = ", ".join(f"{ident} ({size} chars)" for ident, size in contributions[:3])
-            suggestions.append(f"the largest exclusions are {top}: merge their values into "
-                               "wildcards or CIDRs, or drop the ones you can do without")
+            suggestions.append(f"the largest exclusions are {top}: merge their values (common "
+                               "prefixes with a trailing *, CIDRs), exclude by one field with "
+                               "exclude_value(), or drop the ones you can do without")
         if regexes > MAX_REGEX:
             problems.append(f"it needs {regexes} regexes; CloudWatch allows {MAX_REGEX} per pattern")
             suggestions.append("regexes come from CIDRs that are not octet-aligned and from the base"

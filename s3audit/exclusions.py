@@ -59,6 +59,7 @@ __all__ = [
     "condition_to_dict",
     "describe",
     "effective",
+    "implies",
     "fields_of",
     "render",
     "selector",
@@ -402,7 +403,7 @@ def _merge_regex_texts(texts: list[str], sel: str, op: str) -> list[str]:
     return rest + [f"{head}{merge_regex(regexes)}%"]
 
 
-def _render_atom(lit: _Lit, ctx: RenderContext) -> str:
+def _render_atom(lit: _Lit, ctx: RenderContext, in_or: bool = False) -> str:
     atom = lit.atom
     sel = selector(atom.field)
     if isinstance(atom, Present) and not lit.negated or isinstance(atom, Absent) and lit.negated:
@@ -411,12 +412,19 @@ def _render_atom(lit: _Lit, ctx: RenderContext) -> str:
         guards = [f"{sel} NOT EXISTS"]
         if column_name(atom.field) in ctx.nullable:
             guards.append(f"{sel} IS NULL")
-        return guards[0] if len(guards) == 1 else "(" + ctx.OR.join(guards) + ")"
+        if len(guards) == 1 or in_or:
+            return ctx.OR.join(guards)
+        return "(" + ctx.OR.join(guards) + ")"
     kind, texts = _comparisons(lit, ctx)
-    return _wrap_guard(atom.field, lit.negated, kind, texts, ctx)
+    return _wrap_guard(atom.field, lit.negated, kind, texts, ctx, in_or=in_or)
 
 
-def _wrap_guard(name: str, negated: bool, kind: str, texts: list[str], ctx: RenderContext) -> str:
+def _wrap_guard(name: str, negated: bool, kind: str, texts: list[str], ctx: RenderContext,
+                in_or: bool = False) -> str:
+    """Join a field's comparisons; negated ones get the ``NOT EXISTS``/``IS NULL`` guards.
+
+    ``in_or``: the result joins an OR, so a guarded alternative needs no parentheses of its own.
+    """
     joiner = ctx.AND if kind == "and" else ctx.OR
     body = texts[0] if len(texts) == 1 else joiner.join(texts)
     if not negated:
@@ -430,7 +438,8 @@ def _wrap_guard(name: str, negated: bool, kind: str, texts: list[str], ctx: Rend
     if not guards:
         return body if len(texts) == 1 else f"({body})"
     inner = body if len(texts) == 1 else f"({body})"
-    return "(" + ctx.OR.join(guards + [inner]) + ")"
+    joined = ctx.OR.join(guards + [inner])
+    return joined if in_or else f"({joined})"
 
 
 def _render(node: Any, ctx: RenderContext, top: bool = False) -> str:
@@ -481,6 +490,8 @@ def _render(node: Any, ctx: RenderContext, top: bool = False) -> str:
             if isinstance(item, tuple) and item[0] == "field":
                 name = item[1]
                 pieces.extend(_merge_regex_texts(positive[name], selector(name), ctx.op("=")))
+            elif isinstance(item, _Lit):
+                pieces.append(_render_atom(item, ctx, in_or=True))
             else:
                 pieces.append(_render(item, ctx))
         joiner = ctx.OR
@@ -497,7 +508,7 @@ def render(condition: Condition, ctx: RenderContext | None = None, *, top: bool 
     --------
     >>> render(Not(AllOf((Equals("additionalEventData.AuthenticationMethod", "QueryString"),
     ...                   Equals("userAgent", "[Mozilla/*")))))
-    '(($.additionalEventData.AuthenticationMethod NOT EXISTS || $.additionalEventData.AuthenticationMethod != "QueryString") || ($.userAgent NOT EXISTS || $.userAgent != "[Mozilla/*"))'
+    '($.additionalEventData.AuthenticationMethod NOT EXISTS || $.additionalEventData.AuthenticationMethod != "QueryString" || $.userAgent NOT EXISTS || $.userAgent != "[Mozilla/*")'
     """
     return _render(_flatten(_nnf(condition)), ctx or RenderContext(), top=top)
 
@@ -527,6 +538,26 @@ class SourceTranslation:
     @property
     def condition(self) -> Condition:
         return effective(self.core, self.unless)
+
+
+def implies(b: Condition, a: Condition) -> bool:
+    """True when ``b`` can only hold where ``a`` holds (a syntactic, conservative check).
+
+    Examples
+    --------
+    >>> q = Equals("additionalEventData.AuthenticationMethod", "QueryString")
+    >>> implies(AllOf((q, Equals("userAgent", "[Mozilla/*"))), q), implies(q, AnyOf((q,)))
+    (True, True)
+    """
+    if b == a:
+        return True
+    if isinstance(a, AnyOf) and any(implies(b, part) for part in a.parts):
+        return True
+    if isinstance(b, AllOf) and any(implies(part, a) for part in b.parts):
+        return True
+    if isinstance(b, AnyOf) and all(implies(part, a) for part in b.parts):
+        return True
+    return False
 
 
 def effective(core: Condition, unless: Sequence[tuple[str, Condition]],
@@ -608,10 +639,9 @@ def _candidates(label: str, rows: pd.DataFrame) -> tuple[list[Condition], list[s
         if label == "console-browser":
             cands.append(browser)
         else:
-            cands.append(AllOf((query, Not(AllOf((browser_ua, expires))))))
+            # console downloads are presigned too: translate_source carves them out with the
+            # console-browser fingerprint unless console-browser is excluded as well
             cands.append(query)
-            notes.append("a presigned URL is told apart from a console download only by the "
-                         "user agent and X-Amz-Expires of the request")
     elif label == "cloudshell":
         cands.append(Equals("userAgent", "*exec-env/CloudShell*"))
     elif label == "lambda":

@@ -66,8 +66,9 @@ def parse(text: str) -> Pattern:
         return _parse(text)
     except PatternError as exc:
         exc.pattern = text
-        exc.position = min(max(exc.position, 0), len(text))
-        exc.end = min(max(exc.end, exc.position), len(text) + 1)
+        # keep the caret inside the text: an "unexpected end" points at the last character
+        exc.position = min(max(exc.position, 0), max(len(text) - 1, 0))
+        exc.end = min(max(exc.end, exc.position + 1), len(text) + 1)
         raise
     except RecursionError:
         raise PatternError("pattern nests too deeply", pattern=text, position=0) from None

@@ -156,7 +156,14 @@ def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     strings (dictionary-encoded if any batch was); any other mix gives strings holding the JSON
     text of non-string values.
     """
-    kinds = {_kind(c.type) for c in chunks} - {"null"}
+    types = {c.type for c in chunks}
+    nonnull = [t for t in types if not pa.types.is_null(t)]
+    if len(nonnull) == 1 and nonnull[0] in (DICT_STRING, pa.string(), pa.int64(), pa.float64(), pa.bool_()):
+        # the common case: one type, maybe batches without the field (null chunks)
+        target = nonnull[0]
+        return pa.chunked_array([c if c.type == target else pa.nulls(len(c), type=target) for c in chunks],
+                                type=target)
+    kinds = {_kind(t) for t in types} - {"null"}
     if not kinds:
         return pa.chunked_array(chunks, type=pa.null())
     if kinds == {"string"}:

@@ -123,9 +123,11 @@ def _categorical(col: pa.ChunkedArray | pa.Array) -> pd.Series:
         col = pa.chunked_array([col])
     if not col.num_chunks:
         return pd.Series(pd.Categorical([]))
-    col = pa.chunked_array([to_dictionary(c) for c in col.chunks], type=DICT_STRING).unify_dictionaries()
-    codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-                            for c in col.chunks])
+    if col.type != DICT_STRING:
+        col = pa.chunked_array([to_dictionary(c) for c in col.chunks], type=DICT_STRING)
+    col = col.unify_dictionaries()
+    indices = pa.chunked_array([c.indices for c in col.chunks], type=pa.int32())
+    codes = pc.fill_null(indices, -1).to_numpy().astype(np.int32, copy=False)
     categories = pd.Index(col.chunk(0).dictionary.to_pylist(), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 

@@ -10,7 +10,7 @@ with text kept as text, so plot labels are scanned too).
 
 Matching is case-insensitive on identifier boundaries (``10.0.1.7`` does not match inside
 ``10.0.1.70``; ``alice`` does not match inside ``malice``). Pseudonyms produced by the Redactor
-are removed before matching, so a bucket really named ``bucket`` does not match inside the token
+are recognised as a whole and skipped, so a bucket really named ``bucket`` does not match inside the token
 ``bucket-1a2b3c4d``; a pseudonym equal to an original identifier is itself a finding.
 
 Examples
@@ -39,7 +39,6 @@ MIN_LENGTH = 3  # shorter identifiers cannot be told apart from ordinary text
 _DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),([A-Za-z0-9+/=%._~:-]*)")
 _RUN_RE = re.compile(r"[a-z0-9]+")
 _TEXT_MIME = ("image/svg+xml", "application/json", "text/")
-_PLACEHOLDER = "\x00"
 
 
 @dataclass(frozen=True)
@@ -106,43 +105,48 @@ def _expand(identifiers: Mapping[str, Iterable[str]]) -> dict[str, str]:
 
 
 class _Matcher:
-    """Boundary-aware, case-insensitive multi-literal search indexed by the first alnum run."""
+    """Boundary-aware, case-insensitive multi-literal search indexed by the first alnum run.
 
-    def __init__(self, identifiers: dict[str, str]) -> None:
+    Pseudonyms are indexed too: a match of a pseudonym consumes its span (it is not a leak and
+    hides nothing inside it), so an original that is part of a pseudonym is not reported.
+    """
+
+    def __init__(self, identifiers: dict[str, str], tokens: Iterable[str] = ()) -> None:
         self.kinds = identifiers
-        self.index: dict[str, list[tuple[str, int]]] = {}
+        self.index: dict[str, list[tuple[str, int, bool]]] = {}
         for ident in identifiers:
-            first = _RUN_RE.search(ident)
-            assert first is not None
-            self.index.setdefault(first.group(0), []).append((ident, first.start()))
+            self._add(ident, False)
+        for token in tokens:
+            low = token.lower()
+            if low not in identifiers:
+                self._add(low, True)
         for entries in self.index.values():
             entries.sort(key=lambda e: -len(e[0]))
+
+    def _add(self, ident: str, is_token: bool) -> None:
+        first = _RUN_RE.search(ident)
+        if first is not None:
+            self.index.setdefault(first.group(0), []).append((ident, first.start(), is_token))
 
     def find(self, text: str) -> list[tuple[str, int]]:
         low = text.lower()
         found = []
+        last = 0
         for run in _RUN_RE.finditer(low):
-            entries = self.index.get(run.group(0))
-            if not entries:
-                # an identifier may start inside a longer run only at a boundary: runs are maximal
+            if run.start() < last:
                 continue
-            for ident, offset in entries:
+            for ident, offset, is_token in self.index.get(run.group(0), ()):
                 start = run.start() - offset
-                if start < 0 or not low.startswith(ident, start):
+                if start < last or not low.startswith(ident, start):
                     continue
                 end = start + len(ident)
                 if start > 0 and low[start - 1].isalnum() or end < len(low) and low[end].isalnum():
                     continue
-                found.append((ident, start))
+                if not is_token:
+                    found.append((ident, start))
+                last = end
                 break
         return found
-
-
-def _strip_tokens(text: str, tokens: list[str]) -> str:
-    if not tokens:
-        return text
-    pattern = re.compile("|".join(map(re.escape, tokens)), re.IGNORECASE)
-    return pattern.sub(_PLACEHOLDER, text)
 
 
 def _where(text: str, pos: int, label: str) -> str:
@@ -194,18 +198,18 @@ def find_leaks(document: str, identifiers: Mapping[str, Iterable[str]], *,
                               f"a {kind} pseudonym equals an original {kind}"))
     if not idents:
         return leaks
-    matcher = _Matcher(idents)
+    matcher = _Matcher(idents, token_list)
     seen: set[tuple[str, str]] = set()
 
     def scan(text: str, label: str) -> None:
         for layer in _layers(text):
-            stripped = _strip_tokens(layer, token_list)
+            stripped = layer
             for ident, pos in matcher.find(stripped):
                 where = _where(stripped, pos, label)
                 if (ident, where) in seen:
                     continue
                 seen.add((ident, where))
-                ctx = stripped[max(0, pos - 40): pos + len(ident) + 40].replace(_PLACEHOLDER, "▒")
+                ctx = stripped[max(0, pos - 40): pos + len(ident) + 40]
                 leaks.append(Leak(matcher.kinds[ident], ident, where, " ".join(ctx.split())))
 
     scan(document, "document")

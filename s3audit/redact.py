@@ -85,7 +85,8 @@ PROTECTED = frozenset(s.lower() for s in (
     "FederatedUser", "GlueJobRunnerSession", "RedshiftIamRoleSession", "SageMaker",
     "service-role", "aws-service-role", "null", "none", "nan", "true", "false", "",
 ))
-KEPT_NAME_PREFIXES = ("AWSServiceRoleFor", "AWSReservedSSO_")
+KEPT_NAME_PREFIXES = ("AWSServiceRoleFor",)
+SSO_ROLE_PREFIX = "AWSReservedSSO_"  # kept; the permission-set name and suffix after it are not
 LF_SESSION_PREFIX = "AWSLF-00-"
 ARN_TYPE_WORDS = frozenset((
     "user", "role", "group", "policy", "assumed-role", "federated-user", "instance-profile",
@@ -99,7 +100,7 @@ PRINCIPAL_PREFIXES = ("AIDA", "AROA", "AIPA", "ANPA", "ANVA", "AGPA", "APKA", "A
 # field name (last dotted component, lower case) -> handler name
 _FIELD_KIND = {
     "accountid": "account", "recipientaccountid": "account", "vpcendpointaccountid": "account",
-    "ownerid": "account", "arn": "arn", "arnprefix": "arn", "credentialsissuedto": "arn",
+    "ownerid": "account", "account": "account", "arn": "arn", "arnprefix": "arn", "credentialsissuedto": "arn",
     "identitystorearn": "arn", "principalid": "principal_id", "accesskeyid": "access_key",
     "username": "name", "sourceidentity": "name", "sessionname": "name", "userid": "name",
     "sourceipaddress": "ip_or_text", "vpcendpointid": "vpce_or_text", "bucketname": "bucket",
@@ -128,6 +129,9 @@ _IPV4_WILD_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
 _IPV4_DASH_RE = re.compile(r"(?<![\w-])(ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})(?!\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![\w:])")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_TEXT_RE = re.compile(r"(?i)(\baccount(?:[ _-]?id)?s?\W{0,3})(\d{12})(?!\d)")
+_RUN_RE = re.compile(r"[a-z0-9]+")
+_NAMEISH = frozenset(("name", "bucket", "account", "key", "email"))
 _EXT_RE = re.compile(r"(\.[A-Za-z0-9]{1,5}(?:\.gz|\.bz2|\.zst)?)$")
 
 _PRIVATE_BLOCKS = [ipaddress.ip_network(n) for n in (
@@ -218,10 +222,10 @@ class Redactor:
         self._ip_prefix_map: dict[tuple[int, ...], int] = {}  # (version, level, orig, container) -> pseudo
         self._ip_prefix_used: dict[tuple[int, int], set[int]] = {}
         self._ip_prefix_orig: dict[tuple[int, int], set[int]] = {}
-        self._names_re: re.Pattern[str] | None = None
+        self._names_index: dict[str, list[tuple[str, int, str]]] = {}
         self._names_version = -1
-        self._lower_map: dict[str, str] = {}
-        self._version = 0
+        self._name_version = 0
+        self._text_cache: dict[str, str] = {}
 
     def __repr__(self) -> str:
         counts = {k: len(v) for k, v in self._originals.items() if v}
@@ -239,7 +243,8 @@ class Redactor:
         self._map[(kind, original)] = token
         self._tokens.add(token)
         self._originals[kind].add(original)
-        self._version += 1
+        if kind in _NAMEISH:
+            self._name_version += 1
         return token
 
     def _issue(self, kind: str, original: str, make: Callable[[int], str]) -> str:
@@ -315,6 +320,9 @@ class Redactor:
             return value
         if value.startswith(KEPT_NAME_PREFIXES):
             return value
+        if value.startswith(SSO_ROLE_PREFIX) and len(value) > len(SSO_ROLE_PREFIX):
+            rest = value[len(SSO_ROLE_PREFIX):]
+            return SSO_ROLE_PREFIX + self._issue("name", rest, lambda a: "name-" + self._hex("name", rest, 8, a))
         if value.startswith(LF_SESSION_PREFIX):
             return LF_SESSION_PREFIX + self.text(value[len(LF_SESSION_PREFIX):])
         if _RESID_RE.fullmatch(value):
@@ -629,6 +637,8 @@ class Redactor:
             return value
         if not self.options["ips"]:
             return value
+        if net.prefixlen < net.max_prefixlen and self._aws_prefix(str(net.network_address)) == str(net):
+            return value  # an AWS published range (e.g. in a classification reason): not an identifier
         step = 8 if net.version == 4 else 16
         plen = net.prefixlen // step * step
         if plen != net.prefixlen:
@@ -642,30 +652,56 @@ class Redactor:
         return token
 
     # ---------------------------------------------------------------------------------- text
-    def _known_names_re(self) -> re.Pattern[str] | None:
-        if self._names_version == self._version:
-            return self._names_re
-        words = set()
-        for kind in ("name", "bucket", "account", "key", "email"):
-            words.update(w for w in self._originals[kind] if len(w) >= 3)
-        self._lower_map = {}
-        for (kind, orig), token in self._map.items():
-            if kind in ("name", "bucket", "account", "key", "email"):
-                self._lower_map.setdefault(orig.lower(), token)
-        if not words:
-            self._names_re = None
-        else:
-            alternation = sorted(words | {t for t in self._tokens if len(t) >= 3}, key=len, reverse=True)
-            self._names_re = re.compile(
-                r"(?<![A-Za-z0-9])(?:%s)(?![A-Za-z0-9])" % "|".join(map(re.escape, alternation)),
-                re.IGNORECASE)
-        self._names_version = self._version
-        return self._names_re
+    def _known_index(self) -> dict[str, list[tuple[str, int, str]]]:
+        """Known name-like originals (and their tokens, mapped to themselves) indexed by their
+        first alphanumeric run: a dictionary probe per word of text instead of a huge regex."""
+        if self._names_version == self._name_version:
+            return self._names_index
+        index: dict[str, list[tuple[str, int, str]]] = {}
 
-    def _lookup_known(self, found: str) -> str:
-        if found in self._tokens:
-            return found
-        return self._lower_map.get(found.lower(), found)
+        def add(low: str, token: str) -> None:
+            m = _RUN_RE.search(low)
+            if m:
+                index.setdefault(m.group(0), []).append((low, m.start(), token))
+        for (kind, orig), token in self._map.items():
+            if kind in _NAMEISH and len(orig) >= 3:
+                add(orig.lower(), token)
+                add(token.lower(), token)
+        for entries in index.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        self._names_index = index
+        self._names_version = self._name_version
+        self._text_cache.clear()
+        return index
+
+    def _replace_known(self, text: str) -> str:
+        index = self._known_index()
+        if not index:
+            return text
+        low = text.lower()
+        out: list[str] = []
+        last = 0
+        for run in _RUN_RE.finditer(low):
+            if run.start() < last:
+                continue
+            entries = index.get(run.group(0))
+            if not entries:
+                continue
+            for ident, offset, token in entries:
+                start = run.start() - offset
+                if start < last or not low.startswith(ident, start):
+                    continue
+                end = start + len(ident)
+                if start > 0 and low[start - 1].isalnum() or end < len(low) and low[end].isalnum():
+                    continue
+                out.append(text[last:start])
+                out.append(token if text[start:end] != token else text[start:end])
+                last = end
+                break
+        if not out:
+            return text
+        out.append(text[last:])
+        return "".join(out)
 
     def text(self, value: str) -> str:
         """Free text with every recognisable or already-seen identifier replaced.
@@ -681,8 +717,13 @@ class Redactor:
             return value
         if value.lower() in PROTECTED:
             return value
+        self._known_index()
+        hit = self._text_cache.get(value)
+        if hit is not None:
+            return hit
         out = _ARN_RE.sub(lambda m: self.arn(m.group(0)), value)
         out = _EMAIL_RE.sub(lambda m: self.email(m.group(0)), out)
+        out = _ACCOUNT_TEXT_RE.sub(lambda m: m.group(1) + self.account(m.group(2)), out)
         if self.options["access_keys"] or self.options["principals"]:
             out = _AKID_RE.sub(lambda m: m.group(0) if m.group(0) in self._tokens else (
                 self.access_key(m.group(0)) if m.group(0)[:4] in KEY_PREFIXES
@@ -695,9 +736,9 @@ class Redactor:
         out = _IPV4_WILD_RE.sub(lambda m: self.ip_prefix(m.group(1)) + ".*", out)
         if ":" in out:
             out = _IPV6_RE.sub(self._ipv6_in_text, out)
-        names = self._known_names_re()
-        if names is not None:
-            out = names.sub(lambda m: self._lookup_known(m.group(0)), out)
+        out = self._replace_known(out)
+        if self._names_version == self._name_version:
+            self._text_cache[value] = out
         return out
 
     def _vpce_dns(self, m: re.Match[str]) -> str:
@@ -756,11 +797,26 @@ class Redactor:
         free-text fields, so a bucket seen in ``bucketName`` is also replaced inside ``Host``.
         """
         if isinstance(obj, Mapping):
-            items = list(obj.items())
-            first = {k: self.document(v, f"{path}.{k}" if path else str(k))
-                     for k, v in items if _FIELD_KIND.get(str(k).lower()) or isinstance(v, (dict, list))}
-            return {str(k): first[k] if k in first else self.document(v, f"{path}.{k}" if path else str(k))
-                    for k, v in items}
+            out: dict[str, Any] = {}
+            deferred: list[str] = []
+            for k, v in obj.items():
+                k = str(k)
+                if isinstance(v, str):
+                    leaf = k.lower()
+                    if leaf in _SAFE_FIELDS or not v:
+                        out[k] = v
+                    elif leaf in _FIELD_KIND:
+                        out[k] = self.field(f"{path}.{k}" if path else k, v)
+                    else:
+                        out[k] = v
+                        deferred.append(k)
+                elif isinstance(v, (Mapping, list)):
+                    out[k] = self.document(v, f"{path}.{k}" if path else k)
+                else:
+                    out[k] = v
+            for k in deferred:  # free text after the structured fields of the same object
+                out[k] = self.text(out[k])
+            return out
         if isinstance(obj, list):
             return [self.document(v, path) for v in obj]
         if isinstance(obj, str):
@@ -780,13 +836,20 @@ class Redactor:
     def learn(self, frame: pd.DataFrame) -> None:
         """Register the frame's addresses before tokens are issued (no pseudonym = an original)."""
         values: list[str] = []
+        structured: list[str] = []
         for col in frame.columns:
             leaf = str(col).rsplit(".", 1)[-1].lower()
             if col == "raw" or leaf in _SAFE_FIELDS:
                 continue
             if _is_texty(frame[col]):
                 values.extend(v for v in _uniques(frame[col]) if isinstance(v, str))
+                if leaf in _FIELD_KIND:
+                    structured.append(str(col))
         self.learn_ips(values)
+        for col in structured:  # issue tokens for structured values before any free text is seen
+            for v in _uniques(frame[col]):
+                if isinstance(v, str):
+                    self.field(col, v)
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A redacted copy of an event frame (categorical columns stay categorical).

@@ -62,7 +62,16 @@ class IpRangesError(ValueError):
 
 @dataclass(frozen=True)
 class RangeMatch:
-    """All AWS ranges one address falls in."""
+    """All AWS ranges one address falls in (:meth:`AwsIpRanges.lookup`).
+
+    ``services`` and ``regions`` are sorted and de-duplicated over every containing prefix;
+    ``AMAZON`` is always among the services of an AWS address (AWS documents it as the superset).
+
+    Examples
+    --------
+    >>> RangeMatch("192.0.2.1").found
+    False
+    """
 
     address: str
     services: tuple[str, ...] = ()
@@ -71,6 +80,7 @@ class RangeMatch:
 
     @property
     def found(self) -> bool:
+        """True when the address is inside at least one AWS range."""
         return bool(self.services)
 
 
@@ -132,7 +142,13 @@ class AwsIpRanges:
 
     # ------------------------------------------------------------------------------------------
     def lookup(self, address: str) -> RangeMatch:
-        """All AWS ranges containing one address (``found`` is False for non-AWS or non-IPs)."""
+        """All AWS ranges containing one address (``found`` is False for non-AWS or non-IPs).
+
+        Examples
+        --------
+        >>> load_ip_ranges().lookup("52.94.76.114").services
+        ('AMAZON',)
+        """
         frame = self.lookup_many([address])
         row = frame.iloc[0]
         if not row["ip_service"]:
@@ -141,7 +157,13 @@ class AwsIpRanges:
                           tuple(row["ip_region"].split(",")), row["ip_prefix"])
 
     def lookup_many(self, addresses: Iterable[Any]) -> pd.DataFrame:
-        """Look up many addresses; one row per input, in order (see :meth:`lookup_arrays`)."""
+        """Look up many addresses; one row per input, in order (see :meth:`lookup_arrays`).
+
+        Examples
+        --------
+        >>> load_ip_ranges().lookup_many(["3.112.0.9", "10.0.0.1"])["ip_service"].tolist()
+        ['AMAZON,EC2', '']
+        """
         return pd.DataFrame(self.lookup_arrays(addresses))
 
     def lookup_arrays(self, addresses: Iterable[Any]) -> dict[str, np.ndarray]:
@@ -151,6 +173,12 @@ class AwsIpRanges:
         ``""`` when the address is in no AWS range or is not an IP address), ``ip_prefix`` (most
         specific match or None), ``ip_kind`` (``"ipv4"``, ``"ipv6"`` or ``None``) and ``ip_private``
         (RFC 1918, CGNAT, loopback, link-local, unique-local: an address seen inside a VPC).
+
+        Examples
+        --------
+        >>> info = load_ip_ranges().lookup_arrays(["10.0.0.1", "AWS Internal"])
+        >>> info["ip_private"].tolist(), info["ip_kind"].tolist()
+        ([True, False], ['ipv4', None])
         """
         values = np.asarray(list(addresses) if not isinstance(addresses, np.ndarray) else addresses,
                             dtype=object)
@@ -304,6 +332,13 @@ def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 # ---------------------------------------------------------------------------------------------
 # loading
 def default_cache_dir() -> Path:
+    """Where a fetched ip-ranges.json is cached: ``$XDG_CACHE_HOME/s3audit`` or ``~/.cache/s3audit``.
+
+    Examples
+    --------
+    >>> default_cache_dir().name
+    's3audit'
+    """
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "s3audit"
 
@@ -395,7 +430,14 @@ def _bundled() -> AwsIpRanges:
 
 def resolve_ip_ranges(value: AwsIpRanges | Mapping[str, Any] | str | os.PathLike[str] | None
                       ) -> AwsIpRanges:
-    """Accept what ``classify(ip_ranges=...)`` takes: None, an index, a parsed dict or a path."""
+    """Accept what ``classify(ip_ranges=...)`` takes: None, an index, a parsed dict or a path.
+
+    Examples
+    --------
+    >>> resolve_ip_ranges({"prefixes": [{"ip_prefix": "198.51.100.0/24", "service": "S3",
+    ...                                  "region": "eu-west-3"}]}).lookup("198.51.100.9").services
+    ('AMAZON', 'S3')
+    """
     if value is None:
         return load_ip_ranges()
     if isinstance(value, AwsIpRanges):

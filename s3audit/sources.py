@@ -55,6 +55,11 @@ from s3audit.useragent import MISSING, strip_brackets, ua_families
 
 log = logging.getLogger(__name__)
 
+# The public API. ``Col``, ``column``, ``coalesce`` and ``same_value`` are the internal
+# categorical-code helpers shared with s3audit.tabulate and s3audit.charts.
+__all__ = ["SOURCES", "SOURCE_DTYPE", "ADDED_COLUMNS", "RULES", "Rule", "classify", "rules_table",
+           "principal", "explain_examples", "session_name", "service_label"]
+
 SOURCES: tuple[str, ...] = (
     "anonymous", "aws-service", "aws-internal", "lake-formation", "athena", "glue", "redshift",
     "emr", "service-other", "console", "console-browser", "presigned-url", "cloudshell", "lambda",
@@ -179,12 +184,6 @@ def same_value(a: Col, b: Col) -> np.ndarray:
     return (a.codes >= 0) & (a_in_b[a.codes] == b.codes)
 
 
-def categorical(values: np.ndarray) -> pd.Categorical:
-    """Per-row object values (None = NA) as a categorical, factorised once."""
-    codes, uniques = pd.factorize(pd.array(values, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(uniques)))
-
-
 def _map_categorical(col: Col, per_category: np.ndarray, missing: str | None = None
                      ) -> pd.Categorical:
     """Map one value per category (None = NA) onto rows as a categorical, without per-row work.
@@ -200,13 +199,30 @@ def _map_categorical(col: Col, per_category: np.ndarray, missing: str | None = N
 
 
 def session_name(text: str) -> str | None:
-    """The role session name in an assumed-role ARN or an ``AROA…:<session>`` principal id."""
+    """The role session name in an assumed-role ARN or an ``AROA…:<session>`` principal id.
+
+    Examples
+    --------
+    >>> session_name("arn:aws:sts::111122223333:assumed-role/web/i-0317f6c6b66ae9c40")
+    'i-0317f6c6b66ae9c40'
+    >>> session_name("AROAEXAMPLEROLE00001:GlueJobRunnerSession")
+    'GlueJobRunnerSession'
+    >>> session_name("arn:aws:iam::111122223333:user/dev") is None
+    True
+    """
     m = _ARN_SESSION.search(text) or _PID_SESSION.match(text)
     return m.group(1) if m else None
 
 
 def service_label(name: str) -> str:
-    """Rule 5's label for an AWS service DNS name (``athena.amazonaws.com`` -> ``athena``)."""
+    """Rule 5's label for an AWS service DNS name (``athena.amazonaws.com`` -> ``athena``).
+
+    Examples
+    --------
+    >>> [service_label(n) for n in ("athena.amazonaws.com", "redshift-serverless.amazonaws.com",
+    ...                              "ops.emr-serverless.amazonaws.com", "cloudfront.amazonaws.com")]
+    ['athena', 'redshift', 'emr', 'service-other']
+    """
     svc = name.strip().lower().removesuffix(".amazonaws.com")
     if svc.startswith("ops."):
         svc = svc[4:]

@@ -217,6 +217,8 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
         table["errors"] = np.bincount(g.codes[errors & (g.codes >= 0)], minlength=len(g.cats))
     else:
         table["errors"] = _group_totals(g, errors.astype(np.float64), w)
+        if np.all(np.mod(w, 1) == 0):  # whole counts (count_events): keep them integers
+            table = table.astype({"events": np.int64, "errors": np.int64})
     for dim in dimensions:
         v = _dimension(events, dim)
         pairs = _pair_counts(g, v, w)
@@ -327,12 +329,28 @@ def crosstab(events: pd.DataFrame, rows: str = "source", cols: str = "vpcEndpoin
 
 
 def source_by_endpoint(events: pd.DataFrame, **options: Any) -> pd.DataFrame:
-    """``crosstab(events, "source", "vpcEndpointId")``."""
+    """``crosstab(events, "source", "vpcEndpointId")``: events per source × endpoint id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"source": ["console", "ec2"], "vpcEndpointId": ["vpce-f40dc59d", None]})
+    >>> source_by_endpoint(df).loc["ec2", "(none)"]
+    np.int64(1)
+    """
     return crosstab(events, "source", "vpcEndpointId", **options)
 
 
 def source_by_ua_family(events: pd.DataFrame, **options: Any) -> pd.DataFrame:
-    """``crosstab(events, "source", "ua_family")``."""
+    """``crosstab(events, "source", "ua_family")``: events per source × user-agent family.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"source": ["external"], "userAgent": ["[curl/8.5.0]"]})
+    >>> source_by_ua_family(df).loc["external", "curl"]
+    np.int64(1)
+    """
     return crosstab(events, "source", "ua_family", **options)
 
 
@@ -345,6 +363,15 @@ def tabulate_counts(counts: pd.DataFrame, by: str = "source", *, weight: str | N
     classification of each combination is exact; fields left out count as missing, which can
     move events to later rules (the result says which fields were missing in
     ``attrs["missing_fields"]``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"userIdentity.accountId": ["anonymous", None],
+    ...                        "sourceIPAddress": ["198.51.100.7", "198.51.100.8"],
+    ...                        "count": [40, 2]})
+    >>> tabulate_counts(counts)["events"].tolist()
+    [40, 2]
     """
     weight = weight or next((c for c in ("count", "count(*)", "events") if c in counts.columns),
                             None)
@@ -567,6 +594,12 @@ class Baseline:
     Principals are kept at role level: ``arn:aws:sts::<acct>:assumed-role/<role>/*`` stands for
     every session of the role (Lake Formation, EMR and EC2 sessions change every job or
     instance), IAM users and other identities as they are.
+
+    Examples
+    --------
+    >>> b = Baseline(sources={"console"}, addresses={"198.51.100.1"})
+    >>> Baseline.from_json(b.to_json()).addresses
+    {'198.51.100.1'}
     """
 
     sources: set[str] = field(default_factory=set)
@@ -578,10 +611,12 @@ class Baseline:
     events: int = 0
 
     def values(self, kind: str) -> set[str]:
+        """The set for one of :data:`BASELINE_KINDS`."""
         return {"source": self.sources, "vpc_endpoints": self.vpc_endpoints,
                 "addresses": self.addresses, "principals": self.principals}[kind]
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON document :func:`save_baseline` writes (sets as sorted lists)."""
         return {"format": "s3audit-baseline/1", "created": self.created,
                 "window": list(self.window), "events": self.events,
                 "sources": sorted(self.sources), "vpc_endpoints": sorted(self.vpc_endpoints),
@@ -589,6 +624,7 @@ class Baseline:
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Baseline:
+        """Read :meth:`to_json`'s document; ``ValueError`` when it is not a baseline."""
         if doc.get("format") != "s3audit-baseline/1":
             raise ValueError(f"not an s3audit baseline (format {doc.get('format')!r})")
         return cls(set(doc.get("sources", ())), set(doc.get("vpc_endpoints", ())),
@@ -625,7 +661,16 @@ def make_baseline(events: pd.DataFrame, **classify_options: Any) -> Baseline:
 
 def save_baseline(events_or_baseline: pd.DataFrame | Baseline, path: str | os.PathLike[str],
                   **classify_options: Any) -> Path:
-    """Write a baseline JSON file (from events, or a :class:`Baseline`); returns the path."""
+    """Write a baseline JSON file (from events, or a :class:`Baseline`); returns the path.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = save_baseline(pd.DataFrame({"source": ["console"]}), folder / "baseline.json")
+    >>> load_baseline(path).sources
+    {'console'}
+    """
     baseline = events_or_baseline if isinstance(events_or_baseline, Baseline) else \
         make_baseline(events_or_baseline, **classify_options)
     target = Path(path)
@@ -638,7 +683,7 @@ def save_baseline(events_or_baseline: pd.DataFrame | Baseline, path: str | os.Pa
 
 
 def load_baseline(path: str | os.PathLike[str]) -> Baseline:
-    """Read a file written by :func:`save_baseline`."""
+    """Read a file written by :func:`save_baseline` (see its example)."""
     return Baseline.from_json(json.loads(Path(path).read_text()))
 
 
@@ -649,6 +694,16 @@ def compare_with_baseline(events: pd.DataFrame, path: str | os.PathLike[str], *,
 
     The result's ``attrs["baseline"]`` says what happened (``"compared"``, ``"created"``,
     ``"compared and updated"``).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "baseline.json"
+    >>> compare_with_baseline(pd.DataFrame({"source": ["console"]}), path).attrs["baseline"]
+    'created'
+    >>> new = compare_with_baseline(pd.DataFrame({"source": ["console", "external"]}), path)
+    >>> new.attrs["baseline"], new["value"].tolist()
+    ('compared', ['external'])
     """
     target = Path(path)
     existed = target.exists()

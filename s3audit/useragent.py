@@ -29,11 +29,11 @@ UA_FAMILIES: tuple[tuple[str, str], ...] = (
     ("aws-service", r"^[a-z0-9.-]+\.amazonaws\.com$"),
     ("Trusted Advisor", r"AWS-Support-TrustedAdvisor"),
     ("Terraform", r"HashiCorp/\S+ Terraform/|^Terraform/"),
-    ("aws-cli", r"^aws-cli/|\baws-cli/"),
+    ("aws-cli", r"\baws-cli/"),
     ("awswrangler", r"\bawswrangler/"),
     ("s3fs", r"\bs3fs/|\baiobotocore/"),
-    ("Boto3", r"^Boto3/|\bBoto3/"),
-    ("botocore", r"^Botocore/|\bBotocore/|^botocore/"),
+    ("Boto3", r"\bBoto3/"),
+    ("botocore", r"\bBotocore/|^botocore/"),
     ("aws-sdk-java", r"aws-sdk-java/|^aws-sdk-java|\bAWSSDKJava\b|hadoop-aws|\bEMRFS\b"),
     ("aws-sdk-go-v2", r"aws-sdk-go-v2/"),
     ("aws-sdk-go", r"aws-sdk-go/"),
@@ -63,7 +63,15 @@ _COMPILED = [(name, re.compile(rx)) for name, rx in UA_FAMILIES]
 
 
 def strip_brackets(agent: str) -> str:
-    """Remove one leading ``[`` and one trailing ``]`` (how client agents are logged)."""
+    """Remove one leading ``[`` and one trailing ``]`` (how client agents are logged).
+
+    Examples
+    --------
+    >>> strip_brackets("[S3Console/0.4, aws-internal/3]")
+    'S3Console/0.4, aws-internal/3'
+    >>> strip_brackets("athena.amazonaws.com")
+    'athena.amazonaws.com'
+    """
     if agent.startswith("["):
         agent = agent[1:]
     if agent.endswith("]"):
@@ -95,5 +103,11 @@ def ua_family(agent: object) -> str:
 
 
 def ua_families(agents: Iterable[object]) -> np.ndarray:
-    """Vector form of :func:`ua_family` (call it on distinct values, e.g. categories)."""
+    """Vector form of :func:`ua_family` (call it on distinct values, e.g. categories).
+
+    Examples
+    --------
+    >>> ua_families(["[curl/8.5.0]", None]).tolist()
+    ['curl', '(none)']
+    """
     return np.array([ua_family(a) for a in agents], dtype=object)

@@ -66,6 +66,14 @@ def test_raw_is_exact_line_text_including_spacing_and_crlf(tmp_path: Path) -> No
     assert df["raw"].tolist() == texts
 
 
+def test_utf8_bom_is_not_part_of_the_first_record(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + (line(record("a")) + "\n" + line(record("b"))).encode())
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["a", "b"] and df.attrs["skipped_total"] == 0
+    assert df["raw"].iloc[0] == line(record("a"))
+
+
 def test_gzip_jsonl_equals_plain(tmp_path: Path) -> None:
     lines = [line(r) for r in records(5)]
     plain = load_events(_write_lines(tmp_path / "a.jsonl", lines))

@@ -127,7 +127,9 @@ class Reader:
             raw.seek(0)
             stream: IO[bytes] = GzipStream(raw) if magic == _GZIP_MAGIC else raw  # type: ignore[assignment]
             head, error = _read_some(stream, 1 << 16)
-            start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+            if head.startswith(b"\xef\xbb\xbf"):
+                head = head[3:]  # a UTF-8 byte order mark is not part of the first record
+            start = head.lstrip(b" \t\r\n")
             if not start and error is None:
                 return  # an empty file holds no events
             if start and start[:1] not in (b"{", b"["):

@@ -4,7 +4,7 @@ One ThreadedMotoServer per test session (``moto_server`` fixture); every test ge
 through moto's reset API (``aws`` fixture), a boto3 Session pointing at the server, and the
 environment variables the CLI reads (``AWS_ENDPOINT_URL``, region, dummy credentials).
 
-``aws_replacing_put`` patches moto's in-process backend so that ``PutMetricFilter`` with an
+``aws_like_put_metric_filter()`` patches moto's in-process backend so that ``PutMetricFilter`` with an
 existing name *replaces* the filter, as AWS does (moto 5.2.5 appends a duplicate; see
 shared/reference/aws-apis.md section 3.3). Only the update tests use it; idempotency tests run on
 plain moto, where a second put would be visible as a duplicate.

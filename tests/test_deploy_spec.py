@@ -347,3 +347,14 @@ def test_read_back_compares_the_stored_filter_exactly(stored: dict[str, Any], wo
         with pytest.raises(ReadBackError, match=words):
             read_back_filter(aws, spec)
     stub.assert_no_pending_responses()
+
+
+# ------------------------------------------------------------------------------ docstring examples
+@pytest.mark.parametrize("module", ["s3audit.deploy.spec", "s3audit.deploy.template", "s3audit.deploy.session",
+                                    "s3audit.deploy.preflight"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed

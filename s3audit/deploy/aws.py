@@ -17,16 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-# botocore service name -> IAM action prefix
-_IAM_PREFIX = {"logs": "logs", "cloudwatch": "cloudwatch", "sns": "sns", "cloudtrail": "cloudtrail",
-               "iam": "iam", "s3": "s3", "sts": "sts"}
-# operations whose IAM action is not ``<prefix>:<OperationName>``
-_IAM_ACTION = {("s3", "HeadBucket"): "s3:ListBucket", ("s3", "ListObjectsV2"): "s3:ListBucket",
-               ("s3", "GetBucketTagging"): "s3:GetBucketTagging", ("s3", "PutBucketTagging"): "s3:PutBucketTagging",
-               ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy", ("s3", "PutBucketPolicy"): "s3:PutBucketPolicy",
-               ("s3", "CreateBucket"): "s3:CreateBucket", ("s3", "DeleteBucket"): "s3:DeleteBucket",
-               ("s3", "DeleteBucketPolicy"): "s3:DeleteBucketPolicy",
-               ("cloudtrail", "ListTags"): "cloudtrail:ListTags", ("cloudtrail", "AddTags"): "cloudtrail:AddTags"}
+# operations whose IAM action is not ``<service>:<OperationName>`` (the botocore service names the
+# deploy step uses - logs, cloudwatch, sns, cloudtrail, iam, s3, sts - are also their IAM prefixes)
+_IAM_ACTION = {("s3", "HeadBucket"): "s3:ListBucket", ("s3", "ListObjectsV2"): "s3:ListBucket"}
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation",
                  "UnauthorizedAccess", "AuthorizationErrorException", "NotAuthorized"}
 _NOT_AUTHORIZED = re.compile(r"not authorized to perform:?\s+([A-Za-z0-9-]+):([A-Za-z0-9]+)")
@@ -44,7 +37,7 @@ IMPLIED_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action behind a botocore operation, e.g. ``("cloudwatch", "PutMetricAlarm")``."""
-    return _IAM_ACTION.get((service, operation), f"{_IAM_PREFIX.get(service, service)}:{operation}")
+    return _IAM_ACTION.get((service, operation), f"{service}:{operation}")
 
 
 def permission_error(service: str, operation: str, exc: Exception, resource: str | None = None) -> PermissionDenied | None:
@@ -67,6 +60,7 @@ def error_code(exc: Exception) -> str:
 
 
 def http_status(exc: Exception) -> int:
+    """The HTTP status of a ``ClientError`` (0 when unknown)."""
     return int((getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
 
 
@@ -91,6 +85,7 @@ class Aws:
 
     @property
     def region(self) -> str:
+        """The session's Region (:class:`AwsCallError` ``NoRegion`` when none is configured)."""
         region = self.session.region_name
         if not region:
             raise AwsCallError("config", "NoRegion", "no AWS region configured: set AWS_REGION, AWS_DEFAULT_REGION, "
@@ -99,9 +94,11 @@ class Aws:
 
     @property
     def partition(self) -> str:
+        """``aws``, ``aws-cn``, ``aws-us-gov``... for ARNs in this Region."""
         return self.session.get_partition_for_region(self.region)
 
     def client(self, service: str) -> Any:
+        """The session's client for ``service`` in :attr:`region`, made once."""
         if service not in self._clients:
             self._clients[service] = self.session.client(service, region_name=self.region)
         return self._clients[service]
@@ -134,14 +131,9 @@ class Aws:
         except ClientError as exc:
             if error_code(exc) in allow:
                 raise
-            denied = permission_error(service, op_name, exc, resource)
-            if denied is not None:
-                raise denied from exc
-            raise AwsCallError(iam_action(service, op_name), error_code(exc) or str(http_status(exc)),
-                               str(exc.response.get("Error", {}).get("Message", exc))) from exc
+            raise _mapped(service, op_name, exc, resource) from exc
         except BotoCoreError as exc:
-            hint = " (configure credentials, or plan with offline=True / --offline)" if type(exc).__name__ == "NoCredentialsError" else ""
-            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, f"{exc}{hint}") from exc
+            raise _mapped(service, op_name, exc, resource) from exc
 
     def paginate(self, service: str, operation: str, key: str, *, resource: str | None = None,
                  **params: Any) -> list[Any]:
@@ -154,18 +146,26 @@ class Aws:
         try:
             for page in client.get_paginator(operation).paginate(**params):
                 items.extend(page.get(key, []))
-        except ClientError as exc:
-            denied = permission_error(service, op_name, exc, resource)
-            if denied is not None:
-                raise denied from exc
-            raise AwsCallError(iam_action(service, op_name), error_code(exc) or str(http_status(exc)),
-                               str(exc.response.get("Error", {}).get("Message", exc))) from exc
-        except BotoCoreError as exc:
-            raise AwsCallError(iam_action(service, op_name), type(exc).__name__, str(exc)) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise _mapped(service, op_name, exc, resource) from exc
         return items
 
     @property
     def account(self) -> str:
+        """The caller's account id (``sts:GetCallerIdentity``, asked once)."""
         if self._account is None:
             self._account = self.call("sts", "get_caller_identity")["Account"]
         return self._account
+
+
+def _mapped(service: str, op_name: str, exc: Exception, resource: str | None) -> PermissionDenied | AwsCallError:
+    """The typed error for a failed call: a refusal names the IAM action, anything else its code."""
+    denied = permission_error(service, op_name, exc, resource)
+    if denied is not None:
+        return denied
+    action = iam_action(service, op_name)
+    if hasattr(exc, "response"):  # ClientError
+        message = str(exc.response.get("Error", {}).get("Message", exc))  # type: ignore[attr-defined]
+        return AwsCallError(action, error_code(exc) or str(http_status(exc)), message)
+    hint = " (configure credentials, or plan with offline=True / --offline)" if type(exc).__name__ == "NoCredentialsError" else ""
+    return AwsCallError(action, type(exc).__name__, f"{exc}{hint}")

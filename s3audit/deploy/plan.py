@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3audit.deploy import resources as R
 from s3audit.deploy import state as S
-from s3audit.deploy.aws import Aws, error_code
+from s3audit.deploy.aws import IMPLIED_ACTIONS, Aws, error_code, iam_action
 from s3audit.deploy.errors import DeployError, OfflinePlanError, PreflightError, ReadBackError, StalePlanError
 from s3audit.deploy.preflight import (
     FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_pattern,
@@ -62,8 +62,14 @@ class ApiCall:
     retry_codes: tuple[str, ...] = ()
 
     @property
+    def api_name(self) -> str:
+        """The API operation name, e.g. ``PutMetricFilter`` for ``put_metric_filter``."""
+        return "".join(p.title() for p in self.operation.split("_"))
+
+    @property
     def action(self) -> str:
-        return f"{self.service}:{''.join(p.title() for p in self.operation.split('_'))}"
+        """``service:ApiName`` as shown in plans and results, e.g. ``logs:PutMetricFilter``."""
+        return f"{self.service}:{self.api_name}"
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,12 @@ class Change:
     note: str = ""
 
     def signature(self) -> tuple[Any, ...]:
+        """What must be unchanged for a plan to still hold: resource, action and current values."""
         return (self.resource_type, self.name, self.action,
                 tuple((f.field, json.dumps(f.current, sort_keys=True, default=str)) for f in self.fields))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``resource_type``, ``name``, ``action``, ``fields``, ``calls``, ``note``."""
         return {"resource_type": self.resource_type, "name": self.name, "action": self.action,
                 "fields": [{"field": f.field, "current": f.current, "desired": f.desired} for f in self.fields],
                 "calls": [c.action for c in self.calls], "note": self.note}
@@ -143,22 +151,21 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        """True when applying would make at least one call (a create, update or delete)."""
         return any(c.action in (CREATE, UPDATE, DELETE) for c in self.changes)
 
     def summary(self) -> dict[str, int]:
+        """Action -> number of resources, for the actions present (e.g. ``{"create": 5}``)."""
         counts = Counter(c.action for c in self.changes)
         return {a: counts.get(a, 0) for a in (CREATE, UPDATE, DELETE, NOTHING, KEEP) if counts.get(a)}
 
     def required_actions(self) -> list[str]:
         """The IAM actions applying this plan needs (reads for planning are in docs/iam.md)."""
-        from s3audit.deploy.aws import IMPLIED_ACTIONS, iam_action
-
         needed: set[str] = set()
         for change in self.changes:
             for call in change.calls:
-                op = "".join(p.title() for p in call.operation.split("_"))
-                needed.add(iam_action(call.service, op))
-                needed.update(IMPLIED_ACTIONS.get((call.service, op), ()))
+                needed.add(iam_action(call.service, call.api_name))
+                needed.update(IMPLIED_ACTIONS.get((call.service, call.api_name), ()))
         return sorted(needed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -460,7 +467,7 @@ class _DeployPlanner:
             if group:
                 self.checks.append(check_filter_count(filters, spec.filter_name))
             if spec.trail and not spec.trail.create:
-                self.checks.append(check_trail(self.aws, spec, group))
+                self.checks.append(check_trail(self.aws, spec))
             if self.run_test_filter and self.checks[0].status == OK:
                 self.checks.append(check_test_metric_filter(self.aws, spec, self.test_events))
         if spec.trail and spec.trail.create:
@@ -552,7 +559,7 @@ class _DeployPlanner:
         same_name = [f for f in filters if f.get("filterName") == spec.filter_name]
         call = (ApiCall("logs", "put_metric_filter", params),)
         if not same_name:
-            desired = {"filterPattern": spec.pattern, **{k: v for k, v in R.metric_transformation(spec).items()}}
+            desired = {"filterPattern": spec.pattern, **R.metric_transformation(spec)}
             self.changes.append(Change(FILTER, spec.filter_name, CREATE,
                                        tuple(FieldChange(k, None, v) for k, v in desired.items()), call,
                                        note=f"on log group {spec.log_group}"))
@@ -722,8 +729,7 @@ class _DeployPlanner:
         diff = list(_diff(have, want))
         calls = []
         if diff:
-            upd = {k: v for k, v in settings.items()}
-            calls.append(ApiCall("cloudtrail", "update_trail", upd, retry_codes=("InvalidCloudWatchLogsRoleArnException",)))
+            calls.append(ApiCall("cloudtrail", "update_trail", settings, retry_codes=("InvalidCloudWatchLogsRoleArnException",)))
         cur_sel = cur_trail["_selectors"].get("AdvancedEventSelectors") or None
         if R.normalize_policy(cur_sel) != R.normalize_policy(selectors):
             diff.append(FieldChange("AdvancedEventSelectors", cur_sel, selectors))

@@ -11,7 +11,6 @@ The selector analysis (:func:`selector_coverage`) and the agreement logic
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -43,9 +42,11 @@ class Check:
 
     @property
     def blocking(self) -> bool:
+        """A failed check blocks :meth:`Plan.apply`."""
         return self.status == FAILED
 
     def to_dict(self) -> dict[str, str]:
+        """JSON-ready: ``check``, ``status``, ``detail``."""
         return {"check": self.name, "status": self.status, "detail": self.detail}
 
 
@@ -66,6 +67,7 @@ def local_matcher(pattern: str) -> Callable[[str], bool]:
 
 
 def check_pattern(spec: DeploySpec) -> Check:
+    """The spec's pattern compiles with the local engine (else ``failed``, with the error position)."""
     try:
         from s3audit.pattern import PatternError
     except ImportError as exc:  # the engine is part of the package; its absence is a broken install
@@ -92,6 +94,7 @@ def metric_filters(aws: Aws, log_group: str) -> list[dict[str, Any]]:
 
 
 def check_log_group(group: dict[str, Any] | None, name: str) -> Check:
+    """``failed`` with a hint when :func:`find_log_group` found nothing."""
     if group is None:
         return Check("log group exists", FAILED,
                      f"log group {name!r} not found in this account and region; check log_group, the region "
@@ -100,6 +103,7 @@ def check_log_group(group: dict[str, Any] | None, name: str) -> Check:
 
 
 def check_filter_count(filters: Sequence[dict[str, Any]], filter_name: str) -> Check:
+    """Room for one more filter, unless ours already exists (an update adds none)."""
     existing = sum(1 for f in filters if f.get("filterName") == filter_name)
     count = len(filters)
     if existing or count < METRIC_FILTER_LIMIT:
@@ -201,7 +205,7 @@ def _advanced_coverage(sel: dict[str, Any], root: str, partition: str) -> tuple[
     return coverage, why
 
 
-def check_trail(aws: Aws, spec: DeploySpec, group: dict[str, Any] | None) -> Check:
+def check_trail(aws: Aws, spec: DeploySpec) -> Check:
     """A logging trail in this Region delivers S3 data events for every bucket to the log group."""
     assert spec.trail is not None
     name = "trail delivers S3 data events"
@@ -287,6 +291,7 @@ def compare_matches(messages: Sequence[str], service_response: dict[str, Any],
 
 
 def default_test_events(spec: DeploySpec) -> Path | None:
+    """``spec.test_events``, else the bundled ``data/samples/events.jsonl.gz`` when present."""
     from s3audit.paths import SAMPLES_DIR
 
     if spec.test_events:
@@ -336,11 +341,3 @@ def check_test_metric_filter(aws: Aws, spec: DeploySpec, messages: Sequence[str]
 _NOT_OFFERED = ("InternalFailure", "InternalServerError", "InternalError", "NotImplemented", "NotImplementedError",
                 "UnknownOperationException", "InvalidAction", "500")
 
-
-def json_loads_or_none(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text

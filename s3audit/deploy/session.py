@@ -50,7 +50,18 @@ def resolve_spec(spec: str | os.PathLike[str] | None = None, workdir: str | os.P
 
 
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
-    """``boto3.Session`` as boto3 reads the environment (``AWS_ENDPOINT_URL`` included)."""
+    """A ``boto3.Session`` as boto3 reads the environment (``AWS_ENDPOINT_URL`` included).
+
+    Parameters
+    ----------
+    profile, region : str, optional
+        Override the profile and Region boto3 would pick (``AWS_PROFILE``, ``AWS_REGION``...).
+
+    Examples
+    --------
+    >>> make_session(region="eu-west-1").region_name
+    'eu-west-1'
+    """
     import boto3
 
     return boto3.Session(profile_name=profile, region_name=region)
@@ -63,6 +74,11 @@ def offline_reason(session: Any, offline: bool | None = None, *, probe_timeout: 
     finds no credentials or no region, or when the AWS endpoint cannot be reached (one quick
     ``sts:GetCallerIdentity`` probe). Any other AWS answer (e.g. invalid credentials) is raised:
     it is a problem to fix, not a reason to pretend.
+
+    Examples
+    --------
+    >>> offline_reason(make_session(region="eu-west-1"), offline=True)
+    'OFFLINE requested'
     """
     if offline is True:
         return "OFFLINE requested"

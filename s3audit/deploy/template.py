@@ -99,7 +99,7 @@ def template(spec: DeploySpec | Any) -> dict[str, Any]:
             "IsMultiRegionTrail": True, "IncludeGlobalServiceEvents": True, "EnableLogFileValidation": True,
             "CloudWatchLogsLogGroupArn": _sub(R.log_group_arn(spec, PARTITION, REGION, ACCOUNT)),
             "CloudWatchLogsRoleArn": {"Fn::GetAtt": ["TrailRole", "Arn"]},
-            "AdvancedEventSelectors": _trail_selectors(spec),
+            "AdvancedEventSelectors": _sub(R.advanced_selectors(spec, PARTITION)),
             "Tags": cfn_tags}}
         outputs["TrailArn"] = {"Value": {"Fn::GetAtt": ["Trail", "Arn"]}}
 
@@ -108,17 +108,35 @@ def template(spec: DeploySpec | Any) -> dict[str, Any]:
             "Resources": res, "Outputs": outputs}
 
 
-def _trail_selectors(spec: DeploySpec) -> list[dict[str, Any]]:
-    sels = R.advanced_selectors(spec, "aws")
-    for sel in sels:
-        for fs in sel["FieldSelectors"]:
-            if fs["Field"] == "resources.ARN":
-                fs["StartsWith"] = [_sub(v.replace("arn:aws:", f"arn:{PARTITION}:")) for v in fs["StartsWith"]]
-    return sels
-
-
 def render_template(spec: DeploySpec | Any, fmt: str = "json") -> str:
-    """The template as JSON (default) or YAML text."""
+    """The template of :func:`template` as JSON (default) or YAML text.
+
+    Parameters
+    ----------
+    spec : DeploySpec, mapping or path
+        Anything :func:`load_spec` reads.
+    fmt : {"json", "yaml"}
+
+    Returns
+    -------
+    str
+        Text ready for ``aws cloudformation deploy --template-file`` (it passes ``cfn-lint``).
+
+    Raises
+    ------
+    SpecError, ValueError
+        An invalid spec; an unknown ``fmt``.
+
+    Examples
+    --------
+    >>> text = render_template({"name": "payroll-reads", "log_group": "trail-logs",
+    ...                         "pattern": '{ $.eventName = "GetObject" }',
+    ...                         "metric": {"namespace": "S3Audit", "name": "PayrollReads"},
+    ...                         "alarm": {"period": 300, "threshold": 1, "evaluation_periods": 1},
+    ...                         "notify": {"emails": ["secops@example.com"]}}, "yaml")
+    >>> text.splitlines()[0]
+    "AWSTemplateFormatVersion: '2010-09-09'"
+    """
     doc = template(spec)
     if fmt == "yaml":
         import yaml

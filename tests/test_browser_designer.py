@@ -1,10 +1,11 @@
-"""The real thing: notebook 03 in JupyterLab, driven by headless Chromium.
+"""The real thing: notebook 03 in JupyterLab and in Voila, driven by headless Chromium.
 
-Starts JupyterLab on 127.0.0.1 (a free port, a token, ``--no-browser``, a temporary root holding a
-copy of notebook 03 and a temporary workspace), opens the notebook in Debian's Chromium through
-Playwright (``executable_path``: Playwright never downloads a browser here), runs all cells,
-ticks one access source's checkbox in the designer and checks that the pattern and the alert
-count shown change to exactly what the model computes for the same choice.
+Starts JupyterLab (or Voila) on 127.0.0.1 (a free port, a token, ``--no-browser``, a temporary
+root holding a copy of notebook 03 and a temporary workspace), opens the notebook in Debian's
+Chromium through Playwright (``executable_path``: Playwright never downloads a browser here), runs
+all cells (Voila runs them while rendering), ticks one access source's checkbox in the designer and
+checks that the pattern and the alert count shown change to exactly what the model computes for
+the same choice.
 
 Without Chromium the test is skipped, unless ``S3AUDIT_REQUIRE_BROWSER=1`` (CI), then it fails.
 """
@@ -53,9 +54,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture()
-def lab(tmp_path: Path) -> Iterator[dict]:
-    """A JupyterLab server on a free loopback port with a token, over a temporary root."""
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(params=["jupyterlab", "voila"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict]:
+    """JupyterLab or Voila on a free loopback port with a token, over a temporary root."""
+    kind = request.param
+    if kind == "voila":
+        try:
+            import voila  # noqa: F401
+        except ImportError:
+            _unavailable("voila is not installed (pip install -e '.[dev]')")
     root = tmp_path / "root"
     work = tmp_path / "work"
     root.mkdir()
@@ -73,34 +86,35 @@ def lab(tmp_path: Path) -> Iterator[dict]:
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     })
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--ServerApp.open_browser=False", "--allow-root",
-        "--LabApp.extension_manager=readonly",  # never asks PyPI about extensions
-    ]
-    log_file = (tmp_path / "lab.log").open("w")
+    if kind == "jupyterlab":
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",  # never asks PyPI about extensions
+        ]
+        page = f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}"
+    else:
+        command = [
+            sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", f"--token={token}", "--show_tracebacks=True", NOTEBOOK,
+        ]
+        page = f"http://127.0.0.1:{port}/?token={token}"
+    log_path = tmp_path / f"{kind}.log"
+    log_file = log_path.open("w")
     proc = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
+        while not _listening(port):
             if proc.poll() is not None:
-                raise AssertionError(f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
+                raise AssertionError(f"{kind} exited: {log_path.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-3000:]}")
+                raise AssertionError(f"{kind} did not start: {log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield {"url": url, "token": token, "work": work, "root": root, "log": tmp_path / "lab.log"}
+        yield {"kind": kind, "page": page, "work": work, "root": root, "log": log_path}
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
@@ -123,7 +137,7 @@ def _wait_for(predicate, timeout: float, what: str, poll: float = 0.5):
         time.sleep(poll)
 
 
-def test_ticking_a_source_in_jupyterlab_updates_pattern_and_alert_count(lab: dict) -> None:
+def test_ticking_a_source_updates_pattern_and_alert_count_in_the_browser(server: dict) -> None:
     executable = _chromium()
     try:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -138,35 +152,35 @@ def test_ticking_a_source_in_jupyterlab_updates_pattern_and_alert_count(lab: dic
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell")
-            # a fresh JupyterLab may ask which kernel to start: take the notebook's (python3)
-            try:
-                page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=15_000)
-                page.click(".jp-Dialog .jp-mod-accept")
-            except PlaywrightTimeout:
-                pass
-            # the kernel must be up before "Run All Cells"
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            page.click(".lm-MenuBar-item:has-text('Run')")
-            page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
+            page.goto(server["page"])  # Voila runs every cell while it renders the page
+            if server["kind"] == "jupyterlab":
+                page.wait_for_selector(".jp-Notebook .jp-Cell")
+                # a fresh JupyterLab may ask which kernel to start: take the notebook's (python3)
+                try:
+                    page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=15_000)
+                    page.click(".jp-Dialog .jp-mod-accept")
+                except PlaywrightTimeout:
+                    pass
+                # the kernel must be up before "Run All Cells"
+                page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+                page.click(".lm-MenuBar-item:has-text('Run')")
+                page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
 
             # the last cell writes the design: all cells ran
-            design_file = lab["work"] / "design.json"
+            design_file = server["work"] / "design.json"
             try:
                 _wait_for(design_file.exists, TIMEOUT_MS / 1000, "notebook 03 to write design.json")
-            except AssertionError:
-                page.screenshot(path=str(lab["root"].parent / "failure.png"), full_page=True)
-                outputs = page.eval_on_selector_all(
-                    ".jp-OutputArea-output", "els => els.map(e => e.innerText.slice(0, 400))")
+                page.wait_for_selector(".s3audit-designer .s3audit-pattern pre", state="attached")
+            except (AssertionError, PlaywrightTimeout):
+                page.screenshot(path=str(server["root"].parent / "failure.png"), full_page=True)
                 raise AssertionError(
-                    f"notebook 03 did not finish; outputs: {outputs}\nserver log: "
-                    f"{lab['log'].read_text()[-2000:]}") from None
-            page.wait_for_selector(".s3audit-designer .s3audit-pattern pre", state="attached")
+                    f"notebook 03 did not finish in {server['kind']}; page text: "
+                    f"{page.inner_text('body')[:2000]}\nserver log: "
+                    f"{server['log'].read_text()[-2000:]}") from None
             page.locator(".s3audit-designer").scroll_into_view_if_needed()
             shown_text = lambda: (page.text_content(".s3audit-pattern pre") or "").strip()  # noqa: E731
 
-            events, _ = design_events(lab["work"])
+            events, _ = design_events(server["work"])
             model = FilterDesign.from_file(design_file, events)
             assert shown_text() == model.pattern
             count = page.get_attribute(".s3audit-alert-count [data-alerts]", "data-alerts")

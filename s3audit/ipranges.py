@@ -389,6 +389,8 @@ def load_ip_ranges(path: str | os.PathLike[str] | None = None, *, refresh: bool 
     """
     chosen = path or os.environ.get(ENV_PATH)
     if chosen:
+        if refresh:
+            log.warning("refresh ignored: an explicit ip-ranges file was given (%s)", chosen)
         p = Path(chosen).expanduser()
         return AwsIpRanges(_read_document(p), origin=str(p))
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -413,8 +415,9 @@ def load_ip_ranges(path: str | os.PathLike[str] | None = None, *, refresh: bool 
     bundled = _bundled()
     if cached.exists():
         try:
-            ranges = AwsIpRanges(_read_document(cached), origin="cache")
-        except IpRangesError as exc:
+            stat = cached.stat()
+            ranges = _cached(str(cached), stat.st_mtime_ns, stat.st_size)
+        except (OSError, IpRangesError) as exc:
             log.warning("ignoring unreadable cached ip-ranges: %s", exc)
         else:
             # createDate is YYYY-MM-DD-hh-mm-ss, so string order is time order
@@ -426,6 +429,12 @@ def load_ip_ranges(path: str | os.PathLike[str] | None = None, *, refresh: bool 
 @lru_cache(maxsize=1)
 def _bundled() -> AwsIpRanges:
     return AwsIpRanges(_read_document(BUNDLED_PATH), origin="bundled")
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, mtime_ns: int, size: int) -> AwsIpRanges:
+    # parsed once per version of the cache file (classify loads the ranges on every call)
+    return AwsIpRanges(_read_document(Path(path)), origin="cache")
 
 
 def resolve_ip_ranges(value: AwsIpRanges | Mapping[str, Any] | str | os.PathLike[str] | None

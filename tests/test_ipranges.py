@@ -210,3 +210,28 @@ def test_refresh_uses_an_injected_fetcher(tmp_path):
     ranges = load_ip_ranges(refresh=True, fetch=fetch, cache_dir=tmp_path)
     assert ranges.origin == "live"
     assert calls == [("https://ip-ranges.amazonaws.com/ip-ranges.json", 10.0)]
+
+
+def test_cached_copy_is_parsed_once_per_version(tmp_path):
+    cached = tmp_path / "ip-ranges.json"
+    cached.write_text(json.dumps(small_doc("2099-01-01-00-00-00")))
+    first = load_ip_ranges(cache_dir=tmp_path)
+    assert first.origin == "cache" and load_ip_ranges(cache_dir=tmp_path) is first
+    newer = small_doc("2099-02-01-00-00-00")
+    newer["prefixes"][0]["region"] = "eu-north-1"
+    cached.write_text(json.dumps(newer) + " " * 7)  # a new version of the file
+    second = load_ip_ranges(cache_dir=tmp_path)
+    assert second is not first and second.create_date == "2099-02-01-00-00-00"
+    assert "eu-north-1" in second.lookup("198.51.100.1").regions
+
+
+def test_explicit_path_wins_over_refresh_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "ranges.json"
+    path.write_text(json.dumps(small_doc()))
+
+    def fetch(url, timeout):  # pragma: no cover - must not be called
+        raise AssertionError("fetched although a path was given")
+
+    with caplog.at_level(logging.WARNING, logger="s3audit.ipranges"):
+        ranges = load_ip_ranges(path, refresh=True, fetch=fetch, cache_dir=tmp_path)
+    assert ranges.origin == str(path) and "refresh ignored" in caplog.text

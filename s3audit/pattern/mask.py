@@ -312,7 +312,7 @@ _VALUE_STARTS = {
 
 def _key_value(key: str, kind: str) -> bytes:
     """Bytes regex: the key followed by a value of ``kind`` (key spelled as a suffix: conservative)."""
-    return re.escape(rare_suffix(f'"{key}"').encode("utf-8")) + rb"\s*:\s*" + _VALUE_STARTS[kind]
+    return re.escape(rare_suffix(f'"{key}"').encode("utf-8", "surrogatepass")) + rb"\s*:\s*" + _VALUE_STARTS[kind]
 
 
 def _leaf(node: Any, fr: _Frame) -> _Leaf:

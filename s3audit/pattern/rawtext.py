@@ -81,7 +81,7 @@ class RawText:
 
     def search(self, needle: "Needle") -> np.ndarray:
         """Whole-frame rows where ``needle`` (literal text, or a bytes regex) occurs (cached)."""
-        key = needle.encode("utf-8") if isinstance(needle, str) else needle
+        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -114,7 +114,7 @@ class RawText:
 
     def search_rows(self, needle: "Needle", rows: np.ndarray) -> np.ndarray:
         """``search`` for some rows only; results are remembered per row (and reused)."""
-        key = needle.encode("utf-8") if isinstance(needle, str) else needle
+        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
         full = self._cache.get(key)
         if full is not None:
             return full[rows]
@@ -136,7 +136,7 @@ class RawText:
 
     def search_mask(self, needle: "Needle", mask: np.ndarray) -> np.ndarray:
         """Full-length boolean: rows in ``mask`` whose raw contains ``needle`` (remembered per row)."""
-        key = needle.encode("utf-8") if isinstance(needle, str) else needle
+        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
         full = self._cache.get(key)
         if full is not None:
             return full & mask
@@ -161,7 +161,7 @@ class RawText:
             yield data, offsets[local], offsets[local + 1], sel
 
     def is_cached(self, needle: "Needle") -> bool:
-        key = needle.encode("utf-8") if isinstance(needle, str) else needle
+        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
         return key in self._cache
 
     def first_byte_is_brace(self) -> np.ndarray:

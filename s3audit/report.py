@@ -226,6 +226,11 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
             groups = [g for g in m.groups() if g] if m.groups() else [m.group(0)]
             found[kind].update(groups)
     found["ip"] = {v for v in found["ip"] if _is_ip(v)}
+    # an ARN identifies something only through a real account id or a bucket name
+    arns = {a for a in found["arn"] if re.match(r"arn:[^:]*:[^:]*:[^:]*:\d{12}:", a)
+            or a.startswith(("arn:aws:s3:::", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3:::"))}
+    found["arn"] = arns
+    found["account"].update(a.split(":")[4] for a in arns if a.split(":")[4])
     result: dict[str, set[str]] = {}
     for kind, values in found.items():
         if opts.get(_KIND_OPTION.get(kind, ""), True) is False:
@@ -560,7 +565,7 @@ def _section_exclusions(view: _View, exact: Mapping[str, Any]) -> str:
         body.append(H.para("The design excludes nothing: every read that matches the base "
                            "condition alarms.", "muted"))
     else:
-        preferred = [c for c in ("kind", "source", "field", "value", "justification", "removes")
+        preferred = [c for c in ("id", "source", "field", "values", "value", "justification", "removes")
                      if any(c in r for r in records)]
         others = [c for c in dict.fromkeys(k for r in records for k in r) if c not in preferred]
         body.append(H.records_table(records, preferred + others))
@@ -571,8 +576,7 @@ def _section_exclusions(view: _View, exact: Mapping[str, Any]) -> str:
                             "alerting": mask.groupby(frame["source"], observed=True).sum()})
         per = per[per["events"] > 0].astype(int)
         per["excluded"] = per["events"] - per["alerting"]
-        excluded_sources = {str(r.get("source") or r.get("value")) for r in records
-                            if str(r.get("kind", "")).startswith("source")}
+        excluded_sources = {str(r["source"]) for r in records if r.get("source")}
         per["decision"] = ["excluded" if s in excluded_sources else
                            ("partly excluded" if 0 < e < n else ("not excluded" if e == 0 else "excluded by value"))
                            for s, n, e in zip(per.index, per["events"], per["excluded"])]

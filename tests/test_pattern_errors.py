@@ -117,6 +117,16 @@ def test_too_long_pattern():
     compile_pattern(text[:1021].rsplit("||", 1)[0] + "}")
 
 
+def test_deep_nesting_is_bounded():
+    ok = "{" + "(" * 100 + "$.a = 1" + ")" * 100 + "}"
+    assert compile_pattern(ok).matches({"a": 1})
+    alternating = "{ " + "($.a = 1 && ($.b = 2 || " * 40 + "$.c = 3" + "))" * 40 + " }"
+    assert compile_pattern(alternating).matches({"a": 1, "b": 2})
+    with pytest.raises(PatternError) as info:
+        compile_pattern("{" + "(" * 101 + "$.a = 1" + ")" * 101 + "}")
+    assert info.value.position == 101 and "nest" in info.value.reason
+
+
 def test_not_a_string():
     with pytest.raises(PatternError):
         compile_pattern(None)  # type: ignore[arg-type]

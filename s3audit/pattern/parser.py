@@ -50,6 +50,7 @@ MAX_WILDCARDS_PER_SELECTOR = 1
 MAX_WILDCARD_SELECTORS = 3  # "at most 3 wildcard selectors per pattern" [D]
 ORDERING_OPS = frozenset({"<", "<=", ">", ">="})
 KEYWORDS = ("IS", "NOT", "NULL", "TRUE", "FALSE", "EXISTS")
+MAX_DEPTH = 100  # D-> (inferred): deeper parenthesis nesting is rejected (keeps every pass recursion-safe)
 
 
 def parse(text: str) -> Pattern:
@@ -219,9 +220,14 @@ class _JsonParser(_TokenParser):
             flat.extend(it.items if isinstance(it, And) else (it,))
         return And(tuple(flat), span=(start, self.tokens[self.i - 1].end))
 
+    depth = 0
+
     def unary(self) -> JsonNode:
         t = self.tok
         if t.kind is TokenKind.LPAREN:
+            if self.depth >= MAX_DEPTH:
+                raise PatternError(f"parentheses nest more than {MAX_DEPTH} deep", position=t.start)
+            self.depth += 1
             self.advance()
             if self.tok.kind is TokenKind.RPAREN:
                 raise self.error("expected a condition inside ( )")
@@ -229,6 +235,7 @@ class _JsonParser(_TokenParser):
             if self.tok.kind is not TokenKind.RPAREN:
                 raise self.error("expected && or || or a closing ')'")
             self.advance()
+            self.depth -= 1
             return node
         if t.kind is TokenKind.SELECTOR:
             return self.condition()

@@ -6,13 +6,14 @@ docs/loading.md for the design (fast Arrow path, careful fallback, bad-input han
 from __future__ import annotations
 
 import logging
+from functools import partial
 from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
 
 from s3audit.loader.errors import LoadError, SkipLog
-from s3audit.loader.frame import FILTER_NAMES, apply_filters, assemble, empty_frame, fall_back_time
+from s3audit.loader.frame import FILTER_NAMES, apply_filters, assemble, empty_frame, fall_back_time, filter_batch
 from s3audit.loader.reader import CHUNK_BYTES, Reader
 from s3audit.schema import DEFAULT_EVENT_SOURCES
 
@@ -93,15 +94,19 @@ def load_events(
     {'network_activity': 0, 'non_s3': 0, 'management': 0, 'duplicates': 0}
     """
     keep_set = _keep_set(keep)
+    sources = set(event_sources)
     skips = SkipLog(strict=strict, cap=max_skipped)
-    reader = Reader(skips, chunk_bytes=chunk_bytes, progress=progress)
+    counts: dict[str, int] = {}
+    # the type filters run on each batch as it is read, so dropped rows never pile up in memory
+    reader = Reader(skips, chunk_bytes=chunk_bytes, progress=progress,
+                    batch_filter=partial(filter_batch, keep=keep_set, event_sources=sources, counts=counts))
     reader.read(source)
     coerced: dict[str, int] = {}
     df = assemble(reader.batches, coerced)
-    rows_read = len(df)
+    rows_read = reader.rows_read
     time_fallback = fall_back_time(df)
-    df, filtered = apply_filters(df, keep=keep_set, event_sources=set(event_sources))
-    if not len(df) and not rows_read:
+    df, filtered = apply_filters(df, keep=keep_set | set(FILTER_NAMES[:-1]), event_sources=sources, counts=counts)
+    if not len(df):
         df = empty_frame()
     df.attrs.update({
         "filtered": filtered,

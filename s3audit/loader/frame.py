@@ -170,31 +170,67 @@ def fall_back_time(df: pd.DataFrame) -> int:
 FILTER_NAMES = ("network_activity", "non_s3", "management", "duplicates")
 
 
-def apply_filters(df: pd.DataFrame, *, keep: Collection[str], event_sources: Collection[str]
-                  ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Drop NetworkActivity copies, non-S3 events, management events and duplicate eventIDs.
+FILTER_COLUMNS = ("eventCategory", "eventType", "eventSource", "managementEvent", "eventName")
+"""The columns the type filters look at."""
 
-    Each dropped row is counted once, under the first reason that applies, in the order of
-    :data:`FILTER_NAMES`. Names in ``keep`` are not dropped (and count 0).
+
+def type_filter_mask(df: pd.DataFrame, *, keep: Collection[str], event_sources: Collection[str],
+                     counts: dict[str, int]) -> np.ndarray:
+    """Rows to drop for the filters other than duplicates; adds to ``counts``.
+
+    ``df`` needs the typed :data:`FILTER_COLUMNS`. Each row counts once, under the first reason
+    that applies, in the order of :data:`FILTER_NAMES`.
     """
-    counts = dict.fromkeys(FILTER_NAMES, 0)
-    if not len(df):
-        return df, counts
     drop = np.zeros(len(df), dtype=bool)
-    masks: dict[str, np.ndarray] = {}
+    if not len(df):
+        return drop
     category = df["eventCategory"].astype("string")
     event_type = df["eventType"].astype("string")
-    masks["network_activity"] = ((category == "NetworkActivity") | event_type.str.startswith("AwsVpceEvent")) \
-        .fillna(False).to_numpy(dtype=bool)
-    masks["non_s3"] = (~df["eventSource"].astype("string").isin(list(event_sources))).fillna(True) \
-        .to_numpy(dtype=bool)
-    masks["management"] = management_mask(df)
+    masks = {
+        "network_activity": ((category == "NetworkActivity") | event_type.str.startswith("AwsVpceEvent"))
+        .fillna(False).to_numpy(dtype=bool),
+        "non_s3": (~df["eventSource"].astype("string").isin(list(event_sources))).fillna(True).to_numpy(dtype=bool),
+        "management": management_mask(df),
+    }
     for name in FILTER_NAMES[:-1]:
         if name in keep:
             continue
         hit = masks[name] & ~drop
-        counts[name] = int(hit.sum())
+        counts[name] = counts.get(name, 0) + int(hit.sum())
         drop |= hit
+    return drop
+
+
+def filter_batch(batch: Batch, *, keep: Collection[str], event_sources: Collection[str],
+                 counts: dict[str, int]) -> Batch | None:
+    """Apply the type filters to one batch while reading (so dropped rows never pile up)."""
+    if set(FILTER_NAMES[:-1]) <= set(keep) or not len(batch):
+        return batch
+    small = pd.DataFrame({
+        name: _typed(name, unify_chunks([batch.columns.get(name, pa.nulls(len(batch)))]), EVENT_COLUMNS[name], {})
+        for name in FILTER_COLUMNS
+    })
+    drop = type_filter_mask(small, keep=keep, event_sources=event_sources, counts=counts)
+    if not drop.any():
+        return batch
+    if drop.all():
+        return None
+    mask = pa.array(~drop)
+    return Batch({k: v.filter(mask) for k, v in batch.columns.items()}, batch.raw.filter(mask), batch.seq[~drop])
+
+
+def apply_filters(df: pd.DataFrame, *, keep: Collection[str], event_sources: Collection[str],
+                  counts: dict[str, int] | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop NetworkActivity copies, non-S3 events, management events and duplicate eventIDs.
+
+    Each dropped row is counted once, under the first reason that applies, in the order of
+    :data:`FILTER_NAMES`. Names in ``keep`` are not dropped (and count 0). ``counts`` carries
+    what :func:`filter_batch` already removed while reading.
+    """
+    counts = dict.fromkeys(FILTER_NAMES, 0) | (counts or {})
+    if not len(df):
+        return df, counts
+    drop = type_filter_mask(df, keep=keep, event_sources=event_sources, counts=counts)
     if "duplicates" not in keep:
         ids = df["eventID"]
         # a duplicate of a dropped row is still a duplicate: dedupe over the kept rows only

@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,8 +38,12 @@ ITERABLE = "<iterable>"
 class Reader:
     """Reads sources into :class:`Batch` objects, recording every skip in ``skips``."""
 
-    def __init__(self, skips: SkipLog, *, chunk_bytes: int = CHUNK_BYTES, progress: Any = None) -> None:
+    def __init__(self, skips: SkipLog, *, chunk_bytes: int = CHUNK_BYTES, progress: Any = None,
+                 batch_filter: Callable[[Batch], Batch | None] | None = None) -> None:
         self.skips = skips
+        self.batch_filter = batch_filter
+        self.rows_read = 0
+        self._settled = 0
         self.chunk_bytes = chunk_bytes
         self.batches: list[Batch] = []
         self.sources: list[str] = []
@@ -61,6 +65,16 @@ class Reader:
         else:
             raise LoadError(f"cannot load events from a {type(source).__name__}")
         self._flush()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Put the batches read since the last call in input order and apply the batch filter."""
+        new = merge_batches(self.batches[self._settled:])
+        self.rows_read += sum(len(b) for b in new)
+        if self.batch_filter is not None:
+            new = [f for f in map(self.batch_filter, new) if f is not None]
+        self.batches[self._settled:] = new
+        self._settled = len(self.batches)
 
     def _read_items(self, items: Iterable[Any]) -> None:
         texts: list[tuple[str, int]] = []
@@ -185,10 +199,9 @@ class Reader:
         seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
         self._context = (source, self._seq, lines)
         self._seq += len(starts)
-        mark = len(self.batches)
         self.batches.extend(self.fast.read(chunk, seq, starts, ends))
         self._flush()
-        self.batches[mark:] = merge_batches(self.batches[mark:])
+        self._settle()
         tail = chunk[int(starts[-1]):] if len(starts) else chunk
         return (int(lines[-1]) - 1 if len(starts) else lines_before) + bytes(tail).count(b"\n")
 
@@ -234,9 +247,9 @@ class Reader:
         """JSON texts (one record each, as CloudWatch Logs delivers them); numbers are for skips."""
         if not texts:
             return
-        mark = len(self.batches)
         self._read_text_batch(texts, source)
-        self.batches[mark:] = merge_batches(self.batches[mark:])
+        self._flush()
+        self._settle()
 
     def _read_text_batch(self, texts: list[tuple[str, int]], source: str) -> None:
         simple: list[str] = []

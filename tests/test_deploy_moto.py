@@ -138,6 +138,42 @@ def test_changed_spec_updates_in_place_with_field_diff(account: Any) -> None:
     assert {a for _, _, a in actions(plan(changed, session=account, test_events=EVENTS))} == {"nothing"}
 
 
+def test_changed_metric_updates_the_filter_recognised_through_its_own_alarm(account: Any) -> None:
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    changed = dict(SPEC, metric={"namespace": "S3Audit", "name": "PayrollReadsV2"})
+    p = plan(changed, session=account, test_events=EVENTS)
+    assert not p.blocked, p.render()
+    by = {c.resource_type: c for c in p.changes}
+    assert {f.field: (f.current, f.desired) for f in by["AWS::Logs::MetricFilter"].fields} == {
+        "metricName": ("PayrollUnexpectedReads", "PayrollReadsV2")}
+    assert {f.field: (f.current, f.desired) for f in by["AWS::CloudWatch::Alarm"].fields} == {
+        "MetricName": ("PayrollUnexpectedReads", "PayrollReadsV2")}
+    with aws_like_put_metric_filter():
+        p.apply()
+    [f] = filters(account)
+    assert f["metricTransformations"][0]["metricName"] == "PayrollReadsV2"
+    assert alarm(account)["MetricName"] == "PayrollReadsV2"  # type: ignore[index]
+    assert {a for _, _, a in actions(plan(changed, session=account, test_events=EVENTS))} == {"nothing"}
+    teardown(changed, session=account, apply=True)
+    assert filters(account) == [] and alarm(account) is None
+
+
+def test_same_named_filter_on_another_metric_than_our_alarm_is_still_foreign(account: Any) -> None:
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    # someone replaces our filter with theirs (same name, their metric): it is no longer ours to change or delete
+    logs = account.client("logs")
+    logs.delete_metric_filter(logGroupName=GROUP, filterName="payroll-unexpected-reads")
+    logs.put_metric_filter(logGroupName=GROUP, filterName="payroll-unexpected-reads", filterPattern="ERROR",
+                           metricTransformations=[{"metricName": "Errors", "metricNamespace": "App", "metricValue": "1"}])
+    changed = dict(SPEC, metric={"namespace": "S3Audit", "name": "PayrollReadsV2"})
+    p = plan(changed, session=account, test_events=EVENTS)
+    assert [c.name for c in p.checks if c.status == "failed"] == ["metric filter ownership"]
+    t = teardown(changed, session=account)
+    assert ("AWS::Logs::MetricFilter", "keep") in [(r, a) for r, _, a in actions(t)]
+    t.apply()
+    assert [f["metricTransformations"][0]["metricName"] for f in filters(account)] == ["Errors"]
+
+
 def test_read_back_catches_a_filter_that_is_not_what_was_written(account: Any) -> None:
     plan(SPEC, session=account, test_events=EVENTS).apply()
     changed = dict(SPEC, pattern=PATTERN.replace("GetObject", "HeadObject"))

@@ -474,8 +474,9 @@ class _DeployPlanner:
             self._trail()
         topic = R.topic_arn(spec, self.partition, self.region, self.account)
         self._topic(topic)
-        self._filter(filters)
-        self._alarm(topic)
+        alarm = None if self.offline else S.read_alarm(self.aws, spec.alarm_name)  # type: ignore[arg-type]
+        self._filter(filters, alarm)
+        self._alarm(topic, alarm)
         if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
             self.notes.append(PENDING_NOTE)
         return Plan("deploy", spec, self.changes, self.checks, self.region, self.account, self.offline,
@@ -553,7 +554,7 @@ class _DeployPlanner:
                       note="will stay pending confirmation until the recipient confirms")
 
     # ---------------------------------------------------------------- metric filter
-    def _filter(self, filters: list[dict[str, Any]]) -> None:
+    def _filter(self, filters: list[dict[str, Any]], alarm: dict[str, Any] | None) -> None:
         spec = self.spec
         params = R.filter_params(spec)
         same_name = [f for f in filters if f.get("filterName") == spec.filter_name]
@@ -564,22 +565,22 @@ class _DeployPlanner:
                                        tuple(FieldChange(k, None, v) for k, v in desired.items()), call,
                                        note=f"on log group {spec.log_group}"))
             return
-        foreign = [f for f in same_name if not S.filter_owned(f, spec)]
+        foreign = [f for f in same_name if not S.filter_owned(f, spec, alarm)]
         if foreign:
             mt = (foreign[0].get("metricTransformations") or [{}])[0]
             self.fail("metric filter ownership",
                       f"log group {spec.log_group} already has a filter named {spec.filter_name!r} publishing "
-                      f"{mt.get('metricNamespace')}/{mt.get('metricName')}, not {spec.metric.namespace}/{spec.metric.name}: "
-                      f"it is not s3audit's; choose names.filter (a changed metric needs a teardown with the old spec first)")
+                      f"{mt.get('metricNamespace')}/{mt.get('metricName')}, not {spec.metric.namespace}/{spec.metric.name} "
+                      f"nor the metric of this spec's alarm: it is not s3audit's; choose names.filter")
             self.changes.append(Change(FILTER, spec.filter_name, KEEP, note="not created by s3audit"))
             return
         current = same_name[0]
         mt = current["metricTransformations"][0]
-        have = {"filterPattern": current.get("filterPattern"), "metricValue": mt.get("metricValue"),
+        have = {"filterPattern": current.get("filterPattern"), "metricNamespace": mt.get("metricNamespace"),
+                "metricName": mt.get("metricName"), "metricValue": mt.get("metricValue"),
                 "defaultValue": mt.get("defaultValue"), "dimensions": mt.get("dimensions") or None,
                 "unit": mt.get("unit") if mt.get("unit") not in (None, "None") else None}
-        want = {"filterPattern": spec.pattern, "metricValue": R.METRIC_VALUE, "defaultValue": R.DEFAULT_VALUE,
-                "dimensions": None, "unit": None}
+        want = {"filterPattern": spec.pattern, **R.metric_transformation(spec), "dimensions": None, "unit": None}
         diff = _diff(have, want)
         note = f"on log group {spec.log_group}"
         if len(same_name) > 1:
@@ -587,11 +588,10 @@ class _DeployPlanner:
         self.changes.append(Change(FILTER, spec.filter_name, UPDATE if diff else NOTHING, diff, call if diff else (), note))
 
     # ---------------------------------------------------------------- alarm
-    def _alarm(self, topic: str) -> None:
+    def _alarm(self, topic: str, current: dict[str, Any] | None) -> None:
         spec = self.spec
         params = R.alarm_params(spec, topic)
         tags = spec.resource_tags()
-        current = None if self.offline else S.read_alarm(self.aws, spec.alarm_name)  # type: ignore[arg-type]
         if current is None:
             shown = {k: v for k, v in params.items() if k != "AlarmName"}
             self.changes.append(Change(ALARM, spec.alarm_name, CREATE,

@@ -3,8 +3,10 @@
 Ownership: taggable resources (topic, alarm, trail, role, bucket) belong to s3audit when they carry
 ``s3audit:managed = true`` and ``s3audit:name = <spec name>``. Metric filters cannot be tagged; one
 belongs to s3audit when its name is exactly the spec's filter name on the spec's log group AND its
-single metric transformation publishes the spec's metric (namespace + name) with value ``1``. A
-CIS filter or anyone else's filter fails at least one of these and is never touched.
+single metric transformation publishes, with value ``1``, the spec's metric (namespace + name) or
+the metric that the spec's own (tagged) alarm watches - the latter is how a deployed filter is
+recognised after ``metric`` changed in the spec. A CIS filter or anyone else's filter fails these
+tests and is never touched.
 """
 from __future__ import annotations
 
@@ -35,12 +37,19 @@ def owned(tags: dict[str, str], spec: DeploySpec) -> bool:
     return tags.get(MANAGED_TAG) == "true" and tags.get(NAME_TAG) == spec.name and CFN_STACK_TAG not in tags
 
 
-def filter_owned(f: dict[str, Any], spec: DeploySpec) -> bool:
-    """A metric filter is s3audit's when name, group and published metric all match the spec."""
+def filter_owned(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | None = None) -> bool:
+    """A metric filter is s3audit's when its name and group match the spec and it publishes (value 1)
+    the spec's metric, or the metric of ``alarm`` when that alarm (from :func:`read_alarm`) is this
+    spec's own metric alarm."""
     mts = f.get("metricTransformations") or []
-    return (f.get("filterName") == spec.filter_name and f.get("logGroupName", spec.log_group) == spec.log_group
-            and len(mts) == 1 and mts[0].get("metricNamespace") == spec.metric.namespace
-            and mts[0].get("metricName") == spec.metric.name and str(mts[0].get("metricValue")) == "1")
+    if not (f.get("filterName") == spec.filter_name and f.get("logGroupName", spec.log_group) == spec.log_group
+            and len(mts) == 1 and str(mts[0].get("metricValue")) == "1"):
+        return False
+    published = (mts[0].get("metricNamespace"), mts[0].get("metricName"))
+    if published == (spec.metric.namespace, spec.metric.name):
+        return True
+    return (alarm is not None and not alarm["_composite"] and owned(alarm["_tags"], spec)
+            and published == (alarm.get("Namespace"), alarm.get("MetricName")))
 
 
 # ------------------------------------------------------------------------------------ SNS

@@ -88,15 +88,16 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
         changes.append(Change(FILTER, spec.filter_name, KEEP, note="deployed by a CloudFormation stack: delete the stack"))
     else:
         for f in filters:  # each DeleteMetricFilter removes one filter
-            if S.filter_owned(f, spec):
+            if S.filter_owned(f, spec, alarm):
+                mt = f["metricTransformations"][0]
                 changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
-                    note=f"on {spec.log_group}; s3audit's: exact name and metric {spec.metric.namespace}/{spec.metric.name}"))
+                    note=f"on {spec.log_group}; s3audit's: exact name and metric {mt['metricNamespace']}/{mt['metricName']}"))
             else:
                 mt = (f.get("metricTransformations") or [{}])[0]
                 changes.append(Change(FILTER, spec.filter_name, KEEP,
-                                      note=f"publishes {mt.get('metricNamespace')}/{mt.get('metricName')}, not the spec's metric: "
-                                           f"not s3audit's"))
+                                      note=f"publishes {mt.get('metricNamespace')}/{mt.get('metricName')}, neither the spec's "
+                                           f"metric nor its alarm's: not s3audit's"))
         if any(c.action == KEEP for c in changes if c.resource_type == FILTER):
             # a same-named foreign filter would be deleted by name too: never risk it
             changes[:] = [c if c.resource_type != FILTER or c.action != DELETE else

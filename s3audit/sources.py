@@ -637,17 +637,19 @@ def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = 
     ctx = _Context(events, ranges,
                    set(own_vpc_endpoints) if own_vpc_endpoints is not None else None,
                    set(own_accounts or ()))
-    n = ctx.n
-    rule_of = np.full(n, -1, dtype=np.int64)
-    label_of = np.full(n, -1, dtype=np.int64)
-    for i, rule in enumerate(RULES):
-        open_rows = rule_of < 0
-        if not open_rows.any():
-            break
-        mask, label = rule.match(ctx)
-        take = mask & open_rows
-        rule_of[take] = i
-        label_of[take] = _CODE[label] if isinstance(label, str) else label[take]
+    # First match wins: write the rules' numbers last to first, so an earlier rule overwrites
+    # a later one. The last rule matches everything.
+    rule_of = np.full(ctx.n, len(RULES) - 1, dtype=np.int8)
+    per_row_labels: dict[int, np.ndarray] = {}
+    for i in range(len(RULES) - 2, -1, -1):
+        mask, label = RULES[i].match(ctx)
+        rule_of[mask] = i
+        if not isinstance(label, str):
+            per_row_labels[i] = label
+    label_of = np.array([_CODE[r.labels[0]] for r in RULES], dtype=np.int8)[rule_of]
+    for i, labels in per_row_labels.items():
+        rows = rule_of == i
+        label_of[rows] = labels[rows]
 
     out = events.copy(deep=False)
     out["source"] = pd.Categorical.from_codes(label_of, dtype=SOURCE_DTYPE)

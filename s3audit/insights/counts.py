@@ -122,7 +122,7 @@ def count_events(
         cond += f" and ({where})"
     names = [f"n{i}" for i in range(len(by_list))]
     keys = ", ".join(f"{quote_field(f)} as {n}" for f, n in zip(by_list, names))
-    stats = f"stats count(*) as count by {keys}"
+    stats = f"stats count(*) as n_events by {keys}"  # (an alias that is not a function name)
 
     logs = logs_client(client, session, max_concurrency)
     abort = threading.Event()
@@ -155,7 +155,7 @@ def count_events(
                 if out.status == "Complete" and not saturated:
                     for row in out.rows:
                         key = tuple(row.get(n) for n in names)
-                        totals[key] = totals.get(key, 0) + int(float(row.get("count", 0)))
+                        totals[key] = totals.get(key, 0) + int(float(row.get("n_events", 0)))
                     entry["status"] = "complete"
                 elif (saturated or out.status == "Timeout") and b - a > 1:
                     mid = a + (b - a) // 2

@@ -293,7 +293,7 @@ def _validate(doc: Any, origin: str | None) -> DeploySpec:
         filter_name = c.string(names["filter"], "names.filter", _FILTER_NAME, "1-512 characters without ':' or '*'")
     if "alarm" in names:
         alarm_name = c.string(names["alarm"], "names.alarm")
-        if alarm_name is not None and not (1 <= len(alarm_name) <= 255) or (alarm_name and any(ord(ch) < 32 for ch in alarm_name)):
+        if alarm_name is not None and (not 1 <= len(alarm_name) <= 255 or any(ord(ch) < 32 for ch in alarm_name)):
             c.add("names.alarm", f"invalid value {alarm_name!r}: 1-255 characters, no control characters")
             alarm_name = None
     if "topic" in names:

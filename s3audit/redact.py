@@ -391,6 +391,8 @@ class Redactor:
         if len(parts) < 6:
             return self.text(value) if len(parts) > 1 and value != "arn:" else value
         _, partition, service, region, account, resource = parts
+        if account == "aws":  # AWS-managed (arn:aws:iam::aws:policy/...): nothing of the customer's
+            return value
         hit = self._map.get(("arn", value))
         if hit is not None:
             return hit

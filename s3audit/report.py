@@ -49,7 +49,7 @@ from s3audit.redact import KEPT_NAME_PREFIXES, PROTECTED, Redactor
 log = logging.getLogger(__name__)
 
 __all__ = ["ReportInputs", "ReportResult", "load_inputs", "render_report", "build_report",
-           "collect_identifiers", "REPORT_NAME", "INTERNAL_REPORT_NAME"]
+           "collect_identifiers", "check_report", "per_source_values", "REPORT_NAME", "INTERNAL_REPORT_NAME"]
 
 REPORT_NAME = "report.html"
 INTERNAL_REPORT_NAME = "report-internal.html"
@@ -575,15 +575,14 @@ def _section_exclusions(view: _View, exact: Mapping[str, Any]) -> str:
         per = pd.DataFrame({"events": frame.groupby("source", observed=True).size(),
                             "alerting": mask.groupby(frame["source"], observed=True).sum()})
         per = per[per["events"] > 0].astype(int)
-        per["excluded"] = per["events"] - per["alerting"]
+        per["not alerting"] = per["events"] - per["alerting"]
         excluded_sources = {str(r["source"]) for r in records if r.get("source")}
-        per["decision"] = ["excluded" if s in excluded_sources else
-                           ("partly excluded" if 0 < e < n else ("not excluded" if e == 0 else "excluded by value"))
-                           for s, n, e in zip(per.index, per["events"], per["excluded"])]
+        per["decision"] = ["excluded by the design" if s in excluded_sources else "kept: alarms"
+                           for s in per.index]
         body.append("<h3>Decisions per access source (the designer's choices, as a static table)</h3>")
-        body.append(H.para("events: reads of that source; alerting: how many the final pattern "
-                           "still matches (computed with the exact filter-pattern evaluator); "
-                           "excluded: the rest.", "muted"))
+        body.append(H.para("events: events of that source in the window; alerting: how many the "
+                           "final pattern matches (the exact filter-pattern evaluator); not alerting: "
+                           "excluded, or outside the base condition (e.g. not a GetObject).", "muted"))
         body.append(H.table(per, index=True))
     return "\n".join(body)
 
@@ -736,6 +735,34 @@ def _data_strings(view_parts: Iterable[Any]) -> str:
     return "\n".join(chunks)
 
 
+def check_report(document: str, inputs: ReportInputs, redactor: Redactor, result: ReportResult, *,
+                 path: str | None = None) -> int:
+    """The leak gate: raise :class:`~s3audit.leakscan.LeakError` if any original identifier of
+    ``inputs`` remains in ``document``; return how many identifiers were looked for.
+
+    The originals are collected from the *original* inputs (:func:`collect_identifiers`) plus
+    everything the redactor replaced. Identifiers that are also plain words of the report
+    template (a principal called ``table``) cannot be told apart in the HTML: they are checked
+    in the redacted data the report was drawn from instead.
+    """
+    docs = [inputs.design, inputs.spec, inputs.plan, inputs.source, *inputs.notes]
+    originals = collect_identifiers(inputs.events, docs, options=redactor.options)
+    for kind, values in redactor.identifiers().items():
+        originals.setdefault(kind, set()).update(values)
+    vocabulary = _template_vocabulary()
+    exempt = {v for vals in originals.values() for v in vals if v.isalpha() and v.lower() in vocabulary}
+    leaks = find_leaks(document, originals, tokens=redactor.tokens(), exempt=exempt)
+    if exempt:
+        v = result.view
+        data = _data_strings([v.frame, v.design, v.spec, v.plan, v.pattern, v.source, v.notes,
+                              result.findings]) if v is not None else ""
+        leaks += find_leaks(data, {"word": exempt}, tokens=redactor.tokens())
+        log.info("%d identifiers are also words of the report template; checked in the data", len(exempt))
+    if leaks:
+        raise LeakError(leaks, path)
+    return sum(len(v) for v in originals.values())
+
+
 def build_report(source: ReportInputs | str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
                  redact: bool = True, key: bytes | str | None = None,
                  redaction: Mapping[str, Any] | None = None, pipeline: Sequence[Mapping[str, Any]] = (),
@@ -781,24 +808,7 @@ def build_report(source: ReportInputs | str | os.PathLike[str] | None, out: str 
     document, result = render_report(inputs, redactor=redactor, title=title)
     checked = 0
     if redactor is not None:
-        docs = [inputs.design, inputs.spec, inputs.plan, inputs.source, *inputs.notes]
-        originals = collect_identifiers(inputs.events, docs, options=redactor.options)
-        for kind, values in redactor.identifiers().items():
-            originals.setdefault(kind, set()).update(values)
-        checked = sum(len(v) for v in originals.values())
-        vocabulary = _template_vocabulary()
-        exempt = {v for vals in originals.values() for v in vals
-                  if v.isalpha() and v.lower() in vocabulary}
-        leaks = find_leaks(document, originals, tokens=redactor.tokens(), exempt=exempt)
-        if exempt:  # words of the template itself: verified in the redacted data instead
-            v = result.view
-            leaks += find_leaks(_data_strings([v.frame, v.design, v.spec, v.plan, v.pattern, v.source,
-                                               v.notes, result.findings]),
-                                {"word": exempt}, tokens=redactor.tokens())
-            log.info("%d identifiers are also words of the report template; checked in the data",
-                     len(exempt))
-        if leaks:
-            raise LeakError(leaks, str(target))
+        checked = check_report(document, inputs, redactor, result, path=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(document, encoding="utf-8")
     result.path = target

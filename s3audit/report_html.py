@@ -85,7 +85,7 @@ def table(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 200,
     for values in shown.itertuples(index=False, name=None):
         cells = []
         for v in values:
-            numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+            numeric = isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v)
             text = f"{v:,.0f}" if isinstance(v, float) and numeric and not pd.isna(v) and float(v).is_integer() \
                 else (f"{v:,}" if isinstance(v, int) and numeric else esc(v))
             if isinstance(v, float) and numeric and not pd.isna(v) and not float(v).is_integer():

@@ -96,6 +96,15 @@ def test_trail_file_records_keep_their_own_text(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(df.drop(columns="raw"), lines_df.drop(columns="raw"))
 
 
+def test_concatenated_trail_files_one_per_line(tmp_path: Path) -> None:
+    docs = [json.dumps({"Records": records(2, "a")}), json.dumps({"Records": records(3, "b")})]
+    path = _write_lines(tmp_path / "all.json", docs)
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["a-0", "a-1", "b-0", "b-1", "b-2"]
+    assert all(text in docs[0] or text in docs[1] for text in df["raw"])
+    assert df.attrs["skipped_total"] == 0
+
+
 def test_trail_records_key_not_first(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"digest": None, "Records": records(2), "zz": 1}))

@@ -151,8 +151,7 @@ class Reader:
                 hint = " (looks like CSV)" if first.count(",") >= 2 and not first.startswith("{") else ""
                 self.skips.add(source, 1, f"not JSON{hint}: first line {first!r}; whole file skipped")
                 return
-            first_line = start.split(b"\n", 1)[0].strip()
-            if start[:1] == b"[" or _DOCUMENT_START.match(start) or first_line == b"{":
+            if _is_document(start, whole=len(head) < 1 << 16):
                 self._read_document(stream, source, head, error)
             else:
                 self._read_lines(stream, source, head, error, path.stat().st_size)
@@ -388,6 +387,24 @@ def _read_some(stream: IO[bytes], n: int) -> tuple[bytes, Exception | None]:
         parts.append(data)
         got += len(data)
     return b"".join(parts), None
+
+
+def _is_document(start: bytes, *, whole: bool) -> bool:
+    """One JSON document (pretty-printed record, trail file, Insights export, array) rather than
+    JSON lines. A first line that is a complete JSON value means JSON lines, even when it is a
+    ``{"Records": [...]}`` wrapper (concatenated trail files): those lines are expanded one by one."""
+    if start[:1] == b"[":
+        return True
+    first_line, newline, _ = start.partition(b"\n")
+    if first_line.strip() == b"{":
+        return True
+    if newline or whole:
+        try:
+            json.loads(first_line)
+        except ValueError:
+            return bool(_DOCUMENT_START.match(start))
+        return False
+    return bool(_DOCUMENT_START.match(start))  # the first line is longer than the sniffed head
 
 
 def _looks_like_json(value: Any) -> bool:

@@ -131,31 +131,40 @@ def _group_totals(g: Col, values: np.ndarray | None, w: np.ndarray | None) -> np
     return np.bincount(g.codes[keep], weights=weights, minlength=len(g.cats))
 
 
-def _ip_labels(events: pd.DataFrame, ip: Col) -> np.ndarray:
-    """Per ``sourceIPAddress`` category: ``" (EC2 ap-northeast-1)"`` or ``""``."""
-    labels = np.full(len(ip.cats), "", dtype=object)
+def _address_ranges(events: pd.DataFrame, ip: Col) -> tuple[np.ndarray, np.ndarray]:
+    """Per ``sourceIPAddress`` category: its ``ip_service`` and ``ip_region`` (None outside AWS
+    or when the frame was not classified), read from one row that has the address."""
+    service = np.full(len(ip.cats), None, dtype=object)
+    region = np.full(len(ip.cats), None, dtype=object)
     if "ip_service" not in events.columns or not len(ip.cats):
-        return labels
+        return service, region
     row_of = np.full(len(ip.cats), -1, dtype=np.int64)
     present = np.flatnonzero(ip.codes >= 0)
     row_of[ip.codes[present]] = present
-    seen = row_of >= 0
-    svc, reg = column(events, "ip_service"), column(events, "ip_region")
-    # (service, region) per address category, described once per distinct pair
-    s_codes = np.where(seen, svc.codes[np.maximum(row_of, 0)], -1).astype(np.int64)
-    r_codes = np.where(seen, reg.codes[np.maximum(row_of, 0)], -1).astype(np.int64)
-    pair = (s_codes + 1) * (len(reg.cats) + 1) + (r_codes + 1)
-    inverse, uniques = pd.factorize(pair)
-    texts = []
-    for combo in uniques:
-        s, r = svc.value(int(combo // (len(reg.cats) + 1)) - 1), \
-            reg.value(int(combo % (len(reg.cats) + 1)) - 1)
-        if not s:
-            texts.append("")
-            continue
-        names = [x for x in s.split(",") if x != "AMAZON"] or ["AMAZON"]
-        texts.append(f" ({'+'.join(names)} {r})" if r else f" ({'+'.join(names)})")
-    return np.asarray(texts, dtype=object)[inverse]
+    seen = np.flatnonzero(row_of >= 0)
+    for out, name in ((service, "ip_service"), (region, "ip_region")):
+        col = column(events, name)
+        out[seen] = np.append(col.cats, None)[col.codes[row_of[seen]]]
+    return service, region
+
+
+def _range_text(service: str | None, region: str | None) -> str:
+    """``"EC2 ap-northeast-1"`` from ``"AMAZON,EC2"`` and a region (AMAZON only when alone)."""
+    names = [x for x in (service or "").split(",") if x and x != "AMAZON"] or ["AMAZON"]
+    return f"{'+'.join(names)} {region}" if region else "+".join(names)
+
+
+def _ip_labels(events: pd.DataFrame, ip: Col) -> np.ndarray:
+    """Per ``sourceIPAddress`` category: ``" (EC2 ap-northeast-1)"`` or ``""``."""
+    service, region = _address_ranges(events, ip)
+    texts = np.full(len(ip.cats), "", dtype=object)
+    inside = np.flatnonzero(pd.notna(service))
+    if len(inside):  # described once per distinct (service, region)
+        pairs = pd.MultiIndex.from_arrays([service[inside], region[inside]])
+        inverse, uniques = pd.factorize(pairs)
+        texts[inside] = np.array([f" ({_range_text(svc, reg)})" for svc, reg in uniques],
+                                 dtype=object)[inverse]
+    return texts
 
 
 def _fmt_count(n: float) -> str:
@@ -278,13 +287,10 @@ def top_values(events: pd.DataFrame, column_name: str, by: str = "source", *, n:
         "share": head["share"].to_numpy(),
     })
     if column_name == "sourceIPAddress" and "ip_service" in events.columns:
-        svc, reg = column(events, "ip_service"), column(events, "ip_region")
-        row_of = np.full(len(v.cats) + 1, -1, dtype=np.int64)
-        present = np.flatnonzero(v.codes >= 0)
-        row_of[v.codes[present]] = present
-        rows = row_of[head["v"].to_numpy()]
-        out["ip_service"] = [svc.value(int(svc.codes[r])) if r >= 0 else None for r in rows]
-        out["ip_region"] = [reg.value(int(reg.codes[r])) if r >= 0 else None for r in rows]
+        service, region = _address_ranges(events, v)
+        codes = head["v"].to_numpy()  # -1 (missing address) takes the appended None
+        out["ip_service"] = np.append(service, None)[codes]
+        out["ip_region"] = np.append(region, None)[codes]
     return out.reset_index(drop=True)
 
 
@@ -413,8 +419,7 @@ def source_table_from_logs(log_groups: str | Sequence[str], start: Any, end: Any
 # the per-source fingerprint table (vpcEndpointId / sourceIPAddress / userAgent)
 def _address_kind(text: str, service: str | None, region: str | None) -> str:
     if service:
-        names = [x for x in service.split(",") if x != "AMAZON"] or ["AMAZON"]
-        return f"AWS {'+'.join(names)} {region}" if region else f"AWS {'+'.join(names)}"
+        return f"AWS {_range_text(service, region)}"
     try:
         addr = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -455,13 +460,9 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
         events = classify(events, **(classify_options or {}))
     g = column(events, "source")
     ip = column(events, "sourceIPAddress")
-    svc, reg = column(events, "ip_service"), column(events, "ip_region")
-    row_of = np.full(len(ip.cats), -1, dtype=np.int64)
-    present = np.flatnonzero(ip.codes >= 0)
-    row_of[ip.codes[present]] = present
-    kinds = np.array([_address_kind(text, svc.value(int(svc.codes[r])) if r >= 0 else None,
-                                    reg.value(int(reg.codes[r])) if r >= 0 else None)
-                      for text, r in zip(ip.cats, row_of)], dtype=object)
+    service, region = _address_ranges(events, ip)
+    kinds = np.array([_address_kind(text, svc, reg)
+                      for text, svc, reg in zip(ip.cats, service, region)], dtype=object)
     kind_codes, kind_names = pd.factorize(pd.array(kinds, dtype=object))
     kind_col = Col("address kind", np.append(kind_codes.astype(np.int64), -1)[ip.codes],
                    np.asarray(kind_names, dtype=object))

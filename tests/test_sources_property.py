@@ -38,6 +38,7 @@ FIELDS = {
     "additionalEventData.AuthenticationMethod": [None, "AuthHeader", "QueryString"],
     "requestParameters.X-Amz-Expires": [None, "300", "3600"],
     "vpcEndpointId": [None, "vpce-0a1b2c3d4e5f60718", "vpce-f40dc59d", "AWS Internal"],
+    "additionalEventData.vpcEndpointId": [None, None, "vpce-f40dc59d", "vpce-0a1b2c3d4e5f60718"],
     "vpcEndpointAccountId": [None, RECIPIENT, "999988887777"],
     "recipientAccountId": [RECIPIENT],
 }
@@ -63,7 +64,7 @@ def service(name):
     return "service-other"
 
 
-def reference(row, own_vpce=None):
+def reference(row, own_vpce=None, own_accounts=()):
     """Issue 5's rules, one row at a time, written independently of the package."""
     acct, typ, inv, ip = (row["userIdentity.accountId"], row["userIdentity.type"],
                           row["userIdentity.invokedBy"], row["sourceIPAddress"])
@@ -71,7 +72,8 @@ def reference(row, own_vpce=None):
     ua = ua[1:] if ua.startswith("[") else ua
     ua = ua[:-1] if ua.endswith("]") else ua
     sess = session(row)
-    vpce, owner = row["vpcEndpointId"], row["vpcEndpointAccountId"]
+    vpce = row["vpcEndpointId"] or row["additionalEventData.vpcEndpointId"]  # <= 1.05 kept it there
+    owner = row["vpcEndpointAccountId"]
     issuer = row["userIdentity.inScopeOf.issuerType"]
     query = row["additionalEventData.AuthenticationMethod"] == "QueryString"
     if acct in ("ANONYMOUS_PRINCIPAL", "anonymous"):
@@ -103,7 +105,7 @@ def reference(row, own_vpce=None):
         if own_vpce is not None:
             mine = vpce in own_vpce
         elif owner:
-            mine = owner == row["recipientAccountId"]
+            mine = owner == row["recipientAccountId"] or owner in own_accounts
         else:
             mine = re.fullmatch(r"vpce-[0-9a-f]{17}", vpce) is not None
         return "vpc-endpoint" if mine else "other-vpc-endpoint"
@@ -120,11 +122,13 @@ rows = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELDS.items()})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(rows, min_size=1, max_size=40), st.booleans())
-def test_classify_matches_the_per_row_reference(records, with_own_list):
+@given(st.lists(rows, min_size=1, max_size=40), st.booleans(), st.booleans())
+def test_classify_matches_the_per_row_reference(records, with_own_list, with_own_accounts):
     own = ["vpce-f40dc59d"] if with_own_list else None
+    accounts = ["999988887777"] if with_own_accounts else []
     frame = pd.DataFrame(records)
     for col in frame.columns:  # as the loader gives them: categoricals
         frame[col] = frame[col].astype("category")
-    got = list(classify(frame, own_vpc_endpoints=own, ip_ranges=RANGES)["source"].astype(str))
-    assert got == [reference(r, own) for r in records]
+    got = list(classify(frame, own_vpc_endpoints=own, own_accounts=accounts,
+                        ip_ranges=RANGES)["source"].astype(str))
+    assert got == [reference(r, own, accounts) for r in records]

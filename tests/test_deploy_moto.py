@@ -255,6 +255,8 @@ def test_existing_topic_arn_is_used_but_never_changed(account: Any) -> None:
     a = alarm(account)
     assert a is not None and a["AlarmActions"] == [topic]
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"] == before
+    report = verify(spec, session=account)
+    assert report.ok and any(i.startswith("warning: topic policy lets CloudWatch publish") for i in report.info)
     teardown(spec, session=account, apply=True)
     assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [topic]
 

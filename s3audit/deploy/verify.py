@@ -9,6 +9,7 @@ from s3audit.deploy import state as S
 from s3audit.deploy.aws import Aws
 from s3audit.deploy.errors import ReadBackError
 from s3audit.deploy.plan import NOTHING, SUBSCRIPTION, Plan, plan, read_back_filter
+from s3audit.deploy.preflight import WARNING
 from s3audit.deploy.spec import DeploySpec, load_spec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +69,8 @@ def verify(spec: DeploySpec | Any, *, session: boto3.Session | None = None,
     for check in current.checks:
         if check.blocking:
             report.problems.append(f"pre-flight {check.name}: {check.detail}")
+        elif check.status == WARNING:
+            report.info.append(f"warning: {check.name}: {check.detail}")
     for change in current.changes:
         if change.action != NOTHING:
             detail = "; ".join(f"{f.field}: {f.current!r} (spec: {f.desired!r})" for f in change.fields)

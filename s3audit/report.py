@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -695,7 +696,8 @@ def _section_pipeline(inputs: ReportInputs, view: _View, redactor: Redactor | No
 
 
 # ------------------------------------------------------------------------------------- building
-def _template_vocabulary() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _template_vocabulary() -> frozenset[str]:
     """Words the report itself is made of (its code, CSS, chart boilerplate, column names)."""
     import inspect
 
@@ -716,7 +718,7 @@ def _template_vocabulary() -> set[str]:
         texts.append(base64.b64decode(H.figure(fig).split("base64,")[1].split('"')[0]).decode())
     except Exception:  # noqa: BLE001 - vocabulary is best effort; the data-level check stays
         pass
-    return set(re.findall(r"[a-z]+", "\n".join(texts).lower()))
+    return frozenset(re.findall(r"[a-z]+", "\n".join(texts).lower()))
 
 
 def _data_strings(view_parts: Iterable[Any]) -> str:

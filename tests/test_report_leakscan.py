@@ -1,0 +1,63 @@
+"""The leak scan finds planted identifiers wherever they hide, and the report refuses to be written."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from s3audit.leakscan import LeakError, check_no_leaks, find_leaks
+
+IDS = {"account": ["111122223333"], "ip": ["10.0.1.7"], "bucket": ["payroll-prod"],
+       "vpce": ["vpce-0a1b2c3d4e5f67890"], "name": ["bucket"]}
+
+
+@pytest.mark.parametrize("document, kind, where", [
+    ("<p>owner 111122223333</p>", "account", "text"),
+    ('<img alt="from 10.0.1.7" src="x.svg">', "ip", "attribute"),
+    ('<pre>{ $.vpcEndpointId != "vpce-0a1b2c3d4e5f67890" }</pre>', "vpce", "text"),
+    ("<td>ip-10-0-1-7.ec2.internal</td>", "ip", "text"),
+    ("<td>PAYROLL-PROD.s3.amazonaws.com</td>", "bucket", "text"),
+    ("<td>payroll&#45;prod</td>", "bucket", "text"),
+])
+def test_finds_planted_identifiers(document: str, kind: str, where: str) -> None:
+    leaks = find_leaks(document, IDS)
+    assert [(leak.kind, leak.where) for leak in leaks] == [(kind, where)]
+
+
+def test_finds_identifiers_inside_embedded_svg() -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>vpce-0a1b2c3d4e5f67890</text></svg>'
+    data = base64.b64encode(svg.encode()).decode()
+    leaks = find_leaks(f'<img src="data:image/svg+xml;base64,{data}">', IDS)
+    assert [(leak.kind, leak.where) for leak in leaks] == [("vpce", "data-uri image/svg+xml")]
+
+
+def test_raster_images_cannot_be_checked() -> None:
+    data = base64.b64encode(b"\x89PNG\r\n\x1a\n....").decode()
+    leaks = find_leaks(f'<img src="data:image/png;base64,{data}">', IDS)
+    assert [leak.kind for leak in leaks] == ["opaque-image"]
+    assert find_leaks(f'<img src="data:image/png;base64,{data}">', IDS, allow_raster=True) == []
+
+
+@pytest.mark.parametrize("document", [
+    "<p>10.0.1.70 and 110.0.1.7</p>",          # other addresses containing the digits
+    "<p>1111222233334 bytes</p>",              # a longer number
+    "<p>xpayroll-prod</p>",                     # inside a longer name
+])
+def test_boundaries_prevent_false_findings(document: str) -> None:
+    assert find_leaks(document, IDS) == []
+
+
+def test_pseudonyms_are_not_findings_but_colliding_ones_are() -> None:
+    # a principal really named "bucket" is not found inside the pseudonym "bucket-1a2b3c4d"
+    assert find_leaks("<td>bucket-1a2b3c4d</td>", IDS, tokens=["bucket-1a2b3c4d"]) == []
+    assert [leak.kind for leak in find_leaks("<td>bucket</td>", IDS, tokens=["bucket-1a2b3c4d"])] == ["name"]
+    # a pseudonym equal to an original can never be verified
+    leaks = find_leaks("<p>clean</p>", IDS, tokens=["10.0.1.7"])
+    assert [leak.kind for leak in leaks] == ["ambiguous-token"]
+
+
+def test_check_no_leaks_raises_typed_error_naming_the_leak() -> None:
+    with pytest.raises(LeakError) as err:
+        check_no_leaks("<p>111122223333</p>", IDS, path="out/report.html")
+    assert err.value.leaks[0].identifier == "111122223333"
+    assert "111122223333" in str(err.value) and "out/report.html" in str(err.value)

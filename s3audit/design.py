@@ -60,6 +60,7 @@ from s3audit.exclusions import (
     describe,
     effective,
     fields_of,
+    guarded_fields,
     implies,
     iter_atoms,
     render,
@@ -516,15 +517,19 @@ class FilterDesign:
         return True
 
     def _is_nullable(self, name: str) -> bool:
+        """Does any event hold an explicit JSON null for the field (the engine's IS NULL)?"""
         if name not in self._nullable:
             mask = self._mask("{ " + selector(name) + " IS NULL }")
             self._nullable[name] = bool(mask.any())
         return self._nullable[name]
 
     def _context(self, *conditions: Condition, compact: bool = False) -> RenderContext:
+        """What rendering ``conditions`` (exactly as they will be rendered) needs to know."""
         names = {n for c in conditions for n in fields_of(c)}
         required = frozenset(n for n in names if self._is_required(n))
-        nullable = frozenset(n for n in names if self._is_nullable(n))
+        # only guarded (negated) comparisons need to know about nulls: ask the engine for those
+        guarded = {n for c in conditions for n in guarded_fields(c)}
+        nullable = frozenset(n for n in guarded if self._is_nullable(n))
         return RenderContext(required=required, nullable=nullable, compact=compact)
 
     def _effective_conditions(self) -> list[Condition]:
@@ -550,7 +555,7 @@ class FilterDesign:
         if not conditions:
             return "{ " + self._base_inner + " }" if self._base_inner else "{ }"
         combined = AllOf(tuple(Not(c) for c in conditions))
-        ctx = self._context(*conditions, compact=compact)
+        ctx = self._context(*(Not(c) for c in conditions), compact=compact)
         body = render(combined, ctx, top=True)
         if not self._base_inner:
             return "{ " + body + " }"
@@ -589,7 +594,7 @@ class FilterDesign:
         suggestions: list[str] = []
         regex_users: list[str] = []
         for e, c in zip(self._exclusions, self._effective_conditions()):
-            rendered = render(Not(c), self._context(c, compact=True))
+            rendered = render(Not(c), self._context(Not(c), compact=True))
             contributions.append((e.id, len(rendered) + 2))
             if "%" in rendered:
                 regex_users.append(e.id)

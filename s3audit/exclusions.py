@@ -61,6 +61,7 @@ __all__ = [
     "effective",
     "implies",
     "fields_of",
+    "guarded_fields",
     "render",
     "selector",
     "translate_source",
@@ -233,6 +234,32 @@ def fields_of(condition: Condition) -> list[str]:
             out.append(column_name(c.field))
 
     walk(condition)
+    return out
+
+
+def guarded_fields(condition: Condition) -> list[str]:
+    """Fields the rendering guards with ``NOT EXISTS``/``IS NULL`` (negated comparisons).
+
+    Examples
+    --------
+    >>> guarded_fields(AllOf((Equals("a", "x"), Not(Equals("b", "y")), Absent("c"))))
+    ['b', 'c']
+    """
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, _Lit):
+            atom = node.atom
+            if (node.negated and isinstance(atom, (Equals, InCidr, Present))) or \
+                    (not node.negated and isinstance(atom, Absent)):
+                name = column_name(atom.field)
+                if name not in out:
+                    out.append(name)
+        else:
+            for child in node[1]:
+                walk(child)
+
+    walk(_nnf(condition))
     return out
 
 
@@ -693,6 +720,11 @@ def _candidates(label: str, rows: pd.DataFrame) -> tuple[list[Condition], list[s
 
 MaskFn = Callable[[Condition], np.ndarray]
 
+_FINGERPRINT_COLUMNS = ("userAgent", "userIdentity.accountId", "userIdentity.invokedBy",
+                        "sourceIPAddress", "vpcEndpointId", "additionalEventData.vpcEndpointId",
+                        "ip_prefix")
+"""The columns :func:`_candidates` takes values from."""
+
 
 def _greedy(candidates: list[Condition], masks: list[np.ndarray], target: np.ndarray,
             avoid: np.ndarray, *, forbid: np.ndarray | None = None) -> list[int]:
@@ -744,7 +776,9 @@ def translate_source(label: str, events: pd.DataFrame, mask_of: MaskFn) -> Sourc
         raise ValueError("the events are not classified (no 'source' column)")
     labels = events["source"].astype(object).to_numpy()
     is_source = labels == label
-    candidates, notes = _candidates(label, events[is_source])
+    # only the columns the fingerprints read (filtering the whole frame copies the raw text)
+    slim = events[[c for c in _FINGERPRINT_COLUMNS if c in events.columns]]
+    candidates, notes = _candidates(label, slim[is_source])
     if not candidates:
         raise ValueError(
             f"no {label!r} events in the history, and excluding {label!r} needs values seen in "
@@ -764,7 +798,7 @@ def translate_source(label: str, events: pd.DataFrame, mask_of: MaskFn) -> Sourc
     for other in others.index:
         is_other = labels == other
         try:
-            other_cands, _ = _candidates(str(other), events[is_other])
+            other_cands, _ = _candidates(str(other), slim[is_other])
         except ValueError:
             continue
         other_masks = [np.asarray(mask_of(c), dtype=bool) for c in other_cands]

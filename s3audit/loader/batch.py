@@ -63,7 +63,8 @@ def _json_text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]]) -> Batch | None:
+def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]], unique: set[str] | None = None
+                       ) -> Batch | None:
     """Build a batch with the careful path from ``(raw text, parsed record, seq)`` triples."""
     flats: list[dict[str, Any]] = []
     raws: list[str] = []
@@ -79,7 +80,7 @@ def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]]) -> Batch
     if not raws:
         return None
     columns = {name: python_column([flat.get(name) for flat in flats]) for name in names}
-    return Batch(compact(columns, len(raws)), pa.array(raws, type=pa.large_string()),
+    return Batch(compact(columns, len(raws), unique), pa.array(raws, type=pa.large_string()),
                  np.asarray(seqs, dtype=np.int64))
 
 
@@ -102,26 +103,24 @@ def _kind(t: pa.DataType) -> str:
     return "other"
 
 
-_UNIQUE_COLUMNS: set[str] = set()
-"""Columns a previous batch found mostly unique (eventID, x-amz-id-2...): not worth encoding.
-Only a memory/speed hint; values are never affected."""
-
-
-def compact(columns: dict[str, pa.Array], n: int) -> dict[str, pa.Array]:
+def compact(columns: dict[str, pa.Array], n: int, unique: set[str] | None = None) -> dict[str, pa.Array]:
     """Dictionary-encode the repetitive string columns of a batch (user agents, ARNs, names...).
 
-    Keeps the batches small while the whole input is read; values are unchanged.
+    Keeps the batches small while the whole input is read; values are unchanged. ``unique``
+    collects columns found mostly unique (eventID, x-amz-id-2...), which later batches of the
+    same load then skip: a speed hint only.
     """
+    unique = set() if unique is None else unique
     if n < 64:
         return columns
     out = {}
     for name, arr in columns.items():
-        if pa.types.is_string(arr.type) and arr.null_count < n and name not in _UNIQUE_COLUMNS:
+        if pa.types.is_string(arr.type) and arr.null_count < n and name not in unique:
             encoded = pc.dictionary_encode(arr)
             if len(encoded.dictionary) <= n // 2:
                 arr = encoded
-            elif len(encoded.dictionary) > n * 0.9 and len(_UNIQUE_COLUMNS) < 10_000:
-                _UNIQUE_COLUMNS.add(name)
+            elif len(encoded.dictionary) > n * 0.9:
+                unique.add(name)
         out[name] = arr
     return out
 

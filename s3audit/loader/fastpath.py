@@ -196,6 +196,7 @@ class FastReader:
         self.state = SchemaState()
         self.use_threads = use_threads
         self.fallback_lines = 0
+        self.unique_columns: set[str] = set()  # see batch.compact
         # value shapes that clashed with the majority before, as byte patterns: "key": [
         self.signatures: dict[tuple[str, str], tuple[bytes, tuple[bytes, ...]]] = {}
 
@@ -352,7 +353,7 @@ class FastReader:
             part_seq = part_seq[is_record]
             if not len(part_seq):
                 return
-        batches.append(Batch(compact(columns, len(part_seq)), part_raw, part_seq))
+        batches.append(Batch(compact(columns, len(part_seq), self.unique_columns), part_raw, part_seq))
 
 
 def _record_mask(columns: dict[str, pa.Array], n: int) -> np.ndarray | None:

@@ -314,7 +314,7 @@ class Reader:
 
     def _flush(self) -> None:
         if self._pending:
-            batch = batch_from_records(self._pending)
+            batch = batch_from_records(self._pending, self.fast.unique_columns)
             self._pending = []
             if batch is not None:
                 self.batches.append(batch)

@@ -55,7 +55,8 @@ def test_plan_on_empty_account_lists_creates_and_writes_nothing(account: Any) ->
     rec = CallRecorder(account)
     p = plan(SPEC, session=account, test_events=EVENTS)
     assert {a for _, _, a in actions(p)} == {"create"} and len(p.changes) == 5
-    assert not p.blocked and rec.writes == [], rec.writes
+    assert "logs:DescribeMetricFilters" in rec.calls  # the recorder sees the plan's calls ...
+    assert not p.blocked and rec.writes == [], rec.writes  # ... and none of them writes
     checks = {c.name: c for c in p.checks}
     assert checks["log group exists"].status == "ok"
     assert checks["metric-filter limit"].detail.startswith("0 of 100")
@@ -103,7 +104,8 @@ def test_apply_again_changes_nothing_and_duplicates_nothing(account: Any) -> Non
     again = plan(SPEC, session=account, test_events=EVENTS)
     assert {a for _, _, a in actions(again)} == {"nothing"} and not again.has_changes
     result = again.apply()
-    assert result.calls == [] and rec.writes == [], rec.writes
+    assert "cloudwatch:DescribeAlarms" in rec.calls  # planned and re-checked before "applying" ...
+    assert result.calls == [] and rec.writes == [], rec.writes  # ... without a single write
     assert len(filters(account, "payroll-unexpected-reads")) == 1  # plain moto would show a second one
     assert "already matches the spec" in again.render()
 
@@ -189,7 +191,7 @@ def test_apply_refuses_a_stale_plan(account: Any) -> None:
     someone_else.create_topic(Name="payroll-unexpected-reads")  # meanwhile
     with pytest.raises(StalePlanError, match="AWS::SNS::Topic"):
         p.apply()
-    assert rec.writes == []
+    assert "sns:GetTopicAttributes" in rec.calls and rec.writes == []
 
 
 # ------------------------------------------------------------------------------ safety
@@ -270,7 +272,7 @@ def test_missing_log_group_blocks_with_a_clear_message(aws: Any) -> None:  # noq
     assert failed.name == "log group exists" and GROUP in failed.detail
     with pytest.raises(PreflightError, match=GROUP):
         p.apply()
-    assert rec.writes == []
+    assert "sns:GetTopicAttributes" in rec.calls and rec.writes == []
 
 
 def test_metric_filter_limit_blocks(account: Any) -> None:

@@ -469,6 +469,11 @@ def _r16(ctx: _Context):
 
 
 # reasons -------------------------------------------------------------------------------------
+def _optional(before: str, value: str | None, after: str) -> str:
+    """``before + 'value' + after`` when the value is present, else nothing."""
+    return "" if value is None else f"{before}{_short(value)}{after}"
+
+
 def _why_ip(values: dict[str, str | None]) -> str:
     # one sentence per AWS range / address class, not per address: the address is in the row
     text = values.get(IP_CLASS)
@@ -503,8 +508,8 @@ RULES: tuple[Rule, ...] = (
          (ACCOUNT,), _r1,
          lambda c, v, k: f"Rule 1 (anonymous): userIdentity.accountId is {_short(v[ACCOUNT])}."),
     Rule(2, ("aws-service",), "userIdentity.type is AWSService", (ID_TYPE, INVOKED_BY), _r2,
-         lambda c, v, k: (f"Rule 2 (aws-service): userIdentity.type is 'AWSService' "
-                          f"(invokedBy {_short(v[INVOKED_BY])}).")),
+         lambda c, v, k: (f"Rule 2 (aws-service): userIdentity.type is 'AWSService'"
+                          + _optional(" (invokedBy ", v[INVOKED_BY], ")") + ".")),
     Rule(3, ("aws-internal",), "sourceIPAddress or invokedBy starts with 'AWS Internal'",
          (IP, INVOKED_BY), _r3,
          lambda c, v, k: (f"Rule 3 (aws-internal): "
@@ -517,7 +522,8 @@ RULES: tuple[Rule, ...] = (
          (ARN, PRINCIPAL_ID, INVOKED_BY), _r4,
          lambda c, v, k: (f"Rule 4 (lake-formation): role session name "
                           f"{_short(c.session_value(k))} starts with 'AWSLF-00-' (Lake Formation "
-                          f"vended credentials; invokedBy {_short(v[INVOKED_BY])}).")),
+                          f"vended credentials" + _optional("; invokedBy ", v[INVOKED_BY], "")
+                          + ").")),
     Rule(5, ("athena", "glue", "redshift", "emr", "service-other"),
          "invokedBy is set or sourceIPAddress is a *.amazonaws.com name; label = that service",
          (INVOKED_BY, IP_SERVICE_NAME), _r5,
@@ -532,7 +538,7 @@ RULES: tuple[Rule, ...] = (
                           + ("starts with 'S3Console/'"
                              if strip_brackets(v[UA] or "").startswith("S3Console/")
                              else "contains 'aws-internal/3'")
-                          + f" (vpcEndpointId {_short(v[VPCE])}).")),
+                          + _optional(" (vpcEndpointId ", v[VPCE], ")") + ".")),
     Rule(7, ("console-browser",),
          "QueryString auth, user agent starts with Mozilla/, X-Amz-Expires is 300",
          (UA, EXPIRES), _r7,

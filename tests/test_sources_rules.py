@@ -508,3 +508,13 @@ def test_labels_follow_rows_whatever_the_index():
     out = classify(shuffled)
     assert list(out["source"].astype(str)) == expected[::-1]
     assert list(out.index) == list(shuffled.index)
+
+
+def test_reasons_leave_out_fields_that_are_absent():
+    records = [event(1, userAgent="[S3Console/0.4]"),
+               event(2, userIdentity=role("AWSLF-00-AT-111122223333-1")),
+               event(3, userIdentity={"type": "AWSService"})]
+    reasons = list(classify(frame(records))["source_reason"])
+    assert [r.split(" ", 2)[1] for r in reasons] == ["6", "4", "2"]
+    assert not any("none" in r for r in reasons), reasons
+    assert all(r.endswith(".") for r in reasons)

@@ -726,6 +726,8 @@ def _data_strings(view_parts: Iterable[Any]) -> str:
     for part in view_parts:
         if isinstance(part, pd.DataFrame):
             for col in part.columns:
+                if col == "raw":  # never rendered; its JSON field names are not data
+                    continue
                 s = part[col]
                 if isinstance(s.dtype, pd.CategoricalDtype):
                     chunks.extend(map(str, s.cat.categories))

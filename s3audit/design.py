@@ -38,7 +38,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -561,10 +561,6 @@ class FilterDesign:
             return "{ " + body + " }"
         joiner = "&&" if compact else " && "
         return "{ (" + self._base_inner + ")" + joiner + body + " }"
-
-    def check(self) -> str | None:
-        """The pattern, or raise :class:`PatternQuotaError` / ``PatternError`` if it cannot be."""
-        return self.pattern
 
     @property
     def pattern(self) -> str:

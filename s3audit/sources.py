@@ -111,6 +111,7 @@ class Col:
     cats: np.ndarray
 
     def present(self) -> np.ndarray:
+        """Rows where the column has a value."""
         return self.codes >= 0
 
     def where(self, predicate: Callable[[str], bool]) -> np.ndarray:
@@ -123,14 +124,8 @@ class Col:
             return self.codes >= 0
         return np.append(table, False)[self.codes]
 
-    def map(self, per_category: np.ndarray, missing: Any = None) -> np.ndarray:
-        """Per-row values from one value per category (``missing`` for NA rows)."""
-        table = np.empty(len(self.cats) + 1, dtype=object)
-        table[:-1] = per_category
-        table[-1] = missing
-        return table[self.codes]
-
     def value(self, code: int) -> str | None:
+        """The text of one code (None for ``-1``)."""
         return None if code < 0 else self.cats[code]
 
 

@@ -224,7 +224,7 @@ def test_chart_contents(events):
     assert isinstance(empty, Figure)
 
 
-def test_tabulate_scales_linearly_without_python_loops_per_row(events):
+def test_tabulate_counts_every_row_of_a_repeated_categorical_frame(events):
     big = pd.concat([events] * 2000, ignore_index=True)
     for c in events.columns:
         if isinstance(events[c].dtype, pd.CategoricalDtype):

@@ -171,6 +171,21 @@ def _fmt_count(n: float) -> str:
     return f"{int(n):,}" if float(n).is_integer() else f"{n:,.1f}"
 
 
+def _joined_tops(head: pd.DataFrame, v: Col, labels: np.ndarray | None, groups: int
+                 ) -> np.ndarray:
+    """Per group, ``"value ×count; …"`` from the ranked (g, v, n) rows kept for it."""
+    vcodes = head["v"].to_numpy()
+    names = np.append(v.cats, NONE_LABEL)[vcodes]  # code -1 (missing) takes "(none)"
+    if labels is not None:
+        names = names + np.append(labels, "")[vcodes]
+    text = names + np.array([f" ×{_fmt_count(n)}" for n in head["n"].to_numpy()], dtype=object)
+    joined = pd.Series(text, index=head["g"].to_numpy(), dtype=object) \
+        .groupby(level=0, sort=False).agg("; ".join)
+    tops = np.full(groups, "", dtype=object)
+    tops[joined.index.to_numpy()] = joined.to_numpy()
+    return tops
+
+
 # ---------------------------------------------------------------------------------------------
 def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
              dimensions: Sequence[str] = TABLE_DIMENSIONS, weight: str | None = None,
@@ -238,16 +253,7 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
             distinct.to_numpy()
         pairs = _ranked(pairs, v)
         head = pairs.groupby("g", sort=False).head(top)
-        tops = np.full(len(g.cats), "", dtype=object)
-        for gcode, chunk in head.groupby("g", sort=False):
-            parts = []
-            for vcode, n in zip(chunk["v"].to_numpy(), chunk["n"].to_numpy()):
-                name = NONE_LABEL if vcode < 0 else v.cats[vcode]
-                if labels is not None and vcode >= 0:
-                    name += labels[vcode]
-                parts.append(f"{name} ×{_fmt_count(n)}")
-            tops[gcode] = "; ".join(parts)
-        table[f"{dim}_top"] = tops
+        table[f"{dim}_top"] = _joined_tops(head, v, labels, len(g.cats))
     table = table[table["events"] > 0]
     if by == "source":
         rank = {name: i for i, name in enumerate(SOURCES)}

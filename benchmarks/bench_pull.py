@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'OK' if s['start_queries'] <= budget_q else 'MISSED'}")
     print(f"ideal wall time under the budget ({args.concurrency} concurrent): {ideal:.1f}s; s3audit {s['wall']:.1f}s "
           f"= {s['wall'] / ideal:.2f}x (target <= 1.5x) -> {'OK' if s['wall'] <= 1.5 * ideal else 'MISSED'}; "
-          f"time in the client after the last query (frame finishing): {s['frame_s']:.1f}s")
+          f"time in the client after the last query (frame building): {s['frame_s']:.1f}s")
     print(f"client-side decode floor (botocore parsing {info['padded']:,} rows, serial under the GIL, measured on "
           f"one 10,000-row page): {floor:.1f}s; ideal + floor = {ideal + floor:.1f}s; s3audit = "
           f"{s['wall'] / (ideal + floor):.2f}x of that")
@@ -198,8 +198,8 @@ def _run_s3audit(url: str, info: dict[str, Any], concurrency: int) -> dict[str, 
     st = _stats(url)
     tm = cov.get("timings", {})
     frame_s = tm.get("frame_s", float("nan"))
-    print(f"s3audit phases: plan {tm.get('plan_s', 0):.1f}s, fetch {tm.get('fetch_s', 0):.1f}s (the frame is parsed "
-          f"meanwhile in a background thread), frame finish {frame_s:.1f}s; ledger: {cov['data_queries']} data + "
+    print(f"s3audit phases: plan {tm.get('plan_s', 0):.1f}s, fetch {tm.get('fetch_s', 0):.1f}s, "
+          f"frame building (s3audit.load_events) {frame_s:.1f}s; ledger: {cov['data_queries']} data + "
           f"{cov['planning_queries']} planning queries, {cov['bytes_scanned'] / 2**30:.2f} GiB scanned", flush=True)
     return {"client": "s3audit.pull_events", "events": len(df), "complete": df["eventID"].nunique() / info["truth"],
             "dups": int(df["eventID"].duplicated().sum()), "start_queries": st["calls"].get("StartQuery", 0),

@@ -280,16 +280,12 @@ class _Puller:
         self.cache = SliceCache(cache_dir, cache_key(groups, where, self.data_query["asc"])) if cache_dir else None
         self.entries: list[SliceEntry] = []
         self.planning: list[dict[str, Any]] = []
+        self.results: list[_Rows] = []
         self.bins: list[Bin] = []
         self.plan_ok = True
         self.get_log_record = 0
         self.events_so_far = 0
         self.timings: dict[str, float] = {}
-        self.seen: set[str] = set()  # @ptr of every row fed to the loader
-        self.fed: list[_Rows] = []  # rows in the order the loader received them
-        self.duplicates = 0
-        self.rows_retrieved = 0
-        self.loader = _LoaderThread()
 
     # ------------------------------------------------------------------------------- run
     def run(self) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -297,7 +293,6 @@ class _Puller:
 
         bar = tqdm(total=0, unit="slice", desc="pull", disable=not self.progress, leave=True)
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3audit-pull")
-        self.loader.start()
         try:
             t = time.perf_counter()
             self.bins = self._plan(pool, bar)
@@ -306,7 +301,6 @@ class _Puller:
             self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
             self.abort.set()
-            self.loader.close()
             stopped = self.runner.stop_all()
             log.warning("interrupted: stopped %d running queries", len(stopped))
             pool.shutdown(wait=False, cancel_futures=True)
@@ -330,7 +324,6 @@ class _Puller:
 
     def _shutdown(self, pool: ThreadPoolExecutor) -> None:
         self.abort.set()
-        self.loader.close()
         self.runner.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -405,13 +398,14 @@ class _Puller:
             for piece in used:
                 ptr, ts, msg = self.cache.load(piece)
                 rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
-                self._feed(rows)
+                self.results.append(rows)
                 self.entries.append(SliceEntry(iso_seconds(piece["a"]), iso_seconds(piece["b"]),
                                                "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
                                                records_matched=piece.get("records_matched", 0.0),
                                                records_scanned=piece.get("records_scanned", 0.0),
                                                bytes_scanned=0.0, query_ids=piece.get("query_ids", []),
                                                note="reused from cache (no query)"))
+                self.events_so_far += len(rows)
             for ga, gb in gaps:
                 tasks.append(_Task(ga, gb, planner.expected_between(self.bins, ga, gb) if self.bins else None))
         return tasks
@@ -502,27 +496,9 @@ class _Puller:
         )
         self.entries.append(e)
         if kept is not None and len(kept):
-            self._feed(kept)
+            self.results.append(kept)
+            self.events_so_far += len(kept)
         return e
-
-    def _feed(self, rows: _Rows) -> None:
-        """Hand kept rows to the loader thread (which parses them while other slices are fetched),
-        dropping any ``@ptr`` already fed."""
-        self.rows_retrieved += len(rows)
-        keep = []
-        seen = self.seen
-        for i, p in enumerate(rows.ptr):
-            if p in seen:
-                continue
-            seen.add(p)
-            keep.append(i)
-        if len(keep) < len(rows):
-            self.duplicates += len(rows) - len(keep)
-            rows = rows.take(np.isin(np.arange(len(rows)), keep))
-        if len(rows):
-            self.fed.append(rows)
-            self.events_so_far += len(rows)
-            self.loader.put(rows.msg)
 
     def _cache_piece(self, a: int, b: int, kept: _Rows, entry: SliceEntry) -> None:
         if self.cache is None or b * 1000 > self._fresh_ms():
@@ -623,34 +599,39 @@ class _Puller:
 
     # -------------------------------------------------------------------------- assemble
     def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:
-        df = self.loader.result()
-        allrows = _concat(self.fed)  # the loader's input order (its skip line numbers refer to it)
-        self.fed = []
-        ts, ptrs, msgs = allrows.ts, allrows.ptr, allrows.msg
+        allrows = _concat(self.results)
+        order = np.lexsort((np.asarray(allrows.ptr, dtype=object).astype(str), allrows.ts)) if len(allrows) else np.zeros(0, np.int64)
+        ptr = np.asarray(allrows.ptr, dtype=object)[order]
+        dup = pd.Index(ptr).duplicated() if len(ptr) else np.zeros(0, bool)
+        keep = order[~dup]
+        n_dup = int(dup.sum())
+        ts = allrows.ts[keep]
+        ptrs = [allrows.ptr[i] for i in keep]
+        msgs = allrows.msg.take(pa.array(keep, pa.int64()))
+        n_retrieved = len(allrows)
+        self.results = []
+        del allrows
         fixed: dict[int, str] = {}
+        df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         # second chance for messages the loader could not parse although they look like JSON:
         # they were cut; GetLogRecord returns the whole record
         bad = [e["line"] - 1 for e in df.attrs.get("skipped", [])
                if str(e.get("reason", "")).startswith("malformed JSON") and e.get("line")
                and str(msgs[e["line"] - 1].as_py()).lstrip().startswith("{")]
-        if df.attrs.get("skipped_total", 0) > len(df.attrs.get("skipped", [])):
-            log.warning("more skipped messages than listed; cut messages beyond the list are not re-fetched")
         for i in bad:
             full = self._get_log_record(ptrs[i])
             self.get_log_record += 1
             if full is not None and full != msgs[i].as_py():
                 fixed[i] = full
         if fixed:
-            df = messages_to_frame(_stream(msgs, fixed), max_skipped=SKIP_CAP)
+            df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         n_loaded = len(df)
         if "eventTime" in df and len(df):
             sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
-            attrs = dict(df.attrs)
             if not bool(sel.all()):
-                df = df[sel]
-            # slices arrive in any order: a deterministic row order
-            df = df.sort_values(["eventTime", "eventID"], kind="stable", na_position="last", ignore_index=True)
-            df.attrs.update(attrs)
+                attrs = dict(df.attrs)
+                df = df[sel].reset_index(drop=True)
+                df.attrs.update(attrs)
         # delivery lag of the events delivered after `end` (where a short padding loses events)
         tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
         lags = [ts[i] - t for i in tail.tolist() if (t := event_time_ms(fixed.get(i) or msgs[i].as_py())) is not None
@@ -687,8 +668,8 @@ class _Puller:
             "reruns": int(c["reruns"]),
             "get_log_record": int(self.get_log_record),
             "bytes_scanned": float(sum(e.bytes_scanned for e in self.entries) + sum(p["bytes_scanned"] for p in self.planning)),
-            "rows_retrieved": int(self.rows_retrieved),
-            "duplicate_ptr": int(self.duplicates),
+            "rows_retrieved": int(n_retrieved),
+            "duplicate_ptr": n_dup,
             "outside_window": int(n_loaded - len(df)),
             "events": int(len(df)),
             "max_delivery_lag_s": max_lag,
@@ -709,57 +690,6 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     for p in parts:
         ptr.extend(p.ptr)
     return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.concat_arrays([p.msg for p in parts]))
-
-
-SKIP_CAP = 100_000  # skipped inputs listed by the loader (all are counted)
-
-
-class _LoaderThread:
-    """Runs :func:`s3audit.load_events` in a background thread on messages fed slice by slice,
-    so parsing overlaps with fetching (the loader reads its input in batches)."""
-
-    def __init__(self) -> None:
-        import queue
-
-        self.queue: queue.Queue[pa.Array | None] = queue.Queue()
-        self._frame: pd.DataFrame | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="s3audit-load", daemon=True)
-        self._closed = False
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def put(self, msgs: pa.Array) -> None:
-        self.queue.put(msgs)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self.queue.put(None)
-
-    def _messages(self) -> Iterator[str]:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            yield from _stream(item, {})
-
-    def _run(self) -> None:
-        try:
-            self._frame = messages_to_frame(self._messages(), max_skipped=SKIP_CAP)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-            for _ in iter(lambda: self.queue.get(), None):  # drain, so close() never blocks
-                pass
-
-    def result(self) -> pd.DataFrame:
-        self.close()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._frame is not None
-        return self._frame
 
 
 def _stream(msgs: pa.Array, fixed: dict[int, str], chunk: int = 20_000) -> Iterator[str]:

@@ -266,3 +266,18 @@ def test_public_api_is_reexported():
     assert s3audit.compile_pattern is compile_pattern
     assert issubclass(s3audit.PatternError, ValueError)
     assert s3audit.FilterPattern is type(compile_pattern("x"))
+
+
+def test_test_metric_filter_response_shape():
+    v = [x for x in __import__("tests._pattern_support", fromlist=["vectors"]).vectors()
+         if x["pattern"] == "[..., size]"][0]
+    p = compile_pattern("[..., size]")
+    resp = p.test_metric_filter(["a b 1", v["event"], "x"])
+    assert [m["eventNumber"] for m in resp["matches"]] == [0, 1, 2]  # "x" matches too: ... may be empty
+    assert resp["matches"][1]["extractedValues"] == v["extracted"]
+    assert p.test_metric_filter(["a b 1"], event_number_base=1)["matches"][0]["eventNumber"] == 1
+    assert compile_pattern("{ $.a = 1 }").test_metric_filter(['{"a":1}', "{}"]) == {
+        "matches": [{"eventNumber": 0, "eventMessage": '{"a":1}', "extractedValues": {}}]}
+    for bad in ([], ["x"] * 51, [""]):
+        with pytest.raises(ValueError):
+            p.test_metric_filter(bad)

@@ -121,6 +121,14 @@ class FilterPattern:
 
         return extract(self, event, metric_value)
 
+    def test_metric_filter(self, messages: list[str], event_number_base: int = 0) -> dict:
+        """The response TestMetricFilter would give for ``messages`` (see :mod:`.extract`)."""
+        from .extract import test_metric_filter_response
+
+        return test_metric_filter_response(self, messages, event_number_base)
+
+    test_metric_filter.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
     def lint(self, events: "pd.DataFrame | Iterable[Event] | None" = None) -> list["LintWarning"]:
         """Warnings about the traps users fall into (see :mod:`s3audit.pattern.lint`)."""
         from .lint import lint

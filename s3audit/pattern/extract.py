@@ -137,3 +137,37 @@ def extract(fp: "FilterPattern", event: str | Mapping[str, Any], metric_value: s
         return Extraction(True, values, _metric_from(nodes[0]) if nodes else None)
     raw = values.get(metric_value)
     return Extraction(True, values, _metric_from(raw) if raw is not None else None)
+
+
+MAX_TEST_MESSAGES = 50  # TestMetricFilter logEventMessages: 1 to 50 strings of at least 1 character
+
+
+def test_metric_filter_response(fp: "FilterPattern", messages: list[str], event_number_base: int = 0) -> dict:
+    """What TestMetricFilter would answer: ``{"matches": [{eventNumber, eventMessage, extractedValues}]}``.
+
+    Only matching messages are listed. D-> (spec OQ-1) ``eventNumber`` is 0-based as in the API
+    reference examples; pass ``event_number_base=1`` for the aws-cli example's numbering. Key
+    results by input position, not by ``eventNumber``.
+
+    Raises
+    ------
+    ValueError
+        For an empty list, more than 50 messages or an empty message (AWS: InvalidParameterException).
+
+    Examples
+    --------
+    >>> from s3audit.pattern import compile_pattern
+    >>> compile_pattern("[ip, status=404, size]").test_metric_filter(["1.2.3.4 404 10", "1.2.3.4 200 5"])
+    {'matches': [{'eventNumber': 0, 'eventMessage': '1.2.3.4 404 10', 'extractedValues': {'$ip': '1.2.3.4', '$status': '404', '$size': '10'}}]}
+    """
+    if not isinstance(messages, (list, tuple)) or not 1 <= len(messages) <= MAX_TEST_MESSAGES:
+        raise ValueError(f"logEventMessages must hold 1 to {MAX_TEST_MESSAGES} messages")
+    if any(not isinstance(m, str) or not m for m in messages):
+        raise ValueError("every logEventMessage must be a non-empty string")
+    out = []
+    for i, message in enumerate(messages):
+        got = extract(fp, message)
+        if got.matched:
+            out.append({"eventNumber": i + event_number_base, "eventMessage": message,
+                        "extractedValues": got.extracted_values})
+    return {"matches": out}

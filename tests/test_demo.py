@@ -56,3 +56,39 @@ def test_report_command_usage_errors(capsys) -> None:
     assert "--start" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["report", "--out", "x"])  # a data source is required
+
+
+def test_missing_notebooks_are_reported_not_hidden(tmp_path) -> None:
+    from s3audit.demo import run_notebooks
+
+    runs = run_notebooks(tmp_path / "out", tmp_path / "work", notebooks_dir=tmp_path / "none", progress=False)
+    assert [(r.notebook, r.status) for r in runs] == [
+        ("01_pull_events", "missing"), ("02_access_sources", "missing"),
+        ("03_design_filter", "missing"), ("04_deploy_alarm", "missing")]
+
+
+def test_unknown_parameters_are_refused_before_running(tmp_path) -> None:
+    from s3audit.demo import run_notebooks
+
+    with pytest.raises(ValueError, match="NOT_A_PARAMETER"):
+        run_notebooks(tmp_path / "out", tmp_path / "work", progress=False,
+                      parameters={"01_pull_events": {"NOT_A_PARAMETER": 1}})
+    assert not list((tmp_path / "out").glob("*.ipynb"))
+
+
+def test_log_group_needs_a_window(tmp_path) -> None:
+    from s3audit.demo import run_pipeline
+
+    with pytest.raises(ValueError, match="start and end"):
+        run_pipeline(tmp_path, source="aws-cloudtrail-logs-s3")
+
+
+def test_notebook_04_is_always_a_dry_run() -> None:
+    from s3audit.demo import SAFE_PARAMETERS, _declared_parameters
+    from s3audit.paths import NOTEBOOKS_DIR
+
+    assert SAFE_PARAMETERS["04_deploy_alarm"] == {"DRY_RUN": True}
+    assert "DRY_RUN" in _declared_parameters(NOTEBOOKS_DIR / "04_deploy_alarm.ipynb")
+    nb = json.loads((demo_run().out / "04_deploy_alarm.ipynb").read_text())
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert injected and "DRY_RUN = True" in "".join(injected[0]["source"])

@@ -252,6 +252,16 @@ def test_invalid_utf8_line_is_skipped(tmp_path: Path) -> None:
     assert df.attrs["skipped"][0]["line"] == 2 and "UTF-8" in df.attrs["skipped"][0]["reason"]
 
 
+def test_lone_surrogates() -> None:
+    escaped = line(record("esc")).replace("reports/q3.csv", "\\ud800q3")  # JSON escape of a lone surrogate
+    broken = line(record("bad")).replace("reports/q3.csv", "\ud800")  # a Python str that is not Unicode
+    df = load_events([escaped, broken, line(record("ok"))])
+    assert df["eventID"].tolist() == ["esc", "ok"]
+    assert df["raw"].iloc[0] == escaped
+    assert df["requestParameters.key"].iloc[0] == "\ufffdq3"
+    assert df.attrs["skipped"][0]["line"] == 2 and "not valid Unicode" in df.attrs["skipped"][0]["reason"]
+
+
 def test_csv_export_is_a_clear_load_error(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text("Event Type,Event Name\nAwsApiCall,ListObjects\n")

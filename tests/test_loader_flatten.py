@@ -79,3 +79,18 @@ def test_fast_path_handles_one_odd_line_among_many() -> None:
     assert len(df) == 3000 and df["eventID"].iloc[1234] == "odd"
     assert df["requestParameters.Host.0"].notna().sum() == 1
     assert json.loads(df["raw"].iloc[1234]) == odd
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=8), st.booleans())
+def test_unicode_values_and_raw_text_are_exact(keys: list[str], ascii_only: bool) -> None:
+    """Any string value (quotes, backslashes, line separators, astral characters, escapes) comes
+    back unchanged, and ``raw`` is the text as given."""
+    texts = []
+    for i, key in enumerate(keys):
+        r = record(f"u-{i}")
+        r["requestParameters"]["key"] = key
+        texts.append(json.dumps(r, ensure_ascii=ascii_only))
+    df = load_events(texts)
+    assert df["raw"].tolist() == texts
+    assert df["requestParameters.key"].tolist() == keys

@@ -42,7 +42,10 @@ def python_column(values: Sequence[Any]) -> pa.Array:
         if not kinds:
             return pa.nulls(len(values))
         if kinds == {str}:
-            return pa.array(values, type=pa.string())
+            try:
+                return pa.array(values, type=pa.string())
+            except UnicodeEncodeError:
+                return pa.array([_valid_unicode(v) for v in values], type=pa.string())
         if kinds == {bool}:
             return pa.array(values, type=pa.bool_())
         if kinds == {int}:
@@ -51,7 +54,15 @@ def python_column(values: Sequence[Any]) -> pa.Array:
             return pa.array(values, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass  # e.g. an integer beyond int64
-    return pa.array([_json_text(v) for v in values], type=pa.string())
+    return pa.array([_valid_unicode(_json_text(v)) for v in values], type=pa.string())
+
+
+def _valid_unicode(value: str | None) -> str | None:
+    """A lone surrogate (JSON ``"\\ud800"``) cannot be stored as UTF-8: it becomes U+FFFD in the
+    flattened column (``raw`` keeps the escape as written)."""
+    if value is None:
+        return None
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _json_text(value: Any) -> str | None:

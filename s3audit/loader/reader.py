@@ -300,6 +300,12 @@ class Reader:
             self._careful_text(text, seq, source, line)
 
     def _careful_text(self, text: str, seq: int, source: str, line: int | None, depth: int = 0) -> None:
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                self.skips.add(source, line, f"text is not valid Unicode ({exc.reason} at {exc.start})")
+                return
         for item in read_text(text):
             if item.kind == "record":
                 self._pending.append((item.text, item.value, seq))

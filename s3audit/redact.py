@@ -129,7 +129,7 @@ _IPV4_WILD_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
 _IPV4_DASH_RE = re.compile(r"(?<![\w-])(ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})(?!\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![\w:])")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
-_ACCOUNT_TEXT_RE = re.compile(r"(?i)(\baccount(?:[ _-]?id)?s?\W{0,3})(\d{12})(?!\d)")
+_ACCOUNT_TEXT_RE = re.compile(r"(?<![\w.,])(\d{12})(?!\w|[.,]\d)")  # a bare 12-digit number in text
 _RUN_RE = re.compile(r"[a-z0-9]+")
 _NAMEISH = frozenset(("name", "bucket", "account", "key", "email"))
 _EXT_RE = re.compile(r"(\.[A-Za-z0-9]{1,5}(?:\.gz|\.bz2|\.zst)?)$")
@@ -725,7 +725,7 @@ class Redactor:
             return hit
         out = _ARN_RE.sub(lambda m: self.arn(m.group(0)), value)
         out = _EMAIL_RE.sub(lambda m: self.email(m.group(0)), out)
-        out = _ACCOUNT_TEXT_RE.sub(lambda m: m.group(1) + self.account(m.group(2)), out)
+        out = _ACCOUNT_TEXT_RE.sub(lambda m: self.account(m.group(1)), out)
         if self.options["access_keys"] or self.options["principals"]:
             out = _AKID_RE.sub(lambda m: m.group(0) if m.group(0) in self._tokens else (
                 self.access_key(m.group(0)) if m.group(0)[:4] in KEY_PREFIXES

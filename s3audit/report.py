@@ -219,10 +219,11 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
     texts: list[str] = []
     if "raw" in frame.columns:
         texts.extend(str(v) for v in pd.unique(frame["raw"].dropna()))
-    for doc in documents:
-        if doc is not None:
-            texts.append(doc if isinstance(doc, str) else json.dumps(doc, default=str))
+    doc_texts = [d if isinstance(d, str) else json.dumps(d, default=str) for d in documents if d is not None]
+    texts.extend(doc_texts)
     blob = "\n".join(texts)
+    # in documents (plans, specs, notes) a bare 12-digit number is an account id (log-group names…)
+    found["account"].update(re.findall(r"(?<![\w.,])(\d{12})(?!\w|[.,]\d)", "\n".join(doc_texts)))
     for kind, pattern in _RAW_PATTERNS.items():
         for m in pattern.finditer(blob):
             groups = [g for g in m.groups() if g] if m.groups() else [m.group(0)]

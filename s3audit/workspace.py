@@ -51,7 +51,11 @@ class Workspace:
     def save_frame(self, name: str, frame: pd.DataFrame) -> Path:
         """Store a frame as ``<name>.parquet``; ``frame.attrs`` goes to ``<name>.attrs.json``."""
         target = self.file(f"{name}.parquet")
-        frame.to_parquet(target, index=False)
+        # attrs go to their own JSON file: pandas would embed them in the parquet metadata and
+        # fails there on values JSON cannot hold (timestamps in a coverage ledger, for example).
+        bare = frame.copy(deep=False)
+        bare.attrs = {}
+        bare.to_parquet(target, index=False)
         attrs_file = self.file(f"{name}.attrs.json")
         attrs_file.write_text(json.dumps(frame.attrs, default=str, indent=1))
         log.info("saved %d rows to %s", len(frame), target)

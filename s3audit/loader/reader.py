@@ -19,7 +19,7 @@ from s3audit.loader.fastpath import FastReader, split_lines, split_numbered_line
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 32 << 20
 """Bytes of JSON lines parsed per Arrow call (bounds memory beyond the result itself)."""
 TEXT_BATCH = 20_000
 """JSON texts (iterable input, Insights messages) parsed per Arrow call."""

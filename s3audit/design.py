@@ -149,9 +149,15 @@ class Exclusion:
 
     @property
     def description(self) -> str:
+        return self.describe()
+
+    def describe(self, excluded_sources: Iterable[str] = ()) -> str:
+        """The condition in words; carve-outs of sources in ``excluded_sources`` are left out."""
+        skip = set(excluded_sources)
         text = describe(self.condition)
-        if self.unless:
-            text += " (unless " + "; ".join(f"{label}: {describe(c)}" for label, c in self.unless) + ")"
+        active = [(label, c) for label, c in self.unless if label not in skip]
+        if active:
+            text += " (unless " + "; ".join(f"{label}: {describe(c)}" for label, c in active) + ")"
         return text
 
     def effective(self, excluded_sources: Iterable[str] = ()) -> Condition:
@@ -679,12 +685,23 @@ class FilterDesign:
             for j, r in enumerate(removed):
                 if j != i:
                     others |= r
-            rows.append({"id": e.id, "kind": e.kind, "excludes": e.description,
+            rows.append({"id": e.id, "kind": e.kind, "excludes": e.describe(self.excluded_sources),
                          "justification": e.justification, "removes": int(removed[i].sum()),
                          "only_this": int((removed[i] & ~others).sum()),
-                         "notes": " ".join(e.notes)})
+                         "notes": " ".join(self._notes(e))})
         return pd.DataFrame(rows, columns=["id", "kind", "excludes", "justification", "removes",
                                            "only_this", "notes"])
+
+    def _notes(self, exclusion: Exclusion) -> list[str]:
+        notes = [n for n in exclusion.notes if not n.startswith("reads of ")]
+        active = [label for label, _ in exclusion.unless if label not in self.excluded_sources]
+        dropped = [label for label, _ in exclusion.unless if label in self.excluded_sources]
+        if active:
+            notes.insert(0, "reads of " + ", ".join(active) + f" that look like {exclusion.source} "
+                         "keep alarming (their own fingerprints are carved out)")
+        if dropped:
+            notes.insert(0, "no carve-out needed for " + ", ".join(dropped) + " (excluded too)")
+        return notes
 
     def intent_mask(self) -> np.ndarray:
         """Rows the user means to alarm on: base, minus excluded sources and excluded values."""

@@ -436,3 +436,15 @@ def test_generated_patterns_pass_the_engine_lint(events):
     # and the same conditions written naively would be flagged
     naive = compile_pattern('{ $.eventName = "GetObject" && $.vpcEndpointId != "vpce-0c3f5a9e1b7d24680" }')
     assert "ne-missing" in {w.code for w in naive.lint(events)}
+
+
+def test_excluded_table_says_which_carve_outs_apply(events):
+    design = FilterDesign(events)
+    design.exclude_source("athena")
+    row = design.excluded().set_index("id").loc["source:athena"]
+    assert "unless lake-formation" in row["excludes"]
+    assert row["notes"].startswith("reads of lake-formation that look like athena keep alarming")
+    design.exclude_source("lake-formation")
+    row = design.excluded().set_index("id").loc["source:athena"]
+    assert "unless" not in row["excludes"]
+    assert row["notes"].startswith("no carve-out needed for lake-formation (excluded too)")

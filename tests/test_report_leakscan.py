@@ -61,3 +61,23 @@ def test_check_no_leaks_raises_typed_error_naming_the_leak() -> None:
         check_no_leaks("<p>111122223333</p>", IDS, path="out/report.html")
     assert err.value.leaks[0].identifier == "111122223333"
     assert "111122223333" in str(err.value) and "out/report.html" in str(err.value)
+
+
+def test_identifier_that_is_a_template_word_is_checked_in_the_data(tmp_path) -> None:
+    """A principal named "table" cannot be searched for in HTML full of <table>: it is redacted
+    and verified in the redacted data instead, so the report is still written."""
+    import re
+
+    from s3audit.report import ReportInputs, build_report
+    from tests._report_support import sample_events
+
+    events = sample_events().head(300).copy()
+    col = "userIdentity.userName"
+    events[col] = events[col].astype(object)
+    events.loc[events.index[:50], col] = "table"
+    events[col] = events[col].astype("category")
+    result = build_report(ReportInputs(events=events, design={"pattern": '{ $.userIdentity.userName != "table" }'}),
+                          tmp_path, key="k")
+    html = result.path.read_text()
+    shown = re.search(r'<section id="pattern"><h2>[^<]*</h2>\s*<pre>([^<]*)</pre>', html).group(1)
+    assert "table" not in shown and "name-" in shown

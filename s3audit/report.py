@@ -478,7 +478,9 @@ def _section_window(view: _View) -> str:
             values = frame[col].dropna().unique()
             facts[label] = ", ".join(sorted(map(str, values))[:12]) + (" …" if len(values) > 12 else "")
     body = [H.kv_table(facts)]
-    ledger = {k: v for k, v in frame.attrs.items() if k not in ("redactor",)}
+    ledger = {k: (f"{len(v):,} items, first: " + ", ".join(map(str, v[:5])) + " …"
+                  if isinstance(v, (list, tuple)) and len(v) > 10 else v)
+              for k, v in frame.attrs.items()}
     if ledger:
         body.append("<h3>Loader and pull ledger</h3>")
         body.append(H.para("What the loader or the Logs Insights pull recorded about completeness: "

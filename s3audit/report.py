@@ -600,6 +600,9 @@ def _section_exclusions(view: _View, exact: Mapping[str, Any]) -> str:
 
 def _section_pattern(view: _View, exact: Mapping[str, Any]) -> str:
     if not view.pattern:
+        error = (view.design or {}).get("pattern_error")
+        if error:
+            return H.banner(f"The design could not be compiled into a pattern: {error}", "danger")
         return H.banner("No pattern was designed (no design or alarm spec in the workspace).", "warn")
     body = [H.pre(view.pattern),
             H.para(f"{len(view.pattern)} characters (CloudWatch allows 1024).", "muted")]

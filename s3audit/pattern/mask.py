@@ -41,14 +41,11 @@ from .ast import (
 )
 from .evaluate import evaluate, load_json
 from .regex import compile_regex
-from .rawtext import RawText, raw_text, rare_suffix
+from .rawtext import RawText, Re2, raw_text, rare_suffix, re2_escape
 from .values import compare_scalar, literal_number, parse_number, string_matcher
 
 log = logging.getLogger(__name__)
 
-# cost model: searching row by row vs one (cached) scan of the whole raw buffer
-_SEARCH_SECONDS_PER_ROW = 2e-6
-_SCAN_SECONDS_PER_BYTE = 0.8e-9
 
 
 class _Frame:
@@ -173,11 +170,11 @@ class _Leaf:
         self.node = node
         self.t = t
         self.hard = hard
-        self.suspects: list[tuple[np.ndarray, list[str | bytes]]] = []
+        self.suspects: list[tuple[np.ndarray, list[str]]] = []
         self.need_object = False  # a "missing" verdict also needs the row to be a JSON object
         self._tri: _Tri | None = None
 
-    def suspect(self, rows: np.ndarray, needles: list[str | bytes]) -> None:
+    def suspect(self, rows: np.ndarray, needles: list[str]) -> None:
         if rows.any():
             self.suspects.append((rows, needles))
 
@@ -251,9 +248,8 @@ def _settle(ast: JsonPattern, fr: _Frame, leaves: list[_Leaf], unknown: np.ndarr
     object_rows: np.ndarray | None = None
     tri = _Tri(np.zeros(0, bool), np.zeros(0, bool))
     for _round in range(2):
-        big = unknown.sum() * _SEARCH_SECONDS_PER_ROW > rt.nbytes * _SCAN_SECONDS_PER_BYTE
         for lf in leaves:
-            kept: list[tuple[np.ndarray, list[str | bytes]]] = []
+            kept: list[tuple[np.ndarray, list[str]]] = []
             for rows_mask, needles in lf.suspects:
                 m = rows_mask & unknown
                 if not m.any():
@@ -261,10 +257,7 @@ def _settle(ast: JsonPattern, fr: _Frame, leaves: list[_Leaf], unknown: np.ndarr
                     continue
                 dirty = np.zeros(fr.n, dtype=bool)
                 for nd in needles:
-                    if big or rt.is_cached(nd):
-                        dirty |= rt.search(nd) & m
-                    else:
-                        dirty |= rt.search_mask(nd, m)
+                    dirty |= rt.search_mask(nd, m)  # whole frame (cached) when m is large
                 if lf.need_object:
                     if object_rows is None:
                         object_rows = _object_rows(fr)
@@ -303,16 +296,16 @@ def _object_rows(fr: _Frame) -> np.ndarray:
 
 
 _VALUE_STARTS = {
-    "nullish": rb"(?:null|[\[{])",   # JSON null or a container
-    "scalar": rb'[-0-9tf"]',         # a string, number or boolean
-    "string": rb'"',
-    "other": rb"[-0-9tf]",           # a number or boolean
+    "nullish": r"(?:null|[\[{])",   # JSON null or a container
+    "scalar": r'[-0-9tf"]',         # a string, number or boolean
+    "string": r'"',
+    "other": r"[-0-9tf]",           # a number or boolean
 }
 
 
-def _key_value(key: str, kind: str) -> bytes:
-    """Bytes regex: the key followed by a value of ``kind`` (key spelled as a suffix: conservative)."""
-    return re.escape(rare_suffix(f'"{key}"').encode("utf-8", "surrogatepass")) + rb"\s*:\s*" + _VALUE_STARTS[kind]
+def _key_value(key: str, kind: str) -> Re2:
+    """Needle: the key followed by a value of ``kind`` (key spelled as a suffix: conservative)."""
+    return Re2(re2_escape(rare_suffix(f'"{key}"')) + r"\s*:\s*" + _VALUE_STARTS[kind])
 
 
 def _leaf(node: Any, fr: _Frame) -> _Leaf:
@@ -343,7 +336,7 @@ def _leaf(node: Any, fr: _Frame) -> _Leaf:
         # a key spelled "a.b" flattens to the same column as {"a":{"b":..}}: rows whose raw holds
         # "a.b" (or a \u escape) are checked on raw
         keys = [s.key for s in sel.steps]
-        needles: list[str | bytes] = [rare_suffix(f"{a}.{b}", 8) for a, b in zip(keys, keys[1:])] + ["\\u"]
+        needles: list[str] = [rare_suffix(f"{a}.{b}", 8) for a, b in zip(keys, keys[1:])] + ["\\u"]
         lf.suspect(np.ones(n, bool), needles)
     return lf
 
@@ -525,7 +518,7 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
     return _Leaf(node, zeros, ~na)  # string/regex literal against a number: needs the text
 
 
-def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: bytes) -> _Leaf:
+def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: str) -> _Leaf:
     n = len(s)
     zeros = np.zeros(n, bool)
     if pd.api.types.is_object_dtype(s.dtype):

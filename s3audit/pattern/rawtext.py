@@ -1,27 +1,37 @@
-"""Fast, exact substring facts over the ``raw`` column of an event frame.
+"""Fast substring facts over the ``raw`` column of an event frame.
 
 The flattened columns cannot tell a missing field from a JSON ``null`` (both NA), and a column
 named ``a.b`` cannot tell ``{"a":{"b":..}}`` from a key ``"a.b"``. The mask settles such rows
 with cheap facts about the raw text - "this row's raw never contains ``"vpcEndpointId"``" means
 the key is absent - and parses ``raw`` only for the rows that are still undecided.
 
-Scans run over the Arrow data buffer with :mod:`re` on a zero-copy memoryview (CPython's literal
-search runs at several GB/s); matches are mapped to rows with ``numpy.searchsorted``. Results
-for whole-frame scans are cached per raw array, so a design session that tests many patterns
-against one frame pays for each needle once.
+Scans run in Arrow's compute kernels (RE2, per row, GIL released): a needle with a literal prefix
+that starts with a rare byte is searched at several GB/s. Needles are plain text or
+:class:`Re2` patterns written in the common subset of RE2 and Python ``re``. A fact only ever
+makes a row *suspect* (then ``raw`` decides), so needles may be looser than the thing they stand
+for. Results are cached per raw array (whole frame) and per row (subsets), so a design session
+that tests many patterns against one frame pays for each needle once.
 """
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
-Needle = "str | bytes"  # literal text, or a compiled-on-demand bytes regex
+class Re2(str):
+    """A regex needle (valid for RE2 and Python ``re``); a plain ``str`` needle is literal text."""
+
+
+Needle = "str | Re2"
+
+def re2_escape(text: str) -> str:
+    """Escape ``text`` for RE2 and Python alike (a backslash before ASCII punctuation only)."""
+    return "".join("\\" + c if (c.isascii() and not c.isalnum() and c not in " _") else c for c in text)
 
 # byte frequencies in CloudTrail JSON (measured on the samples): scans are fastest when a needle
 # starts with a rare byte, because the search skips ahead to candidates for its first byte.
@@ -48,21 +58,19 @@ def rare_suffix(text: str, min_len: int = 8) -> str:
 
 
 class RawText:
-    """The ``raw`` column as Arrow chunks, with cached whole-frame substring scans."""
+    """The ``raw`` column as Arrow chunks, with cached substring/regex facts per row."""
 
     def __init__(self, array: pa.ChunkedArray) -> None:
         chunks = []
         start = 0
         for chunk in array.chunks:
-            if pa.types.is_string_view(chunk.type) if hasattr(pa.types, "is_string_view") else False:
-                chunk = chunk.cast(pa.large_string())
             if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
                 chunk = chunk.cast(pa.large_string())
             n = len(chunk)
-            bufs = chunk.buffers()
-            odt = np.int32 if pa.types.is_string(chunk.type) else np.int64
             if n == 0:
                 continue
+            bufs = chunk.buffers()
+            odt = np.int32 if pa.types.is_string(chunk.type) else np.int64
             offsets = np.frombuffer(bufs[1], dtype=odt)[chunk.offset : chunk.offset + n + 1].astype(np.int64)
             data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
             chunks.append((start, n, offsets, data, chunk))
@@ -70,145 +78,99 @@ class RawText:
         self.n = start
         self.nbytes = int(sum(int(c[2][-1] - c[2][0]) for c in chunks))
         self._chunks = chunks
-        self._cache: dict[bytes, np.ndarray] = {}
-        self._partial: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._array = pa.chunked_array([c[4] for c in chunks], type=chunks[0][4].type) if chunks else None
+        self._cache: dict[str, np.ndarray] = {}
+        self._partial: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ scans
+    @staticmethod
+    def _key(needle: "Needle") -> str:
+        return ("re:" if isinstance(needle, Re2) else "lit:") + needle
+
+    @staticmethod
+    def _pattern(needle: "Needle") -> str:
+        return str(needle) if isinstance(needle, Re2) else re2_escape(needle)
+
+    def _scan(self, array: pa.ChunkedArray | pa.Array, needle: "Needle") -> np.ndarray:
+        if len(array) == 0:
+            return np.zeros(0, dtype=bool)
+        hit = pc.match_substring_regex(array, self._pattern(needle))
+        return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
     def contains(self, needle: str) -> np.ndarray:
-        """Boolean array: which rows' raw text contains ``needle`` (cached)."""
+        """Boolean array: which rows' raw text contains the literal ``needle`` (cached)."""
         return self.search(needle)
 
     def search(self, needle: "Needle") -> np.ndarray:
-        """Whole-frame rows where ``needle`` (literal text, or a bytes regex) occurs (cached)."""
-        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
+        """Whole frame: rows whose raw text holds ``needle`` (cached)."""
+        key = self._key(needle)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        rx = re.compile(re.escape(key) if isinstance(needle, str) else key)
-        out = np.zeros(self.n, dtype=bool)
-        for start, n, offsets, data, _chunk in self._chunks:
-            lo, hi = int(offsets[0]), int(offsets[-1])
-            spans = [(m.start(), m.end()) for m in rx.finditer(data, lo, hi)]
-            if not spans:
-                continue
-            se = np.array(spans, dtype=np.int64)
-            pos, end = se[:, 0], se[:, 1]
-            rows = np.minimum(np.searchsorted(offsets, pos, side="right") - 1, n - 1)
-            inside = end <= offsets[rows + 1]
-            out[start + rows[inside]] = True
-            if not inside.all():
-                # a match across a row boundary may hide real ones (the search does not overlap):
-                # re-check every row it touches on its own
-                last = np.minimum(np.searchsorted(offsets, np.maximum(end[~inside] - 1, pos[~inside]),
-                                                  side="right") - 1, n - 1)
-                todo: set[int] = set()
-                for a, b in zip(rows[~inside], last):
-                    todo.update(range(int(a), int(b) + 1))
-                for r in todo:
-                    if rx.search(data, int(offsets[r]), int(offsets[r + 1])) is not None:
-                        out[start + r] = True
+        out = self._scan(self._array, needle) if self._array is not None else np.zeros(0, dtype=bool)
         with self._lock:
             self._cache[key] = out
         return out
 
     def search_rows(self, needle: "Needle", rows: np.ndarray) -> np.ndarray:
         """``search`` for some rows only; results are remembered per row (and reused)."""
-        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
-        full = self._cache.get(key)
-        if full is not None:
-            return full[rows]
-        with self._lock:
-            part = self._partial.get(key)
-            if part is None:
-                part = self._partial[key] = (np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=bool))
-        checked, hit = part
-        todo = rows[~checked[rows]]
-        if todo.size:
-            rx = re.compile(re.escape(key) if isinstance(needle, str) else key)
-            for data, los, his, idx in self._row_spans(todo):
-                search = rx.search
-                for r, a, b in zip(idx.tolist(), los.tolist(), his.tolist()):
-                    if a < b and search(data, a, b) is not None:
-                        hit[r] = True
-            checked[todo] = True
-        return hit[rows]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[rows] = True
+        return self.search_mask(needle, mask)[rows]
 
     def search_mask(self, needle: "Needle", mask: np.ndarray) -> np.ndarray:
-        """Full-length boolean: rows in ``mask`` whose raw contains ``needle`` (remembered per row)."""
-        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
+        """Full-length boolean: rows in ``mask`` whose raw holds ``needle`` (remembered per row)."""
+        key = self._key(needle)
         full = self._cache.get(key)
         if full is not None:
             return full & mask
+        if mask.sum() * 8 > self.n:  # a whole-frame scan costs little more, and is cached
+            return self.search(needle) & mask
         with self._lock:
             part = self._partial.get(key)
             if part is None:
                 part = self._partial[key] = (np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=bool))
         checked, hit = part
-        todo = mask & ~checked
-        if todo.any():
-            self.search_rows(needle, np.flatnonzero(todo))
+        todo = np.flatnonzero(mask & ~checked)
+        if todo.size and self._array is not None:
+            hit[todo] = self._scan(self._take(todo), needle)
+            checked[todo] = True
         return hit & mask
 
-    def _row_spans(self, rows: np.ndarray):
-        """Per chunk: (data, starts, ends, global row numbers) for ``rows``."""
-        starts = np.array([c[0] for c in self._chunks], dtype=np.int64)
-        cidx = np.searchsorted(starts, rows, side="right") - 1
-        for ci in np.unique(cidx):
-            sel = rows[cidx == ci]
-            start, _n, offsets, data, _c = self._chunks[int(ci)]
-            local = sel - start
-            yield data, offsets[local], offsets[local + 1], sel
-
     def is_cached(self, needle: "Needle") -> bool:
-        key = needle.encode("utf-8", "surrogatepass") if isinstance(needle, str) else needle
-        return key in self._cache
+        return self._key(needle) in self._cache
 
     def first_byte_is_brace(self) -> np.ndarray:
         """Whole frame: rows whose raw text starts with '{' after blanks (cached)."""
-        key = b"\x00first-brace"
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        out = np.zeros(self.n, dtype=bool)
-        for start, n, offsets, data, _chunk in self._chunks:
-            buf = np.frombuffer(data, dtype=np.uint8)
-            nonempty = offsets[1:] > offsets[:-1]
-            first = np.zeros(n, dtype=np.uint8)
-            first[nonempty] = buf[offsets[:-1][nonempty]]
-            out[start : start + n] = first == 123
-            blank = np.flatnonzero(nonempty & np.isin(first, (32, 9, 10, 13)))
-            if blank.size:
-                out[start + blank] = self.starts_with_brace(start + blank)
-        self._cache[key] = out
-        return out
+        return self.search(Re2(r"^[ \t\r\n]*\{"))
 
-    def starts_with_brace(self, rows: np.ndarray) -> np.ndarray:
-        """Which of ``rows`` start with ``{`` after blanks (a necessary sign of a JSON object)."""
-        out = np.zeros(len(rows), dtype=bool)
-        pos = {int(r): i for i, r in enumerate(rows)}
-        for data, los, his, idx in self._row_spans(np.asarray(rows, dtype=np.int64)):
-            for r, a, b in zip(idx.tolist(), los.tolist(), his.tolist()):
-                while a < b and data[a] in (32, 9, 10, 13):
-                    a += 1
-                out[pos[r]] = a < b and data[a] == 123
-        return out
-
-    def texts(self, rows: np.ndarray) -> list[str | None]:
-        """The raw strings of ``rows`` (None for NA)."""
-        out: list[str | None] = []
-        if len(rows) == 0:
-            return out
+    def _take(self, rows: np.ndarray) -> pa.ChunkedArray:
+        """The raw strings of sorted ``rows``, chunk by chunk (ChunkedArray.take is slow on big chunks)."""
+        rows = np.asarray(rows, dtype=np.int64)
         starts = np.array([c[0] for c in self._chunks], dtype=np.int64)
         cidx = np.searchsorted(starts, rows, side="right") - 1
-        result: list[Any] = [None] * len(rows)
-        for ci in np.unique(cidx):
-            sel = np.flatnonzero(cidx == ci)
-            start, _n, _o, _d, chunk = self._chunks[int(ci)]
-            vals = chunk.take(pa.array(rows[sel] - start)).to_pylist()
-            for j, v in zip(sel, vals):
-                result[int(j)] = v
-        return result
+        parts = []
+        bounds = np.flatnonzero(np.diff(cidx)) + 1
+        for seg in np.split(np.arange(len(rows)), bounds):
+            if seg.size == 0:
+                continue
+            ci = int(cidx[seg[0]])
+            start, _n, _o, _d, chunk = self._chunks[ci]
+            parts.append(chunk.take(pa.array(rows[seg] - start)))
+        return pa.chunked_array(parts, type=self._chunks[0][4].type)
+
+    def texts(self, rows: np.ndarray) -> list[str | None]:
+        """The raw strings of ``rows`` (None for NA), in the order given."""
+        if len(rows) == 0 or self._array is None:
+            return []
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        got = self._take(rows[order]).to_pylist()
+        out: list[str | None] = [None] * len(rows)
+        for i, v in zip(order.tolist(), got):
+            out[i] = v
+        return out
 
 
 _CACHE: dict[int, tuple[weakref.ref, RawText]] = {}

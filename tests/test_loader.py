@@ -436,3 +436,19 @@ def test_input_order_is_kept_across_fast_and_careful_rows() -> None:
     expected = [f"e-{i}" for i in range(100)]
     expected[60:61] = ["w-0", "w-1"]
     assert df["eventID"].tolist() == expected
+
+
+@pytest.mark.parametrize("chunk_bytes", [500, 1700, 4096])
+def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, chunk_bytes: int) -> None:
+    recs = records(40)
+    odd = record("odd")
+    odd["requestParameters"]["Host"] = ["s3.amazonaws.com"]
+    lines = [line(r) for r in recs[:20]] + ["", "{broken", line(odd)] + [line(r) for r in recs[20:]]
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(gzip.compress(("\r\n".join(lines)).encode()))  # CRLF, no final newline
+    small = load_events(path, chunk_bytes=chunk_bytes)
+    whole = load_events(path)
+    pd.testing.assert_frame_equal(small, whole)
+    assert len(whole) == 41 and whole["raw"].iloc[-1] == lines[-1]
+    assert small.attrs["skipped"] == whole.attrs["skipped"] == [
+        {"source": str(path), "line": 22, "reason": small.attrs["skipped"][0]["reason"]}]

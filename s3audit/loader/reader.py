@@ -169,17 +169,17 @@ class Reader:
             if bar is not None:
                 bar.update(min(len(data), size))
             buf = pending + data if pending and data else (pending or data)
-            view = memoryview(buf)
             if not eof or error is not None:
                 cut = buf.rfind(b"\n") + 1
                 if cut == 0 and not eof:
                     pending = buf
                     continue
-                chunk, pending = view[:cut], bytes(view[cut:])
+                pending = buf[cut:]
             else:
-                chunk, pending = view, b""
-            if len(chunk):
-                lines_before = self._lines_chunk(chunk, source, lines_before)
+                cut, pending = len(buf), b""
+            if cut:
+                # the whole buffer goes on (no copy); only its first ``cut`` bytes are read now
+                lines_before = self._lines_chunk(buf, cut, source, lines_before)
             if eof:
                 break
         if bar is not None:
@@ -191,18 +191,17 @@ class Reader:
                            f"compressed stream truncated or corrupt after line {lines_before} ({error}); "
                            "earlier lines were kept, anything after the break is lost")
 
-    def _lines_chunk(self, chunk: memoryview, source: str, lines_before: int) -> int:
-        """Read one chunk of whole lines; returns the line count after it."""
-        starts, ends, lines = split_numbered_lines(chunk)
+    def _lines_chunk(self, buf: bytes, cut: int, source: str, lines_before: int) -> int:
+        """Read the whole lines in ``buf[:cut]``; returns the line count after them."""
+        starts, ends, lines = split_numbered_lines(buf, cut)
         lines += lines_before
         seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
         self._context = (source, self._seq, lines)
         self._seq += len(starts)
-        self.batches.extend(self.fast.read(chunk, seq, starts, ends))
+        self.batches.extend(self.fast.read(buf, seq, starts, ends, cut))
         self._flush()
         self._settle()
-        tail = chunk[int(starts[-1]):] if len(starts) else chunk
-        return (int(lines[-1]) - 1 if len(starts) else lines_before) + bytes(tail).count(b"\n")
+        return lines_before + buf.count(b"\n", 0, cut)
 
     def _read_document(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None) -> None:
         parts = [head]

@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from s3audit.insights import planner
+from s3audit.insights import fastpage, planner
 from s3audit.insights.cache import SliceCache, cache_key
 from s3audit.insights.errors import IncompleteResult, InsightsError, LogGroupNotFound
 from s3audit.insights.frame import event_time_ms, messages_to_frame
@@ -61,6 +62,7 @@ from s3audit.insights.timeutil import (
 log = logging.getLogger(__name__)
 
 DATA_FIELDS = "fields @timestamp, @message"
+DATA_COLUMNS = ("@timestamp", "@message", "@ptr")  # what a data query's rows hold
 
 
 @dataclass
@@ -293,6 +295,7 @@ class _Puller:
 
         bar = tqdm(total=0, unit="slice", desc="pull", disable=not self.progress, leave=True)
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3audit-pull")
+        uninstall = fastpage.install(self.logs)  # column-wise page decoding for our data queries
         try:
             t = time.perf_counter()
             self.bins = self._plan(pool, bar)
@@ -315,6 +318,8 @@ class _Puller:
         except BaseException:
             self._shutdown(pool)
             raise
+        finally:
+            uninstall()
         pool.shutdown(wait=True)
         bar.close()
         t = time.perf_counter()
@@ -433,13 +438,17 @@ class _Puller:
 
     def _fetch(self, task: _Task) -> tuple[QueryOutcome, _Rows]:
         """Worker: run one slice query and convert its rows (GetLogRecord for cut messages)."""
-        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit)
+        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit, columns=DATA_COLUMNS)
         out = self.runner.run(spec)
-        rows = self._convert(out.rows)
-        out.rows = []  # free the dicts
+        parts = [self._convert(out.rows)] + [self._convert_page(p) for p in out.pages]
+        fetched = sum(p.fetched_records for p in parts)
+        rows = _concat(parts)
+        rows.fetched_records = fetched
+        out.rows, out.pages = [], []  # free the page data
         return out, rows
 
     def _convert(self, raw: list[dict[str, str]]) -> _Rows:
+        """Rows parsed by botocore (dicts) -> compact columns."""
         if not raw:
             return _Rows.empty()
         ptr = [r.get("@ptr", "") for r in raw]
@@ -454,6 +463,28 @@ class _Puller:
                 if full is not None:
                     msg[i] = full
         rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
+        rows.fetched_records = fetched
+        return rows
+
+    def _convert_page(self, page: fastpage.ColumnPage) -> _Rows:
+        """A page decoded column-wise -> compact columns; same rules as :meth:`_convert`."""
+        if not len(page):
+            return _Rows.empty()
+        ptr = page.columns["@ptr"].to_pylist()
+        ts = planner.ms_array(page.columns["@timestamp"].to_pylist())
+        msg = page.columns["@message"].cast(pa.large_string())
+        fetched = 0
+        cut = np.flatnonzero(_looks_cut_array(msg))
+        if len(cut):
+            texts = msg.to_pylist()
+            for i in cut.tolist():
+                if ptr[i]:
+                    full = self._get_log_record(ptr[i])
+                    fetched += 1
+                    if full is not None:
+                        texts[i] = full
+            msg = pa.array(texts, pa.large_string())
+        rows = _Rows(ptr, ts, msg)
         rows.fetched_records = fetched
         return rows
 
@@ -704,6 +735,13 @@ def _looks_cut(message: str) -> bool:
     """A JSON-looking message that does not end like a JSON object (a cut ``@message``)."""
     head = message[:1]
     return head == "{" and not message.rstrip().endswith("}")
+
+
+def _looks_cut_array(msg: pa.Array) -> np.ndarray:
+    """:func:`_looks_cut` over an Arrow string array (bool numpy array)."""
+    head = pc.starts_with(msg, "{")
+    tail = pc.ends_with(pc.utf8_rtrim_whitespace(msg), "}")
+    return pc.fill_null(pc.and_(head, pc.invert(tail)), False).to_numpy(zero_copy_only=False)
 
 
 def _stat(out: QueryOutcome, key: str) -> float:

@@ -31,6 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3audit.insights import fastpage
 from s3audit.insights.errors import (
     AccessDenied,
     InsightsError,
@@ -64,6 +65,7 @@ class QuerySpec:
     end_s: int
     limit: int
     kind: str = "data"  # "data" or "plan" (for counters)
+    columns: tuple[str, ...] | None = None  # decode pages column-wise for these fields (fastpage)
 
 
 @dataclass
@@ -77,6 +79,12 @@ class QueryOutcome:
     token_left: bool = False  # a nextToken was still there when we stopped paging
     partial: bool = False  # rows are partial (Running rows of an abandoned query)
     message: str = ""
+    pages: list[fastpage.ColumnPage] = field(default_factory=list)  # rows decoded column-wise
+
+    @property
+    def n_rows(self) -> int:
+        """Rows returned, whichever way their pages were decoded."""
+        return len(self.rows) + sum(len(p) for p in self.pages)
 
 
 class QueryRunner:
@@ -222,6 +230,7 @@ class QueryRunner:
     def wait(self, qid: str, spec: QuerySpec) -> QueryOutcome:
         interval, cap = self.poll_interval
         partial: list[dict[str, str]] = []
+        partial_pages: list[fastpage.ColumnPage] = []
         stats: dict[str, float] = {}
         last = ""
         try:
@@ -229,7 +238,8 @@ class QueryRunner:
                 self._wait(interval)
                 interval = min(cap, interval * 1.5)
                 try:
-                    resp = self.call("get_query_results", queryId=qid, maxItems=min(self.page_size, spec.limit))
+                    with fastpage.wanted(spec.columns):
+                        resp = self.call("get_query_results", queryId=qid, maxItems=min(self.page_size, spec.limit))
                 except ClientError as exc:
                     code = exc.response.get("Error", {}).get("Code", "")
                     if code == "ResourceNotFoundException":  # unknown or expired id
@@ -244,8 +254,8 @@ class QueryRunner:
                         if qid in self._active:
                             self._active[qid] = status
                 if status in ("Scheduled", "Running"):
-                    if resp.get("results"):
-                        partial = _rows(resp["results"])
+                    if resp.get("results") or resp.get(fastpage.KEY):
+                        partial, partial_pages = _rows(resp.get("results") or []), _pages(resp)
                     continue
                 if status != "Complete":
                     if status not in TERMINAL:
@@ -256,33 +266,41 @@ class QueryRunner:
         except Abandoned as exc:
             self.stop(qid)
             return QueryOutcome("Abandoned", rows=partial, statistics=stats, query_id=qid, partial=True,
-                                message=str(exc))
+                                message=str(exc), pages=partial_pages)
 
     def _page(self, qid: str, spec: QuerySpec, resp: dict[str, Any]) -> QueryOutcome:
         rows = _rows(resp.get("results") or [])
+        pages = _pages(resp)
+        n = len(rows) + sum(len(p) for p in pages)
         stats = resp.get("statistics") or {}
         token = resp.get("nextToken")
         seen: set[str] = set()
-        while token and len(rows) < spec.limit:
+        while token and n < spec.limit:
             if token in seen:
                 log.warning("query %s: nextToken repeated; paging stopped", qid)
                 break
             seen.add(token)
             try:
-                page = self.call("get_query_results", queryId=qid, nextToken=token,
-                                 maxItems=min(self.page_size, spec.limit - len(rows)))
+                with fastpage.wanted(spec.columns):
+                    page = self.call("get_query_results", queryId=qid, nextToken=token,
+                                     maxItems=min(self.page_size, spec.limit - n))
             except Abandoned:
                 raise
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in ("ResourceNotFoundException", "InvalidParameterException"):  # token expired
                     return QueryOutcome("Unknown", rows=rows, statistics=stats, query_id=qid, partial=True,
-                                        message=f"paging failed: {exc}")
+                                        message=f"paging failed: {exc}", pages=pages)
                 raise _typed(exc, spec.query, qid) from exc
-            rows.extend(_rows(page.get("results") or []))
+            more = _rows(page.get("results") or [])
+            more_pages = _pages(page)
+            rows.extend(more)
+            pages.extend(more_pages)
+            n += len(more) + sum(len(p) for p in more_pages)
             token = page.get("nextToken")
             self.count("pages")
-        return QueryOutcome("Complete", rows=rows, statistics=stats, query_id=qid, token_left=bool(token))
+        return QueryOutcome("Complete", rows=rows, statistics=stats, query_id=qid, token_left=bool(token),
+                            pages=pages)
 
     def stop(self, qid: str) -> bool:
         """StopQuery, best effort (the query may have ended meanwhile)."""
@@ -306,6 +324,12 @@ class QueryRunner:
 
 def _rows(results: list[list[dict[str, str]]]) -> list[dict[str, str]]:
     return [{f["field"]: f.get("value", "") for f in row} for row in results]
+
+
+def _pages(resp: dict[str, Any]) -> list[fastpage.ColumnPage]:
+    """The page's rows decoded by :mod:`fastpage` (its ``results`` are then absent from ``resp``)."""
+    page = resp.get(fastpage.KEY)
+    return [] if page is None else [page]
 
 
 def _typed(exc: ClientError, query: str | None, qid: str | None = None) -> InsightsError:

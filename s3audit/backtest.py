@@ -20,15 +20,20 @@ only way to know how noisy an alarm is, is to replay it here:
      and ``treat_missing`` is not used: ALARM when at least ``datapoints_to_alarm`` (M) of them
      breach, else OK.
    * Otherwise the missing slots are filled, as few as possible, according to ``treat_missing``:
-     ``breaching`` counts them as breaching, ``notBreaching`` as not breaching; ``ignore``
-     keeps the current state unless the real datapoints already decide (M breaching -> ALARM,
-     or M out of reach even if every missing slot breached -> OK); ``missing`` goes to
-     ``INSUFFICIENT_DATA`` when the whole range is missing, and otherwise decides on the real
-     datapoints alone (ALARM when all of them, or at least M, breach).
+     ``breaching`` counts them as breaching, ``notBreaching`` as not breaching. ``missing``
+     and ``ignore`` decide on the real datapoints of the range: ALARM when at least M of them
+     breach, OK when one of them does not breach; otherwise (no real datapoint, or only
+     breaching ones but fewer than M) ``missing`` goes to ``INSUFFICIENT_DATA`` and
+     ``ignore`` keeps the current state.
 
-   These rules reproduce every row of the documented example table (N = M = 3, range of 5).
-   The size of the evaluation range for other settings is not documented: D-> N + 2 periods, as
-   in that example (pass ``evaluation_range`` to change it). A new alarm starts in
+   These rules reproduce every row of both example tables of the user guide's section "How
+   alarm state is evaluated when data is missing" (N = M = 3 and M = 2 of N = 3, range of 5;
+   awsdocs/amazon-cloudwatch-user-guide ``doc_source/AlarmThatSendsEmail.md``). One
+   revision of that page also lists ``X - - - -`` as ALARM under ``missing`` while the same
+   table lists ``- - - - X`` as INSUFFICIENT_DATA; no rule that ignores the datapoints'
+   positions gives both; the other stored revision lists only the second (D-> followed here).
+   The size of the evaluation range for other settings is not documented: D-> N + 2 periods,
+   as in those examples (pass ``evaluation_range`` to change it). A new alarm starts in
    ``INSUFFICIENT_DATA``.
 
 Examples
@@ -190,16 +195,12 @@ def _next_state(previous: str, window: Sequence[float | None], *, n: int, m: int
         return ("ALARM" if len(hits) + filled >= m else "OK"), hits
     if treat_missing == "notBreaching":
         return ("ALARM" if len(hits) >= m else "OK"), hits
-    if treat_missing == "ignore":
-        if len(hits) >= m:
-            return "ALARM", hits
-        if len(hits) + filled < m:
-            return "OK", hits
-        return previous, hits
-    # "missing": the alarm decides on the real datapoints alone
-    if not real:
-        return "INSUFFICIENT_DATA", []
-    return ("ALARM" if len(hits) >= min(m, len(real)) else "OK"), hits
+    # "missing" and "ignore": the real datapoints decide when they can
+    if len(hits) >= m:
+        return "ALARM", hits
+    if len(hits) < len(real):
+        return "OK", hits
+    return ("INSUFFICIENT_DATA" if treat_missing == "missing" else previous), hits
 
 
 def backtest(

@@ -96,40 +96,53 @@ def test_metric_value_from_a_field_and_events_without_it():
     assert r["matches"].tolist() == [3, 1]
 
 
-@pytest.mark.parametrize(
-    "window, treat, previous, expected",
-    [
-        # The documented example table: N = M = 3, an evaluation range of 5 datapoints
-        # (0 = not breaching, X = breaching, - = missing).
-        ("0-X-X", "missing", "OK", "OK"),
-        ("0-X-X", "ignore", "OK", "OK"),
-        ("0-X-X", "breaching", "OK", "OK"),
-        ("0-X-X", "notBreaching", "OK", "OK"),
-        ("----0", "missing", "ALARM", "OK"),
-        ("----0", "ignore", "ALARM", "OK"),
-        ("----0", "breaching", "ALARM", "OK"),
-        ("----0", "notBreaching", "ALARM", "OK"),
-        ("-----", "missing", "OK", "INSUFFICIENT_DATA"),
-        ("-----", "ignore", "OK", "OK"),
-        ("-----", "ignore", "ALARM", "ALARM"),
-        ("-----", "breaching", "OK", "ALARM"),
-        ("-----", "notBreaching", "ALARM", "OK"),
-        ("0XX-X", "missing", "OK", "ALARM"),
-        ("0XX-X", "ignore", "OK", "ALARM"),
-        ("0XX-X", "breaching", "OK", "ALARM"),
-        ("0XX-X", "notBreaching", "OK", "ALARM"),
-        ("--X--", "missing", "OK", "ALARM"),
-        ("--X--", "ignore", "OK", "OK"),
-        ("--X--", "ignore", "ALARM", "ALARM"),
-        ("--X--", "breaching", "OK", "ALARM"),
-        ("--X--", "notBreaching", "OK", "OK"),
+# The user guide's example tables ("How alarm state is evaluated when data is missing",
+# awsdocs/amazon-cloudwatch-user-guide doc_source/AlarmThatSendsEmail.md): an evaluation range of
+# 5 datapoints, oldest first; 0 = not breaching, X = breaching, - = missing. Columns: MISSING,
+# IGNORE ("keep" = retain the current state), BREACHING, NOT BREACHING.
+DOCUMENTED_TABLES = {
+    (3, 3): [
+        ("0-X-X", "OK", "OK", "OK", "OK"),
+        ("0----", "OK", "OK", "OK", "OK"),
+        ("-----", "INSUFFICIENT_DATA", "keep", "ALARM", "OK"),
+        ("0XX-X", "ALARM", "ALARM", "ALARM", "ALARM"),
+        ("----X", "INSUFFICIENT_DATA", "keep", "ALARM", "OK"),
     ],
-)
-def test_missing_data_rules_reproduce_the_documented_table(window, treat, previous, expected):
+    (2, 3): [  # M = 2 of N = 3
+        ("0-X-X", "ALARM", "ALARM", "ALARM", "ALARM"),
+        ("00X0X", "ALARM", "ALARM", "ALARM", "ALARM"),
+        ("0-X--", "OK", "OK", "ALARM", "OK"),
+        ("----0", "OK", "OK", "ALARM", "OK"),
+        ("----X", "INSUFFICIENT_DATA", "keep", "ALARM", "OK"),
+    ],
+}
+TABLE_CASES = [
+    pytest.param(m, n, window, treat, previous,
+                 previous if expected == "keep" else expected, id=f"{m}of{n}-{window}-{treat}-{previous}")
+    for (m, n), rows in DOCUMENTED_TABLES.items()
+    for window, *states in rows
+    for treat, expected in zip(("missing", "ignore", "breaching", "notBreaching"), states)
+    for previous in ("OK", "ALARM", "INSUFFICIENT_DATA")
+]
+
+
+@pytest.mark.parametrize("m, n, window, treat, previous, expected", TABLE_CASES)
+def test_missing_data_rules_reproduce_the_documented_tables(m, n, window, treat, previous,
+                                                            expected):
     points = [None if c == "-" else (5.0 if c == "X" else 0.0) for c in window]
-    state, _ = _next_state(previous, points, n=3, m=3, treat_missing=treat,
+    state, _ = _next_state(previous, points, n=n, m=m, treat_missing=treat,
                            breaches=lambda v: v >= 1)
     assert state == expected
+
+
+def test_missing_data_decision_does_not_depend_on_where_the_real_datapoints_are():
+    # the rule counts real datapoints; it must not care which slots of the range they occupy
+    for window in ("X----", "--X--", "----X"):
+        points = [None if c == "-" else 5.0 for c in window]
+        for treat, expected in (("missing", "INSUFFICIENT_DATA"), ("ignore", "OK")):
+            state, _ = _next_state("OK", points, n=3, m=3, treat_missing=treat,
+                                   breaches=lambda v: v >= 1)
+            assert state == expected, (window, treat)
 
 
 def test_treat_missing_end_to_end_over_a_gap():

@@ -154,13 +154,33 @@ _RAW_PATTERNS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r'"(?:userName|sourceIdentity)":"([^"]+)"|"principalId":"[A-Z0-9]+:([^"]+)"'
                        r'|assumed-role/[^/"]+/([^"]+)"|:(?:user|role|assumed-role)/(?:[^"/]+/)*([^"/]+)"'),
     "ip": re.compile(r'"sourceIPAddress":"([0-9a-fA-F.:]+)"'),
-    "vpce": re.compile(r'\b(vpce-[0-9a-f]{8,17})\b'),
-    "vpc": re.compile(r'\b(vpc-[0-9a-f]{8,17})\b'),
-    "resource-id": re.compile(r'\b((?:i|subnet|sg|eni)-[0-9a-f]{8,17})\b'),
     "bucket": re.compile(r'"bucketName":"([^"]+)"|arn:aws:s3:::([^/"]+)'),
     "key": re.compile(r'"key":"([^"]+)"'),
-    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
 }
+# literal-first patterns (fast on big text); the left boundary is checked in Python
+_BOUNDED_PATTERNS: dict[str, re.Pattern[str]] = {
+    "vpce": re.compile(r"vpce-[0-9a-f]{8,17}\b"),
+    "vpc": re.compile(r"vpc-[0-9a-f]{8,17}\b"),
+    "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}\b"),
+}
+_EMAIL_DOMAIN_RE = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+
+
+def _bounded(pattern: re.Pattern[str], text: str) -> set[str]:
+    return {m.group(0) for m in pattern.finditer(text)
+            if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-")}
+
+
+def _emails(text: str) -> set[str]:
+    out = set()
+    for m in _EMAIL_DOMAIN_RE.finditer(text):
+        i = m.start()
+        while i > 0 and text[i - 1] in _EMAIL_LOCAL:
+            i -= 1
+        if i < m.start():
+            out.add(text[i:m.end()])
+    return out
 _ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "account": ("recipientAccountId", "userIdentity.accountId", "vpcEndpointAccountId",
                 "resources.0.accountId", "resources.1.accountId"),
@@ -211,7 +231,7 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
     (['111122223333'], ['pay'])
     """
     opts = dict(options or {})
-    found: dict[str, set[str]] = {k: set() for k in _RAW_PATTERNS}
+    found: dict[str, set[str]] = {k: set() for k in (*_RAW_PATTERNS, *_BOUNDED_PATTERNS, "email")}
     for kind, cols in _ID_COLUMNS.items():
         for col in cols:
             if col in frame.columns:
@@ -228,6 +248,9 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
         for m in pattern.finditer(blob):
             groups = [g for g in m.groups() if g] if m.groups() else [m.group(0)]
             found[kind].update(groups)
+    for kind, pattern in _BOUNDED_PATTERNS.items():
+        found[kind].update(_bounded(pattern, blob))
+    found["email"].update(_emails(blob))
     found["ip"] = {v for v in found["ip"] if _is_ip(v)}
     # an ARN identifies something only through a real account id or a bucket name
     arns = {a for a in found["arn"] if re.match(r"arn:[^:]*:[^:]*:[^:]*:\d{12}:", a)

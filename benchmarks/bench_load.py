@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -195,10 +194,27 @@ def _child(which: str, path: str) -> None:
                       "peak_rss_mib": usage.ru_maxrss / 1024}))
 
 
+MIN_AVAILABLE = 1.5 * 2**30
+"""The machine is shared: a child is stopped if free memory falls below this (reported, not hidden)."""
+
+
 def _measure(which: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_load", f"--child={which}", f"--file={path}"],
-                         check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_load", f"--child={which}", f"--file={path}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    while proc.poll() is None:
+        if psutil.virtual_memory().available < MIN_AVAILABLE:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"{which}: stopped, the machine ran low on memory "
+                               f"(< {MIN_AVAILABLE / 2**30:.1f} GiB available)")
+        time.sleep(0.5)
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"{which} failed ({proc.returncode}): {err[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:

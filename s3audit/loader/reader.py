@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,7 +51,10 @@ class Reader:
         self.progress = progress
         self._seq = 0
         self._pending: list[tuple[str, dict[str, Any], int]] = []
+        # where the lines the fast path hands to the careful path come from (for skip records):
+        # (source, seq of the first line, line numbers) or, for texts, a seq -> item number map
         self._context: tuple[str, int, np.ndarray | None] = (ITERABLE, 0, None)
+        self._context_map: dict[int, int] | None = None
         self.fast = FastReader(self._careful_lines)
 
     # ----------------------------------------------------------------- entry points
@@ -225,7 +228,6 @@ class Reader:
 
     def _read_document_text(self, text: str, source: str) -> None:
         messages: list[tuple[str, int]] = []
-        base = self._seq
         for item in read_text(text):
             if item.kind == "record":
                 self._pending.append((item.text, item.value, self._seq))
@@ -237,7 +239,6 @@ class Reader:
                 self.skips.add(source, line, item.text)
             if len(self._pending) >= CAREFUL_FLUSH:
                 self._flush()
-        del base
         self._read_texts(messages, source)
 
     # ----------------------------------------------------------------- texts
@@ -273,13 +274,12 @@ class Reader:
                 if len(starts) != len(simple):  # pragma: no cover - guarded by the checks above
                     raise AssertionError("text batch split mismatch")
                 seq_arr = np.asarray(simple_seq, dtype=np.int64)
-                self._context = (source, int(seq_arr[0]), np.asarray(simple_line, dtype=np.int64))
+                # texts keep their item numbers; their seqs are not contiguous, so map them
+                self._context = (source, 0, None)
                 self._context_map = dict(zip(simple_seq, simple_line))
                 self.batches.extend(self.fast.read(buf, seq_arr, starts, ends))
                 self._context_map = None
         self._flush()
-
-    _context_map: dict[int, int] | None = None
 
     def _careful_lines(self, lines: list[tuple[bytes, int]]) -> None:
         """Lines the fast path could not take (sink of :class:`FastReader`)."""
@@ -424,7 +424,3 @@ def _looks_like_path(value: str) -> bool:
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def iter_sources(source: Any) -> Iterator[Any]:  # pragma: no cover - convenience for callers
-    yield source

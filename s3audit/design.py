@@ -149,6 +149,7 @@ class Exclusion:
 
     @property
     def description(self) -> str:
+        """The condition in words, with every carve-out."""
         return self.describe()
 
     def describe(self, excluded_sources: Iterable[str] = ()) -> str:
@@ -165,6 +166,7 @@ class Exclusion:
         return effective(self.condition, self.unless, excluded_sources)
 
     def to_dict(self) -> dict[str, Any]:
+        """The exclusion as plain data (the ``exclusions`` items of a design file)."""
         doc: dict[str, Any] = {"id": self.id}
         if self.kind == "source":
             doc["source"] = self.source
@@ -182,6 +184,7 @@ class Exclusion:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> Exclusion:
+        """Rebuild an exclusion written by :meth:`to_dict` (ValueError on unknown or missing keys)."""
         known = {"id", "source", "field", "values", "justification", "match", "notes", "unless"}
         unknown = set(doc) - known
         if unknown:
@@ -213,7 +216,20 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class AlarmSettings:
-    """The alarm on the filter's metric (``Sum`` per ``period`` >= ``threshold``, M of N)."""
+    """The alarm on the filter's metric (``Sum`` per ``period`` >= ``threshold``, M of N).
+
+    The names follow ``PutMetricAlarm``; invalid settings raise
+    :class:`s3audit.backtest.BacktestError` naming the setting.
+
+    Examples
+    --------
+    >>> AlarmSettings(period=900, threshold=3).evaluation_periods
+    1
+    >>> AlarmSettings(period=45)
+    Traceback (most recent call last):
+    ...
+    s3audit.backtest.BacktestError: period must be 10, 20, 30 or a multiple of 60 seconds, got 45
+    """
 
     period: int = 300
     threshold: float = 1
@@ -341,6 +357,7 @@ class FilterDesign:
         self._observers.append(callback)
 
     def unobserve(self, callback: Callable[[FilterDesign], None]) -> None:
+        """Stop calling ``callback`` after changes."""
         self._observers.remove(callback)
 
     def _changed(self) -> None:
@@ -355,6 +372,7 @@ class FilterDesign:
 
     @property
     def excluded_sources(self) -> list[str]:
+        """The access-source labels excluded so far, in order."""
         return [e.source for e in self._exclusions if e.kind == "source" and e.source]
 
     def _mask_of(self, condition: Condition) -> np.ndarray:
@@ -953,6 +971,18 @@ def _merge_hints(exclusion: Exclusion) -> list[str]:
 def design_events(workdir: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, str]:
     """The history for notebook 03: the workspace's classified events, else its events
     (classified here), else the bundled samples. Returns ``(events, where_from)``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from s3audit.workspace import Workspace
+    >>> ws = Workspace(tempfile.mkdtemp())
+    >>> _ = ws.save_frame("classified", pd.DataFrame({"eventName": ["GetObject"],
+    ...                                               "source": ["athena"]}))
+    >>> events, origin = design_events(ws.path)
+    >>> len(events), origin.endswith("classified.parquet")
+    (1, True)
     """
     from s3audit.sources import classify
     from s3audit.workspace import Workspace

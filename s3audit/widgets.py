@@ -68,6 +68,20 @@ class FilterDesigner(widgets.VBox):
         How many alerting events the table shows.
     plot : bool
         Render the backtest plot (off for very quick headless use).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"eventName": ["GetObject"] * 2, "source": ["vpc-endpoint", "external"],
+    ...                    "vpcEndpointId": ["vpce-1", None],
+    ...                    "eventTime": pd.to_datetime(["2024-01-01T00:00Z", "2024-01-01T00:09Z"])})
+    >>> ev["raw"] = ev[["eventName", "vpcEndpointId"]].apply(lambda r: r.dropna().to_json(), axis=1)
+    >>> view = FilterDesigner(FilterDesign(ev), plot=False)
+    >>> _ = view.model.exclude_source("vpc-endpoint", "our app")   # changes in code show up
+    >>> view.controls.sources["vpc-endpoint"].value
+    True
+    >>> view.controls.count.value.startswith("<b><span data-alerts='1'>")
+    True
     """
 
     def __init__(self, design: FilterDesign, *, table_rows: int = 15, plot: bool = True) -> None:

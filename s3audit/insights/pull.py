@@ -71,7 +71,7 @@ class _Rows:
 
     ptr: list[str]
     ts: np.ndarray  # epoch ms
-    msg: pa.Array  # large_string: compact, one buffer per slice
+    msg: pa.Array | pa.ChunkedArray  # large_string: compact (chunks: one per page, not copied)
     fetched_records: int = 0  # GetLogRecord calls made for cut messages
 
     @classmethod
@@ -79,6 +79,8 @@ class _Rows:
         return cls([], np.zeros(0, np.int64), pa.array([], pa.large_string()))
 
     def take(self, mask: np.ndarray) -> _Rows:
+        if bool(mask.all()):
+            return self  # the usual case (a slice owns all its rows): no copy
         idx = np.nonzero(mask)[0]
         return _Rows([self.ptr[i] for i in idx], self.ts[idx], self.msg.take(pa.array(idx, pa.int64())))
 
@@ -720,7 +722,8 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     ptr: list[str] = []
     for p in parts:
         ptr.extend(p.ptr)
-    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.concat_arrays([p.msg for p in parts]))
+    chunks = [c for p in parts for c in (p.msg.chunks if isinstance(p.msg, pa.ChunkedArray) else [p.msg])]
+    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.chunked_array(chunks, pa.large_string()))
 
 
 def _stream(msgs: pa.Array, fixed: dict[int, str], chunk: int = 20_000) -> Iterator[str]:

@@ -747,8 +747,9 @@ class FakeLogsInsights:
         return rows
 
     @staticmethod
-    def _messages(g: _Group, serials: list[int]) -> list[str]:
-        """Messages of ``serials``, rendered in batches when the sequence can (``render_many``)."""
+    def _messages(g: _Group, serials: list[int], *, json_escaped: bool = False) -> list[str]:
+        """Messages of ``serials``, rendered in batches when the sequence can (``render_many``);
+        ``json_escaped``: as the inside of JSON string literals."""
         out: list[str] = []
         starts = g.chunk_starts
         run: list[int] = []
@@ -759,7 +760,11 @@ class FakeLogsInsights:
                 seq = g.chunks[run_chunk]
                 idx = [x - starts[run_chunk] for x in run]
                 many = getattr(seq, "render_many", None)
-                out.extend(many(idx) if many else [seq[i] for i in idx])
+                if json_escaped:
+                    enc = json.encoder.encode_basestring  # type: ignore[attr-defined]
+                    out.extend(many(idx, json_escaped=True) if many else [enc(seq[i])[1:-1] for i in idx])
+                else:
+                    out.extend(many(idx) if many else [seq[i] for i in idx])
                 run = []
             run_chunk = c
             if serial >= 0:
@@ -782,6 +787,14 @@ class FakeLogsInsights:
             pos = arr & ((1 << _REF_SHIFT) - 1)
             serials = g.serial[pos].tolist()
             stamps = [t.replace("T", " ") for t in np.datetime_as_string(g.ts[pos].astype("datetime64[ms]"), unit="ms").tolist()]
+            if cut is None and set(q.fields) <= {"@timestamp", "@message"}:
+                # the data query's shape: one format per row over pre-escaped messages
+                texts = self._messages(g, serials, json_escaped=True)
+                fmt = "[" + "".join('{"field":"%s","value":"%%s"},' % f for f in q.fields) + \
+                    '{"field":"@ptr","value":"Cm%x' % gi + 'x%x"}]'
+                cols = [stamps if f == "@timestamp" else texts for f in q.fields]
+                parts.extend(fmt % row for row in zip(*cols, serials))
+                continue
             log_text = enc(f"{ACCOUNT}:{g.name}")
             starts = g.chunk_starts
             texts = self._messages(g, serials)
@@ -874,7 +887,8 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
             if isinstance(raw, RawResults):
                 rest = {k: v for k, v in payload.items() if k != "results"}
                 head = json.dumps(rest, separators=(",", ":"))
-                data = (head[:-1] + (',' if rest else '') + '"results":' + str.__str__(raw) + "}").encode()
+                data = b"".join(((head[:-1] + (',' if rest else '') + '"results":').encode(),
+                                 str.__str__(raw).encode(), b"}"))
             else:
                 data = json.dumps(payload, separators=(",", ":")).encode()
             self.send_response(status)

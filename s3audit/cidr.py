@@ -76,10 +76,6 @@ class CidrValues:
     wildcards: tuple[str, ...] = ()
     regex: str | None = None
 
-    @property
-    def uses_regex(self) -> bool:
-        return self.regex is not None
-
 
 def is_cidr(text: str) -> bool:
     """True when ``text`` looks like an address with a prefix length (``a.b.c.d/n`` or IPv6)."""

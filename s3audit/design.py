@@ -418,12 +418,7 @@ class FilterDesign:
         """
         existing = self._find_source(label)
         if existing is not None:
-            if justification and justification != existing.justification:
-                updated = replace(existing, justification=justification)
-                self._exclusions[self._exclusions.index(existing)] = updated
-                self._changed()
-                return updated
-            return existing
+            return self._rejustify(existing, justification)
         translation = self.translate(label)
         exclusion = Exclusion(f"source:{label}", "source", translation.core, justification,
                               source=label, notes=tuple(translation.notes),
@@ -466,12 +461,7 @@ class FilterDesign:
         ident = _value_id(name, values)
         for existing in self._exclusions:
             if existing.id == ident:
-                if justification and justification != existing.justification:
-                    updated = replace(existing, justification=justification)
-                    self._exclusions[self._exclusions.index(existing)] = updated
-                    self._changed()
-                    return updated
-                return existing
+                return self._rejustify(existing, justification)
         exclusion = Exclusion(ident, "value", condition, justification, field=name, values=values)
         self._exclusions.append(exclusion)
         self._changed()
@@ -527,6 +517,15 @@ class FilterDesign:
         """Remove every exclusion."""
         self._exclusions.clear()
         self._changed()
+
+    def _rejustify(self, existing: Exclusion, justification: str) -> Exclusion:
+        """Adding an exclusion again only updates its justification (when one is given)."""
+        if not justification or justification == existing.justification:
+            return existing
+        updated = replace(existing, justification=justification)
+        self._exclusions[self._exclusions.index(existing)] = updated
+        self._changed()
+        return updated
 
     def _find_source(self, label: str) -> Exclusion | None:
         return next((e for e in self._exclusions if e.kind == "source" and e.source == label), None)

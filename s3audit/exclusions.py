@@ -562,10 +562,6 @@ class SourceTranslation:
     total: int = 0
     collateral: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def condition(self) -> Condition:
-        return effective(self.core, self.unless)
-
 
 def implies(b: Condition, a: Condition) -> bool:
     """True when ``b`` can only hold where ``a`` holds (a syntactic, conservative check).

@@ -230,6 +230,19 @@ def test_set_values_replaces_and_is_all_or_nothing(events):
     assert changes == [2, 1]  # one notification per change
 
 
+def test_adding_an_exclusion_again_only_updates_its_justification(events):
+    design = FilterDesign(events)
+    calls = []
+    design.observe(lambda d: calls.append(len(d.exclusions)))
+    first = design.exclude_source("athena", "BI")
+    design.exclude_value("address", "198.51.100.0/24", "office")
+    assert design.exclude_source("athena") is design.exclusions[0]  # no text: unchanged
+    assert design.exclude_source("athena", "BI queries").justification == "BI queries"
+    assert design.exclude_value("sourceIPAddress", "198.51.100.0/24", "HQ").justification == "HQ"
+    assert [e.justification for e in design.exclusions] == ["BI queries", "HQ"]
+    assert design.exclusions[0].condition == first.condition and calls == [1, 2, 2, 2]
+
+
 def test_remove_by_id_label_position_and_object(events):
     design = FilterDesign(events)
     a = design.exclude_source("athena")

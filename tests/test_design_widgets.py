@@ -94,3 +94,13 @@ def test_backtest_plot_and_tables(events):
     assert f"fired <b>{alarms}</b> time(s)" in view.controls.backtest_text.value
     assert "source:vpc-endpoint" in view.controls.excluded.value
     assert "None: the pattern does exactly" in view.controls.discrepancies.value
+
+
+def test_the_engines_lint_warnings_are_shown_with_the_pattern(events):
+    view = FilterDesigner(FilterDesign(events), plot=False)
+    assert view.controls.lint.value == ""  # generated exclusions lint clean
+    risky = FilterDesign(events, base='{ $.eventName = "GetObject" && $.vpcEndpointId != "vpce-x" }')
+    view = FilterDesigner(risky, plot=False)
+    shown = html.unescape(view.controls.lint.value)
+    assert [w.code for w in risky.lint()] == ["ne-missing"]
+    assert "[ne-missing]" in shown and "$.vpcEndpointId NOT EXISTS" in shown

@@ -230,6 +230,20 @@ def test_set_values_replaces_and_is_all_or_nothing(events):
     assert changes == [2, 1]  # one notification per change
 
 
+def test_unclassified_events_are_classified_on_demand_with_the_options():
+    loaded = load_events(SAMPLES_DIR / "events.jsonl.gz")
+    assert "source" not in loaded.columns
+    design = FilterDesign(loaded)
+    assert design.events["source"].astype(str).tolist() == \
+        classify(loaded)["source"].astype(str).tolist()
+    # options reach classify: with one own endpoint, the other endpoints become "other"
+    own = loaded["vpcEndpointId"].dropna().astype(str).value_counts().index[0]
+    scoped = FilterDesign(loaded, classify_options={"own_vpc_endpoints": [own]})
+    ids = scoped.events.loc[scoped.events["source"] == "vpc-endpoint", "vpcEndpointId"]
+    assert set(ids.astype(str)) == {own}
+    assert scoped.to_dict()["classify"] == {"own_vpc_endpoints": [own]}
+
+
 def test_adding_an_exclusion_again_only_updates_its_justification(events):
     design = FilterDesign(events)
     calls = []

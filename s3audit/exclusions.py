@@ -830,6 +830,14 @@ def values_condition(field_name: str, values: Sequence[str | float] | str | floa
     if not items:
         raise ValueError(f"no value given for {field_name!r}")
     name = column_name(field_name)
+    if "*" in name.split("."):
+        # the exclusion enters the pattern negated: "no element is v" needs "every element != v",
+        # but a wildcard selector is satisfied by any one element (spec 6.3, OQ-12)
+        raise ValueError(
+            f"field {field_name!r}: an exclusion cannot use a wildcard selector ([*] or .*): "
+            "CloudWatch would let a read through as soon as any one element differs; select "
+            "the element by index instead (e.g. resources.0.ARN)"
+        )
     parts: list[Condition] = []
     for item in items:
         text = item.strip() if isinstance(item, str) else item

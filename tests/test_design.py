@@ -209,6 +209,16 @@ def test_values_cloudwatch_would_misread_are_refused(value, message):
     assert design.exclusions == ()
 
 
+def test_wildcard_selectors_are_refused_in_exclusions():
+    design = FilterDesign(frame([{"sourceIPAddress": "198.51.100.1"}]))
+    for name in ("resources.*.ARN", "$.resources[*].ARN"):
+        with pytest.raises(ValueError, match="wildcard selector"):
+            design.exclude_value(name, "arn:aws:s3:::b/tmp/*")
+    assert design.exclusions == ()
+    design.exclude_value("resources.0.ARN", "arn:aws:s3:::b/tmp/*")
+    assert "$.resources[0].ARN NOT EXISTS" in design.pattern
+
+
 def test_cidr_refusal_explains(events):
     design = FilterDesign(events)
     with pytest.raises(CidrError, match="compressed form"):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -52,6 +54,18 @@ def assert_valid(pattern: str) -> None:
     compile_pattern(pattern)
     assert len(pattern) <= 1024
     assert pattern.count("%") // 2 <= 2
+
+
+def test_the_model_imports_no_widget_library():
+    code = ("import sys, pandas as pd; import s3audit.design as d, s3audit.backtest; "
+            "ev = pd.DataFrame({'eventName': ['GetObject'], 'source': ['athena'], "
+            "'raw': ['{\"eventName\":\"GetObject\"}']}); "
+            "x = d.FilterDesign(ev); x.pattern; x.alerts(); x.backtest; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('ipywidgets', 'traitlets', 'IPython', 'matplotlib')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # --------------------------------------------------------------------------------- sources

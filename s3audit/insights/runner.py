@@ -11,8 +11,11 @@ Behaviour (``shared/reference/aws-apis.md`` §1.2–1.5):
   jitter; ``MalformedQueryException`` / ``InvalidParameterException`` / access denied /
   ``ResourceNotFoundException`` raise typed errors at once (retrying cannot help).
 - GetQueryResults: polled with a growing interval until a terminal status. ``Scheduled`` and
-  ``Running`` are not terminal; ``Running`` rows are partial and are kept only as a salvage in
-  case the query is abandoned. ``Complete`` is paged with ``nextToken``/``maxItems`` up to the
+  ``Running`` are not terminal. Polls ask for ``poll_items`` rows (default 1): ``Running`` rows
+  are partial, and downloading (and decoding) up to a full page of them on every poll cost as
+  much as a fifth of a pull's transfer; the one row a poll returns is kept only as a salvage in
+  case the query is abandoned. The poll that sees ``Complete`` is the first page, and paging
+  goes on from its ``nextToken`` (one call more per query than pages of ``page_size``). ``Complete`` is paged with ``nextToken``/``maxItems`` up to the
   query's limit. ``Failed``, ``Cancelled``, ``Timeout`` and ``Unknown`` are returned to the caller,
   which re-runs or splits. An unknown/expired query id reads as ``Unknown``.
 - Deadline or abort (Ctrl-C): the running query is stopped with StopQuery (best effort) and the
@@ -102,6 +105,8 @@ class QueryRunner:
         ``(first, max)`` seconds between GetQueryResults polls; grows by 1.5x.
     page_size
         ``maxItems`` per GetQueryResults page (AWS maximum 10,000).
+    poll_items
+        ``maxItems`` of the polls made before the query is ``Complete``.
     """
 
     def __init__(
@@ -113,6 +118,7 @@ class QueryRunner:
         sleep: Callable[[float], Any] | None = None,
         poll_interval: tuple[float, float] = (0.5, 5.0),
         page_size: int = 10_000,
+        poll_items: int = 1,
         rng: random.Random | None = None,
         abort: threading.Event | None = None,
     ) -> None:
@@ -123,6 +129,7 @@ class QueryRunner:
         self._sleep = sleep if sleep is not None else (lambda s: self.abort.wait(s))
         self.poll_interval = poll_interval
         self.page_size = page_size
+        self.poll_items = max(1, poll_items)
         self.rng = rng or random.Random(0)
         self.counters: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -239,7 +246,8 @@ class QueryRunner:
                 interval = min(cap, interval * 1.5)
                 try:
                     with fastpage.wanted(spec.columns):
-                        resp = self.call("get_query_results", queryId=qid, maxItems=min(self.page_size, spec.limit))
+                        resp = self.call("get_query_results", queryId=qid,
+                                         maxItems=min(self.poll_items, self.page_size, spec.limit))
                 except ClientError as exc:
                     code = exc.response.get("Error", {}).get("Code", "")
                     if code == "ResourceNotFoundException":  # unknown or expired id

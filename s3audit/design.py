@@ -850,16 +850,7 @@ class FilterDesign:
 
     def to_file(self, path: str | os.PathLike[str]) -> Path:
         """Write the design as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
-        target = Path(path)
-        doc = self.to_dict()
-        if target.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-        else:
-            text = json.dumps(doc, indent=2, default=str) + "\n"
-        target.write_text(text)
-        return target
+        return _write_document(path, self.to_dict())
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], events: pd.DataFrame) -> FilterDesign:
@@ -927,19 +918,25 @@ class FilterDesign:
 
     def write_alarm_spec(self, path: str | os.PathLike[str], **kwargs: Any) -> Path:
         """Write :meth:`alarm_spec` as YAML (``.yaml``/``.yml``) or JSON."""
-        target = Path(path)
-        spec = self.alarm_spec(**kwargs)
-        if target.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            target.write_text(yaml.safe_dump(spec, sort_keys=False, width=1000))
-        else:
-            target.write_text(json.dumps(spec, indent=2) + "\n")
-        return target
+        return _write_document(path, self.alarm_spec(**kwargs))
 
     def __repr__(self) -> str:
         return (f"FilterDesign({len(self.events)} events, base={self._base!r}, "
                 f"exclusions={[e.id for e in self._exclusions]})")
+
+
+def _write_document(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
+    """Write ``doc`` as YAML (``.yaml``/``.yml``) or JSON (anything else)."""
+    target = Path(path)
+    if target.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        # wide lines: a pattern stays on one line, as CloudWatch shows it
+        text = yaml.safe_dump(dict(doc), sort_keys=False, allow_unicode=True, width=10_000)
+    else:
+        text = json.dumps(doc, indent=2, default=str) + "\n"
+    target.write_text(text)
+    return target
 
 
 def _merge_hints(exclusion: Exclusion) -> list[str]:

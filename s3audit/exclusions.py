@@ -150,6 +150,8 @@ def check_value(value: str | float) -> None:
     star (D-> OQ-7), so ``"arn:*:role"`` would never match what the user means.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"value {value!r}: a filter pattern compares finite numbers only")
         return
     text = str(value)
     if not text:

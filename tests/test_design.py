@@ -215,6 +215,8 @@ def test_exclude_value_wildcards_and_short_names(events):
     ("arn:aws:iam::*:role/x", "in the middle"),
     ('say "hi"', "escape"),
     ("", "empty"),
+    (float("nan"), "finite"),
+    (float("inf"), "finite"),
 ])
 def test_values_cloudwatch_would_misread_are_refused(value, message):
     design = FilterDesign(frame([{"sourceIPAddress": "198.51.100.1"}]))

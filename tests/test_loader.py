@@ -105,6 +105,14 @@ def test_concatenated_trail_files_one_per_line(tmp_path: Path) -> None:
     assert df.attrs["skipped_total"] == 0
 
 
+def test_trail_file_with_trailing_garbage_keeps_records_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Records": records(2)}) + " trailing")
+    df = load_events(path)
+    assert df["eventID"].tolist() == ["e-0", "e-1"]
+    assert "extra data" in df.attrs["skipped"][0]["reason"]
+
+
 def test_trail_records_key_not_first(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"digest": None, "Records": records(2), "zz": 1}))

@@ -9,6 +9,7 @@ text, never a re-serialisation.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"
 
 INSIGHTS_KEYS = ("results",)
+_WRAPPER_START = re.compile(r'\{\s*"(Records|results)"\s*:\s*\[')
 
 
 @dataclass
@@ -77,14 +79,17 @@ def _walk_array(text: str, pos: int) -> Iterator[tuple[int, int, Any]]:
         pos = _skip_ws(text, pos + 1)
 
 
-def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...]) -> Iterator[tuple[str, int, Any]]:
+def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...], done: dict[str, int] | None = None
+                 ) -> Iterator[tuple[str, int, Any]]:
     """Members of the object at ``text[pos] == "{"``: ``(key, value_start, value)``.
 
     For keys in ``walk_keys`` whose value is an array, ``value`` is an iterator over
     :func:`_walk_array` instead of the parsed value, so large arrays are not parsed twice.
     """
+    done = {} if done is None else done
     pos = _skip_ws(text, pos + 1)
     if pos < len(text) and text[pos] == "}":
+        done["end"] = pos + 1
         return
     while True:
         try:
@@ -120,6 +125,7 @@ def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...]) -> Iterator[tu
         if pos >= len(text):
             raise _Truncated("document ends inside an object (truncated?)", pos)
         if text[pos] == "}":
+            done["end"] = pos + 1
             return
         if text[pos] != ",":
             raise _Truncated(f"malformed JSON: expected ',' or '}}' (char {pos})", pos)
@@ -142,6 +148,10 @@ def read_text(text: str) -> Iterator[Item]:
             yield Item("skip", "not a CloudTrail record: JSON " + type(json.loads(text)).__name__)
         return
     if first == "{":
+        if _WRAPPER_START.match(text, start):
+            # a trail file / Insights export: walk it once, cutting records out by position
+            yield from _read_object_positionally(text, start)
+            return
         try:
             record, end = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError as exc:
@@ -179,8 +189,9 @@ def _not_cloudtrail(value: Any) -> str:
 
 def _read_object_positionally(text: str, start: int) -> Iterator[Item]:
     seen_wrapper = False
+    done: dict[str, int] = {}
     try:
-        for key, vstart, value in _walk_object(text, start, ("Records", "results")):
+        for key, vstart, value in _walk_object(text, start, ("Records", "results"), done):
             if key == "Records" and isinstance(value, Iterator):
                 seen_wrapper = True
                 for index, (s, e, element) in enumerate(value):
@@ -195,6 +206,9 @@ def _read_object_positionally(text: str, start: int) -> Iterator[Item]:
     except _Truncated as exc:
         yield Item("skip", exc.reason + " - records before this point were kept", offset=exc.offset)
         return
+    end = done.get("end", len(text))
+    if _skip_ws(text, end) != len(text):
+        yield Item("skip", f"malformed JSON: extra data after the object (char {end})", offset=end)
     if not seen_wrapper:
         yield Item("skip", "not a CloudTrail record or document: JSON object without eventSource/eventName, "
                            "Records or results", offset=start)

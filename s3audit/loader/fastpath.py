@@ -96,12 +96,14 @@ def _fields(tree: dict) -> list[pa.Field]:
 
 def split_lines(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end byte offsets of the non-empty lines of ``buf`` (ends exclude ``\\r\\n``)."""
-    starts, ends, _ = split_numbered_lines(buf)
+    starts, ends, _, _ = split_numbered_lines(buf)
     return starts, ends
 
 
-def split_numbered_lines(buf: bytes, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`split_lines` of ``buf[:limit]`` plus the 1-based line number of each non-empty line.
+def split_numbered_lines(buf: bytes, limit: int | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`split_lines` of ``buf[:limit]``, the 1-based line number of each non-empty line, and
+    the number of newlines in ``buf[:limit]``.
 
     Newlines are found with ``bytes.find`` (memchr), faster than a numpy comparison over the
     whole buffer when lines are long, as CloudTrail records are.
@@ -123,8 +125,8 @@ def split_numbered_lines(buf: bytes, limit: int | None = None) -> tuple[np.ndarr
     ends = ends - cr
     keep = ends > starts
     if keep.all():
-        return starts, ends, np.arange(1, len(starts) + 1)
-    return starts[keep], ends[keep], np.flatnonzero(keep) + 1
+        return starts, ends, np.arange(1, len(starts) + 1), len(nl)
+    return starts[keep], ends[keep], np.flatnonzero(keep) + 1, len(nl)
 
 
 def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | None = None) -> pa.Array:

@@ -196,7 +196,7 @@ class Reader:
 
     def _lines_chunk(self, buf: bytes, cut: int, source: str, lines_before: int) -> int:
         """Read the whole lines in ``buf[:cut]``; returns the line count after them."""
-        starts, ends, lines = split_numbered_lines(buf, cut)
+        starts, ends, lines, newlines = split_numbered_lines(buf, cut)
         lines += lines_before
         seq = np.arange(self._seq, self._seq + len(starts), dtype=np.int64)
         self._context = (source, self._seq, lines)
@@ -204,7 +204,7 @@ class Reader:
         self.batches.extend(self.fast.read(buf, seq, starts, ends, cut))
         self._flush()
         self._settle()
-        return lines_before + buf.count(b"\n", 0, cut)
+        return lines_before + newlines
 
     def _read_document(self, stream: IO[bytes], source: str, head: bytes, error: Exception | None) -> None:
         parts = [head]

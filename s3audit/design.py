@@ -378,9 +378,10 @@ class FilterDesign:
     def _mask_of(self, condition: Condition) -> np.ndarray:
         """Rows a condition (as rendered) is true for, by the engine; long ones in pieces."""
         text = "{ " + render(condition, self._context(condition), top=True) + " }"
-        if len(text) <= MAX_PATTERN_LENGTH:
+        if len(text) <= MAX_PATTERN_LENGTH and _scan(text)[0] <= MAX_REGEX:
             return self._mask(text)
-        # too long for one pattern: combine the pieces' masks the way the rendering combines them
+        # too long (or too many regexes) for one pattern: combine the pieces' masks the way the
+        # rendering combines them
         if isinstance(condition, Not) and isinstance(condition.part, Not):
             return self._mask_of(condition.part.part)
         if isinstance(condition, Not) and isinstance(condition.part, (AnyOf, AllOf)):

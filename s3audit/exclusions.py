@@ -393,10 +393,9 @@ def _flatten(node: Any) -> Any:
     kind, children = node
     flat: list[Any] = []
     for child in (_flatten(c) for c in children):
-        if isinstance(child, tuple) and child[0] == kind:
-            flat.extend(child[1])
-        else:
-            flat.append(child)
+        for item in (child[1] if isinstance(child, tuple) and child[0] == kind else [child]):
+            if item not in flat:  # x && x is x, x || x is x: no repeated text (or regex)
+                flat.append(item)
     if len(flat) == 1:
         return flat[0]
     return (kind, flat)

@@ -110,6 +110,36 @@ def pack(bins: Sequence[Bin], start: int, end: int, target: int) -> list[tuple[i
     return slices
 
 
+def pack_balanced(bins: Sequence[Bin], start: int, end: int, target: int) -> list[tuple[int, int, int]]:
+    """:func:`pack` with as few slices, but the largest slice as small as the bins allow.
+
+    Slices run concurrently and a slice's pages are read one after another, so the largest
+    slice sets the wall time: 200,000 events packed greedily as 99,500 + 84,000 + 16,500 take
+    10 pages in a row; balanced, 7. Found by bisecting the greedy cap (greedy packing uses the
+    fewest slices for a cap, and the count only grows as the cap shrinks).
+
+    Examples
+    --------
+    >>> bins = [Bin(i, i + 1, 10) for i in range(10)]
+    >>> [n for _, _, n in pack(bins, 0, 10, 60)], [n for _, _, n in pack_balanced(bins, 0, 10, 60)]
+    ([60, 40], [50, 50])
+    """
+    best = pack(bins, start, end, target)
+    k = len(best)
+    total = sum(x.count for x in bins)
+    if k <= 1 or total <= 0:
+        return best
+    lo, hi = max(1, -(-total // k)), target  # the answer lies in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        trial = pack(bins, start, end, mid)
+        if len(trial) <= k:
+            hi, best = mid, trial
+        else:
+            lo = mid + 1
+    return best if len(best) <= k else pack(bins, start, end, target)
+
+
 def expected_between(bins: Sequence[Bin], a: int, b: int) -> int:
     """Events the plan expects in ``[a, b)`` (a partially covered bin counts in full)."""
     return int(sum(x.count for x in bins if x.end > a and x.start < b))

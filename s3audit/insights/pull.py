@@ -393,7 +393,7 @@ class _Puller:
 
     def _initial_tasks(self) -> list[_Task]:
         if self.bins:
-            slices = planner.pack(self.bins, self.S, self.E, self.target)
+            slices = self._pack(self.bins, self.S, self.E)
         else:
             slices = [(self.S, self.E, None)]  # type: ignore[list-item]
         tasks: list[_Task] = []
@@ -619,6 +619,13 @@ class _Puller:
             self._entry(task, out, "complete", both, len(rows), "one second above the limit; read both ways, complete")
         return []
 
+    def _pack(self, bins: Sequence[Bin], a: int, b: int) -> list[tuple[int, int, int]]:
+        # balanced slices finish sooner; with a cache, greedy slices keep their boundaries from
+        # one window to a longer one, so the cached pieces still fall inside the new slices
+        if self.cache is not None:
+            return planner.pack(bins, a, b, self.target)
+        return planner.pack_balanced(bins, a, b, self.target)
+
     def _expected(self, a: int, b: int) -> int | None:
         return planner.expected_between(self.bins, a, b) if self.bins else None
 
@@ -628,7 +635,7 @@ class _Puller:
             return [_Task(a, mid, None), _Task(mid, b, None)] if b - a > 1 else [_Task(a, b, None)]
         sub = [x for x in self.bins if x.end > a and x.start < b]
         sub = [Bin(max(x.start, a), min(x.end, b), x.count) for x in sub]
-        return [_Task(x, y, n) for x, y, n in planner.pack(sub, a, b, self.target)]
+        return [_Task(x, y, n) for x, y, n in self._pack(sub, a, b)]
 
     # -------------------------------------------------------------------------- assemble
     def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:

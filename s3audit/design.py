@@ -77,6 +77,7 @@ __all__ = [
     "Exclusion",
     "FilterDesign",
     "PatternQuotaError",
+    "build_base",
     "design_events",
 ]
 
@@ -963,6 +964,62 @@ def _merge_hints(exclusion: Exclusion) -> list[str]:
         hints.append(f"{exclusion.id}: {len(atoms)} values - use a common prefix with a trailing *"
                      " or drop the ones you can do without")
     return hints
+
+
+def build_base(event_names: Iterable[str] = ("GetObject",), *, buckets: Iterable[str] = (),
+               min_bytes: float | None = None) -> str:
+    """The base pattern (a read worth alarming on) from choices.
+
+    Parameters
+    ----------
+    event_names : iterable of str
+        S3 API names (``GetObject``, ``HeadObject``, ...); any of them.
+    buckets : iterable of str, optional
+        Bucket names (``requestParameters.bucketName``); any of them; ``*`` at the start or end
+        is a wildcard. Empty: every bucket the trail logs.
+    min_bytes : float, optional
+        Only reads of at least this many bytes (``additionalEventData.bytesTransferredOut``).
+        A read whose record has no byte count then never alarms (a comparison on a missing
+        field is false), so leave it out unless size really matters.
+
+    Raises
+    ------
+    ValueError
+        No event name, or a value CloudWatch would read differently (see ``check_value``).
+
+    Examples
+    --------
+    >>> build_base()
+    '{ $.eventName = "GetObject" }'
+    >>> build_base(["GetObject", "HeadObject"], buckets=["payroll-*"], min_bytes=1_000_000)
+    '{ ($.eventName = "GetObject" || $.eventName = "HeadObject") && $.requestParameters.bucketName = "payroll-*" && $.additionalEventData.bytesTransferredOut >= 1000000 }'
+    """
+    from s3audit.exclusions import check_value
+    from s3audit.pattern import compile_pattern
+
+    def any_of(field_name: str, values: Iterable[str]) -> str | None:
+        items = [str(v).strip() for v in values if str(v).strip()]
+        for item in items:
+            check_value(item)
+        texts = [f'{selector(field_name)} = "{item}"' for item in dict.fromkeys(items)]
+        if not texts:
+            return None
+        return texts[0] if len(texts) == 1 else "(" + " || ".join(texts) + ")"
+
+    names = any_of("eventName", [event_names] if isinstance(event_names, str) else event_names)
+    if names is None:
+        raise ValueError("build_base needs at least one event name (e.g. GetObject)")
+    parts = [names, any_of("requestParameters.bucketName",
+                           [buckets] if isinstance(buckets, str) else buckets)]
+    if min_bytes is not None:
+        number = float(min_bytes)
+        if not np.isfinite(number) or number < 0:
+            raise ValueError(f"min_bytes must be a finite number >= 0, got {min_bytes!r}")
+        literal = str(int(number)) if number.is_integer() else repr(number)
+        parts.append(f"$.additionalEventData.bytesTransferredOut >= {literal}")
+    text = "{ " + " && ".join(p for p in parts if p) + " }"
+    compile_pattern(text)
+    return text
 
 
 def design_events(workdir: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, str]:

@@ -13,9 +13,11 @@ import yaml
 from s3audit.backtest import backtest
 from s3audit.cidr import CidrError
 from s3audit.design import (
+    DEFAULT_BASE,
     AlarmSettings,
     FilterDesign,
     PatternQuotaError,
+    build_base,
     design_events,
 )
 from s3audit.loader import load_events
@@ -338,6 +340,24 @@ def test_compact_rendering_is_used_when_it_is_what_fits(events):
         pytest.fail("the compact rendering was never needed")
     # with spaces it would not have fitted
     assert len(pattern.replace("&&", " && ").replace("!=", " != ")) > 1024
+
+
+def test_build_base_from_choices(events):
+    assert build_base() == DEFAULT_BASE
+    bucket = events["requestParameters.bucketName"].dropna().astype(str).value_counts().index[0]
+    base = build_base(["GetObject", "HeadObject"], buckets=[bucket], min_bytes=1000)
+    design = FilterDesign(events, base=base)
+    size = pd.to_numeric(events["additionalEventData.bytesTransferredOut"], errors="coerce")
+    expected = (events["eventName"].astype(str).isin(["GetObject", "HeadObject"])
+                & (events["requestParameters.bucketName"].astype(str) == bucket)
+                & (size >= 1000).fillna(False)).to_numpy(dtype=bool)
+    assert expected.any() and (design.base_mask() == expected).all()
+    with pytest.raises(ValueError, match="event name"):
+        build_base([])
+    with pytest.raises(ValueError, match="in the middle"):
+        build_base(buckets=["pay*roll"])
+    with pytest.raises(ValueError, match="min_bytes"):
+        build_base(min_bytes=-1)
 
 
 def test_base_must_be_a_valid_json_pattern(events):

@@ -1,0 +1,182 @@
+"""Column-wise GetQueryResults decoding: identical to botocore's parse, or a clean fallback."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+import botocore.session
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError
+from botocore.parsers import create_parser
+
+import s3audit
+from s3audit.insights import fastpage
+from _insights_support import GROUP, T0, fake_service, load, pull_kwargs
+
+FIELDS = ("@timestamp", "@message", "@ptr")
+_OP = botocore.session.get_session().get_service_model("logs").operation_model("GetQueryResults")
+
+# @message texts with what JSON escaping can do to them
+MESSAGES = [
+    '{"eventVersion":"1.09","eventName":"GetObject","requestParameters":{"key":"a\\"b\\\\c"}}',
+    '{"eventName":"PutObject","userAgent":"Boto3/1.44 \\u00e9 Python/3.11","key":"caf\u00e9 \u2603 \U0001F600"}',
+    "plain text with a\ttab, a \"quote\" and a backslash \\ and \u0001 control",
+    "",
+    "two\nlines\r\n and </script>",
+    '{"eventName":"GetObject","eventTime":"2026-10-01T00:00:00Z"',  # cut JSON
+]
+
+
+def _body(rows: list[list[dict[str, Any]]], **extra: Any) -> bytes:
+    doc = {"queryLanguage": "CWLI", "results": rows, "statistics": {
+        "recordsMatched": 6.0, "recordsScanned": 1234.0, "estimatedRecordsSkipped": 0.0, "bytesScanned": 98765.0,
+        "estimatedBytesSkipped": 0.0, "logGroupsScanned": 1.0}, "status": "Complete"}
+    doc.update(extra)
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def _rows(messages: list[str] = MESSAGES) -> list[list[dict[str, Any]]]:
+    return [[{"field": "@timestamp", "value": f"2026-10-01 00:00:0{i}.{i:03d}"},
+             {"field": "@message", "value": m},
+             {"field": "@ptr", "value": f"CmQKKwonMTIzNDU2Nzg5MDEyOmF3cy1jbG91ZHRyYWlsLWxvZ3MQBxI1{i}"}]
+            for i, m in enumerate(messages)]
+
+
+def _botocore(body: bytes, status: int = 200) -> dict[str, Any]:
+    parsed = create_parser("json").parse({"body": body, "headers": {}, "status_code": status}, _OP.output_shape)
+    parsed.pop("ResponseMetadata", None)
+    return parsed
+
+
+def _columns(parsed: dict[str, Any]) -> dict[str, list[str]]:
+    rows = [{c["field"]: c.get("value", "") for c in row} for row in parsed["results"]]
+    return {f: [r[f] for r in rows] for f in FIELDS}
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("extra", [{}, {"nextToken": "AAAA-token=="}, {"status": "Running"},
+                                   {"encryptionKey": "arn:aws:kms:us-east-1:123456789012:key/x"}])
+def test_decode_is_identical_to_botocore(extra: dict[str, Any], ascii_only: bool) -> None:
+    doc = json.loads(_body(_rows(), **extra))
+    body = json.dumps(doc, ensure_ascii=ascii_only).encode()
+    if ascii_only:
+        body = body.replace(b"\\ud83d\\ude00", "\U0001F600".encode())  # keep it decodable by Arrow
+    expect = _botocore(body)
+    out = fastpage.decode(body, FIELDS)
+    assert out is not None
+    rest, page = out
+    assert {f: page.columns[f].to_pylist() for f in FIELDS} == _columns(expect)
+    # what botocore then parses from the small body is the response without its results
+    tiny = _botocore(json.dumps(rest).encode())
+    assert tiny == {k: v for k, v in expect.items() if k != "results"}
+    assert len(page) == len(MESSAGES)
+
+
+def test_rows_in_another_field_order_and_extra_fields() -> None:
+    rows = [list(reversed(r)) + [{"field": "@log", "value": "123456789012:g"}] for r in _rows()]
+    body = _body(rows)
+    rest, page = fastpage.decode(body, FIELDS)  # type: ignore[misc]
+    assert {f: page.columns[f].to_pylist() for f in FIELDS} == _columns(_botocore(body))
+
+
+def test_empty_results() -> None:
+    rest, page = fastpage.decode(_body([]), FIELDS)  # type: ignore[misc]
+    assert len(page) == 0 and rest["status"] == "Complete"
+
+
+@pytest.mark.parametrize("body", [
+    _body([r[:2] for r in _rows()]),  # a row without @ptr
+    _body([r + [r[1]] for r in _rows()]),  # @message twice
+    _body([[{"field": "@timestamp", "value": "x"}, {"field": "@message"}, {"field": "@ptr", "value": "p"}]]),
+    _body([[{"field": "@timestamp", "value": "x"}, {"field": "@message", "value": None}, {"field": "@ptr", "value": "p"}]]),
+    _body([[{"field": "@timestamp", "value": "x"}, {"field": "@message", "value": 5}, {"field": "@ptr", "value": "p"}]]),
+    _body(_rows(["lone SURROGATE"])).replace(b"SURROGATE", b"\\ud800"),
+    _body(_rows(["ok"])).replace(b'"ok"', b'"\xff\xfe"'),  # not UTF-8
+    _body(None),  # type: ignore[arg-type]
+    b'[{"results": []}]',
+    b'{"status": "Complete", "results": [[{"field": "@message", "value": "a"}]]',  # cut body
+    b"",
+])
+def test_unexpected_shapes_fall_back(body: bytes) -> None:
+    assert fastpage.decode(body, FIELDS) is None
+
+
+def test_surrogate_pairs_fall_back_but_botocore_reads_them() -> None:
+    body = json.dumps(json.loads(_body(_rows())), ensure_ascii=True).encode()  # emoji as \ud83d\ude00
+    assert fastpage.decode(body, FIELDS) is None
+    assert _columns(_botocore(body))["@message"] == MESSAGES
+
+
+# ------------------------------------------------------------------ the handler on a real client
+def _query(fake: Any, client: Any) -> str:
+    return client.start_query(logGroupName=GROUP, startTime=int(T0.timestamp()) - 3600,
+                              endTime=int(T0.timestamp()) + 7200, limit=100,
+                              queryString="fields @timestamp, @message | sort @timestamp asc")["queryId"]
+
+
+def _complete(client: Any, qid: str, **kw: Any) -> dict[str, Any]:
+    for _ in range(10):
+        resp = client.get_query_results(queryId=qid, maxItems=50, **kw)
+        if resp["status"] == "Complete":
+            return resp
+    raise AssertionError("query did not complete")
+
+
+def test_handler_only_for_the_calls_that_ask() -> None:
+    with fake_service(scheduled_polls=0, running_polls=0) as fake:
+        load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
+        client = fake.client()
+        qid = _query(fake, client)
+        plain = _complete(client, qid)
+        uninstall = fastpage.install(client)
+        uninstall_again = fastpage.install(client)  # reference-counted
+        try:
+            assert fastpage.KEY not in _complete(client, qid)  # not asked for: untouched
+            with fastpage.wanted(FIELDS):
+                fast = _complete(client, qid)
+                # another thread's call at the same time is not touched either
+                other: dict[str, Any] = {}
+                t = threading.Thread(target=lambda: other.update(_complete(client, qid)))
+                t.start()
+                t.join()
+            assert fastpage.KEY not in other and other["results"] == plain["results"]
+            page = fast[fastpage.KEY]
+            assert "results" not in fast
+            assert {f: page.columns[f].to_pylist() for f in FIELDS} == _columns(plain)
+            assert fast["nextToken"] == plain["nextToken"] and fast["statistics"] == plain["statistics"]
+            # errors still go through botocore's error parsing
+            with fastpage.wanted(FIELDS), pytest.raises(ClientError) as info:
+                client.get_query_results(queryId="no-such-query")
+            assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+            uninstall()
+            with fastpage.wanted(FIELDS):
+                assert fastpage.KEY in _complete(client, qid)  # still one user left
+        finally:
+            uninstall()  # a second call of the same remover does nothing
+            uninstall_again()
+        with fastpage.wanted(FIELDS):
+            assert _complete(client, qid)["results"] == plain["results"]  # removed
+
+
+def test_install_on_a_client_without_events_is_a_no_op() -> None:
+    fastpage.install(object())()
+
+
+# --------------------------------------------------------- end to end: the same frame either way
+@pytest.mark.parametrize("truncate", [None, 700])
+def test_pull_gives_the_same_frame_with_and_without_fast_decoding(monkeypatch, truncate) -> None:
+    with fake_service(truncate_messages_at=truncate) as fake:
+        load(fake, 1_500, T0, T0 + timedelta(hours=3), seed=21,
+             bursts=[(T0 + timedelta(hours=1), 600, 20.0)])
+        fast = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=3), **pull_kwargs(fake))
+        monkeypatch.setattr(fastpage, "install", lambda client: (lambda: None))
+        slow = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=3), **pull_kwargs(fake))
+    pd.testing.assert_frame_equal(fast, slow)
+    for key in ("events", "rows_retrieved", "get_log_record", "duplicate_ptr", "data_queries"):
+        assert fast.attrs["coverage"][key] == slow.attrs["coverage"][key], key
+    assert fast.attrs["coverage"]["complete"] and len(fast) > 1_000
+    if truncate:
+        assert fast.attrs["coverage"]["get_log_record"] > 0

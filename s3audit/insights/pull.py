@@ -640,28 +640,32 @@ class _Puller:
     # -------------------------------------------------------------------------- assemble
     def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:
         allrows = _concat(self.results)
-        order = np.lexsort((np.asarray(allrows.ptr, dtype=object).astype(str), allrows.ts)) if len(allrows) else np.zeros(0, np.int64)
+        order = _order(allrows.ts, allrows.ptr)
         ptr = np.asarray(allrows.ptr, dtype=object)[order]
         dup = pd.Index(ptr).duplicated() if len(ptr) else np.zeros(0, bool)
         keep = order[~dup]
         n_dup = int(dup.sum())
         ts = allrows.ts[keep]
-        ptrs = [allrows.ptr[i] for i in keep]
-        msgs = allrows.msg.take(pa.array(keep, pa.int64()))
+        ptrs = ptr[~dup].tolist()
+        # the loader takes Python strings: convert each page's buffer once, in fetch order, then
+        # reorder the list (no gather of the whole text in Arrow first: that copy cost seconds)
+        texts = allrows.msg.to_pylist()
         n_retrieved = len(allrows)
         self.results = []
         del allrows
+        msgs: list[str] = [texts[i] for i in keep.tolist()]
+        del texts
         fixed: dict[int, str] = {}
         df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         # second chance for messages the loader could not parse although they look like JSON:
         # they were cut; GetLogRecord returns the whole record
         bad = [e["line"] - 1 for e in df.attrs.get("skipped", [])
                if str(e.get("reason", "")).startswith("malformed JSON") and e.get("line")
-               and str(msgs[e["line"] - 1].as_py()).lstrip().startswith("{")]
+               and str(msgs[e["line"] - 1]).lstrip().startswith("{")]
         for i in bad:
             full = self._get_log_record(ptrs[i])
             self.get_log_record += 1
-            if full is not None and full != msgs[i].as_py():
+            if full is not None and full != msgs[i]:
                 fixed[i] = full
         if fixed:
             df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
@@ -674,7 +678,7 @@ class _Puller:
                 df.attrs.update(attrs)
         # delivery lag of the events delivered after `end` (where a short padding loses events)
         tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
-        lags = [ts[i] - t for i in tail.tolist() if (t := event_time_ms(fixed.get(i) or msgs[i].as_py())) is not None
+        lags = [ts[i] - t for i in tail.tolist() if (t := event_time_ms(fixed.get(i) or msgs[i])) is not None
                 and t >= 0]
         lag = np.asarray(lags, dtype=np.int64)
         missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
@@ -733,12 +737,20 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.chunked_array(chunks, pa.large_string()))
 
 
-def _stream(msgs: pa.Array, fixed: dict[int, str], chunk: int = 20_000) -> Iterator[str]:
-    """The messages as Python strings, a chunk at a time (bounded memory), with replacements."""
-    for lo in range(0, len(msgs), chunk):
-        part = msgs.slice(lo, chunk).to_pylist()
-        for j, text in enumerate(part):
-            yield fixed.get(lo + j, text)
+def _stream(msgs: list[str], fixed: dict[int, str]) -> Iterator[str]:
+    """The messages with the replacements in ``fixed`` (index -> text)."""
+    if not fixed:
+        return iter(msgs)
+    return (fixed.get(i, text) for i, text in enumerate(msgs))
+
+
+def _order(ts: np.ndarray, ptr: list[str]) -> np.ndarray:
+    """Row order by (timestamp, ``@ptr``), stable (Arrow's multi-key sort: strings compare by code
+    point, as numpy's would)."""
+    if not len(ts):
+        return np.zeros(0, np.int64)
+    table = pa.table({"ts": pa.array(ts, pa.int64()), "ptr": pa.array(ptr, pa.string())})
+    return pc.sort_indices(table, sort_keys=[("ts", "ascending"), ("ptr", "ascending")]).to_numpy().astype(np.int64)
 
 
 def _looks_cut(message: str) -> bool:

@@ -108,7 +108,7 @@ def split_numbered_lines(buf: bytes, limit: int | None = None
     Newlines are found with ``bytes.find`` (memchr), faster than a numpy comparison over the
     whole buffer when lines are long, as CloudTrail records are.
     """
-    if not isinstance(buf, bytes):
+    if not isinstance(buf, (bytes, bytearray)):
         buf = bytes(buf)
     limit = len(buf) if limit is None else limit
     found = []
@@ -144,7 +144,7 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | Non
         # replaces (blank lines vanish too); anything else outside (whitespace-only lines) is
         # caught by the length check and takes the exact path. Bytes after ``limit`` hold no
         # newline, so they stay at the end and are cut off.
-        text = bytes(buf)
+        text = buf if isinstance(buf, (bytes, bytearray)) else bytes(buf)
         if b"\r" in text:
             text = text.replace(b"\r\n", b"\n")
         text = text.replace(b"\n", b"")
@@ -227,8 +227,8 @@ class FastReader:
         within ``buf[:limit]`` (the rest of ``buf`` is an unfinished line, not read here)."""
         if not len(starts):
             return []
-        if not isinstance(buf, bytes):
-            buf = bytes(buf)  # bytes.find/replace need it
+        if not isinstance(buf, (bytes, bytearray)):
+            buf = bytes(buf)  # find/replace need it
         limit = len(buf) if limit is None else limit
         raw = raw_array(buf, starts, ends, limit)
         try:

@@ -164,24 +164,27 @@ class Reader:
         lines_before = 0
         bar = self._bar(size, source)
         while True:
+            # read straight into one buffer that starts with the unfinished line of the last one
+            buf = bytearray(len(pending) + self.chunk_bytes)
+            buf[:len(pending)] = pending
+            got = 0
             if error is None:
-                data, error = _read_some(stream, self.chunk_bytes)
-                eof = not data
-            else:
-                data, eof = b"", True
+                got, error = _read_into(stream, memoryview(buf)[len(pending):])
+            if got < self.chunk_bytes:  # the end (or a break): a short copy, once per file
+                buf = buf[:len(pending) + got]
+            eof = got == 0
             if bar is not None:
-                bar.update(min(len(data), size))
-            buf = pending + data if pending and data else (pending or data)
+                bar.update(min(got, size))
             if not eof or error is not None:
                 cut = buf.rfind(b"\n") + 1
                 if cut == 0 and not eof:
-                    pending = buf
+                    pending = bytes(buf)
                     continue
-                pending = buf[cut:]
+                pending = bytes(buf[cut:])
             else:
                 cut, pending = len(buf), b""
             if cut:
-                # the whole buffer goes on (no copy); only its first ``cut`` bytes are read now
+                # only the first ``cut`` bytes (whole lines) are read now; no copy of the buffer
                 lines_before = self._lines_chunk(buf, cut, source, lines_before)
             if eof:
                 break
@@ -194,7 +197,7 @@ class Reader:
                            f"compressed stream truncated or corrupt after line {lines_before} ({error}); "
                            "earlier lines were kept, anything after the break is lost")
 
-    def _lines_chunk(self, buf: bytes, cut: int, source: str, lines_before: int) -> int:
+    def _lines_chunk(self, buf: bytes | bytearray, cut: int, source: str, lines_before: int) -> int:
         """Read the whole lines in ``buf[:cut]``; returns the line count after them."""
         starts, ends, lines, newlines = split_numbered_lines(buf, cut)
         lines += lines_before
@@ -376,6 +379,27 @@ class GzipStream:
             error, self._error = self._error, None
             raise error
         return data
+
+
+def _read_into(stream: IO[bytes], view: memoryview) -> tuple[int, Exception | None]:
+    """Fill ``view`` from the stream (``readinto`` when it has one); bytes read and any
+    truncation/corruption error of a compressed stream (what was read before it is kept)."""
+    got = 0
+    readinto = getattr(stream, "readinto", None)
+    while got < len(view):
+        try:
+            if readinto is not None:
+                n = readinto(view[got:])
+            else:
+                data = stream.read(len(view) - got)
+                n = len(data)
+                view[got:got + n] = data
+        except _TRUNCATION_ERRORS as exc:
+            return got, exc.with_traceback(None)
+        if not n:
+            break
+        got += n
+    return got, None
 
 
 def _read_some(stream: IO[bytes], n: int) -> tuple[bytes, Exception | None]:

@@ -138,3 +138,28 @@ def test_timestamps_in_both_formats() -> None:
     assert parse_timestamp_ms("1790812801250") == 1790812801250  # moto's epoch-ms text
     assert ms_array(["2026-10-01 00:00:01.250", "2026-10-01 00:00:02.000"]).tolist() == [
         int(T0.timestamp()) * 1000 + 1250, int(T0.timestamp()) * 1000 + 2000]
+
+
+def test_prerender_serves_the_same_pages() -> None:
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from s3audit.testing import FakeLogsInsights, synthetic_trail
+
+    t0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    ts, msgs = synthetic_trail(1_500, t0, t0 + timedelta(hours=6), seed=2)
+    fake = FakeLogsInsights(mode="polls", scheduled_polls=0, running_polls=0)
+    fake.put_events("g", ts[:700], msgs[:700])
+    fake.put_events("g", ts[700:], list(msgs[700:]))  # a plain list too (no render_many)
+    body = {"logGroupName": "g", "startTime": int(t0.timestamp()) - 3600, "endTime": int(t0.timestamp()) + 86400,
+            "queryString": "fields @timestamp, @message | sort @timestamp desc", "limit": 2_000}
+    qid = fake.handle("StartQuery", body)["queryId"]
+    before = [fake.handle("GetQueryResults", {"queryId": qid, "maxItems": 1_000})["results"]]
+    fake.prerender("g")
+    after = [fake.handle("GetQueryResults", {"queryId": qid, "maxItems": 1_000})["results"]]
+    plain = [json.loads(str.__str__(r)) for r in before]
+    assert plain == [json.loads(str.__str__(r)) for r in after]
+    assert len(plain[0]) == 1_000 and plain[0][0][1]["field"] == "@message"
+    assert json.loads(plain[0][0][1]["value"])["eventID"]
+    fake.put_events("g", ts[:1], msgs[:1])  # new events: the prerender no longer covers the group
+    assert fake._groups[0].escaped is None

@@ -1,0 +1,52 @@
+"""The vectorised helpers of a pull give the same answers as the plain definitions they replace."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from s3audit.insights import planner
+from s3audit.insights.planner import Bin
+from s3audit.insights.pull import _looks_cut, _looks_cut_array, _order
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_balanced_packing_tiles_the_window_with_no_more_slices(seed: int) -> None:
+    rng = random.Random(seed)
+    edges = sorted(rng.sample(range(1, 5_000), rng.randrange(1, 60)))
+    starts = [0] + edges
+    bins = [Bin(a, b, rng.choice([0, 1, 5, 50, 300, 2_000])) for a, b in zip(starts, edges + [5_000])]
+    target = rng.choice([100, 500, 1_000, 5_000])
+    greedy = planner.pack(bins, 0, 5_000, target)
+    balanced = planner.pack_balanced(bins, 0, 5_000, target)
+    assert balanced[0][0] == 0 and balanced[-1][1] == 5_000
+    assert all(x[1] == y[0] for x, y in zip(balanced, balanced[1:]))  # no gap, no overlap
+    assert all(a < b for a, b, _ in balanced)
+    assert sum(n for *_, n in balanced) == sum(b.count for b in bins)
+    assert len(balanced) <= len(greedy)
+    assert max(n for *_, n in balanced) <= max(n for *_, n in greedy)
+
+
+def test_balanced_packing_evens_out_the_slices() -> None:
+    bins = [Bin(i, i + 1, 1_000) for i in range(200)]  # 200,000 events, slices of <= 99,500
+    sizes = [n for *_, n in planner.pack_balanced(bins, 0, 200, 99_500)]
+    assert len(sizes) == 3 and max(sizes) <= 67_000
+
+
+def test_cut_detection_vectorised_matches_the_definition() -> None:
+    texts = ['{"a":1}', '{"a":1}  \n', '{"a":', "plain", "", "{", "}", ' {"a":1', '{"a":"\u00e9"}\t',
+             '{"a":"\u00e9"', "{\u2003}", "{x}\u2003"]
+    got = _looks_cut_array(pa.array(texts, pa.large_string())).tolist()
+    assert got == [_looks_cut(t) for t in texts]
+
+
+def test_row_order_matches_numpy_lexsort() -> None:
+    rng = random.Random(4)
+    ts = np.array([rng.randrange(6) for _ in range(3_000)], np.int64)
+    ptr = [rng.choice(["a", "b", "\u00e9", "Z", "ab", "a\u00e9", "\U0001F600"]) + str(rng.randrange(4))
+           for _ in range(3_000)]
+    expect = np.lexsort((np.asarray(ptr, dtype=object).astype(str), ts))
+    assert _order(ts, ptr).tolist() == expect.tolist()
+    assert _order(np.zeros(0, np.int64), []).tolist() == []

@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
 
     from s3audit.ipranges import load_ip_ranges
     from s3audit.sources import classify
-    from s3audit.tabulate import tabulate
+    from s3audit.tables import tabulate
 
     t0 = time.perf_counter()
     ranges = load_ip_ranges()

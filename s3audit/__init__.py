@@ -33,10 +33,10 @@ _EXPORTS: dict[str, str] = {
     "IncompleteResult": "s3audit.insights",
     # classification and tabulation
     "classify": "s3audit.sources",
-    "tabulate": "s3audit.tabulate",
+    "tabulate": "s3audit.tables",
     # alarm design and backtest
     "FilterDesign": "s3audit.design",
-    "backtest": "s3audit.backtest",
+    "backtest": "s3audit.backtesting",
     # deployment
     "plan": "s3audit.deploy",
     "teardown": "s3audit.deploy",

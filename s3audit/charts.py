@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from s3audit.sources import SOURCES, classify, column
-from s3audit.tabulate import BYTES_OUT, crosstab
+from s3audit.tables import BYTES_OUT, crosstab
 
 # one stable colour per source, so every chart of a report uses the same colours
 _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",

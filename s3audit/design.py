@@ -220,7 +220,7 @@ class AlarmSettings:
     """The alarm on the filter's metric (``Sum`` per ``period`` >= ``threshold``, M of N).
 
     The names follow ``PutMetricAlarm``; invalid settings raise
-    :class:`s3audit.backtest.BacktestError` naming the setting.
+    :class:`s3audit.backtesting.BacktestError` naming the setting.
 
     Examples
     --------
@@ -229,7 +229,7 @@ class AlarmSettings:
     >>> AlarmSettings(period=45)
     Traceback (most recent call last):
     ...
-    s3audit.backtest.BacktestError: period must be 10, 20, 30 or a multiple of 60 seconds, got 45
+    s3audit.backtesting.BacktestError: period must be 10, 20, 30 or a multiple of 60 seconds, got 45
     """
 
     period: int = 300
@@ -239,7 +239,7 @@ class AlarmSettings:
     treat_missing: str = "notBreaching"
 
     def __post_init__(self) -> None:
-        from s3audit.backtest import _check_settings
+        from s3audit.backtesting import _check_settings
 
         _check_settings(self.period, self.threshold, self.evaluation_periods,
                         self.datapoints_to_alarm, self.treat_missing,
@@ -803,7 +803,7 @@ class FilterDesign:
 
     def backtest(self, **overrides: Any) -> pd.DataFrame:
         """:func:`s3audit.backtest` of the pattern with the design's alarm settings."""
-        from s3audit.backtest import backtest
+        from s3audit.backtesting import backtest
 
         settings = asdict(self.alarm) | overrides
         return backtest(self.compiled, self.events, **settings)

@@ -509,7 +509,7 @@ def _section_window(view: _View) -> str:
         body.append(H.para("What the loader or the Logs Insights pull recorded about completeness: "
                            "skipped input, filtered records, duplicates, query slices.", "muted"))
         body.append(H.kv_table(ledger))
-    from s3audit.tabulate import coverage
+    from s3audit.tables import coverage
     cov = coverage(frame)
     body.append("<h3>Coverage per day</h3>")
     body.append(H.table(cov, index=True))
@@ -551,7 +551,7 @@ def per_source_values(frame: pd.DataFrame, *, top: int = 8) -> pd.DataFrame:
 
 
 def _section_sources(view: _View) -> str:
-    from s3audit.tabulate import tabulate
+    from s3audit.tables import tabulate
     frame = view.frame
     summary = tabulate(frame)
     summary = summary[summary["events"] > 0] if "events" in summary.columns else summary
@@ -649,7 +649,7 @@ def _section_backtest(view: _View, exact: Mapping[str, Any], settings: Mapping[s
         return H.banner("No backtest: there is no pattern to replay.", "warn")
     from matplotlib.figure import Figure
 
-    from s3audit.backtest import plot_backtest
+    from s3audit.backtesting import plot_backtest
     body = [H.kv_table({k: v for k, v in (bt.attrs.get("settings") or dict(settings)).items()})]
     fig = Figure(figsize=(11, 3.4))
     plot_backtest(bt, fig.subplots())
@@ -737,11 +737,11 @@ def _template_vocabulary() -> frozenset[str]:
     """Words the report itself is made of (its code, CSS, chart boilerplate, column names)."""
     import inspect
 
-    from s3audit import backtest as bt_mod
-    from s3audit import charts, tabulate
+    from s3audit import backtesting as bt_mod
+    from s3audit import charts, tables
     from s3audit import report_html
     from s3audit.schema import EVENT_COLUMNS
-    texts = [inspect.getsource(m) for m in (report_html, charts, tabulate, bt_mod)]
+    texts = [inspect.getsource(m) for m in (report_html, charts, tables, bt_mod)]
     texts.append(inspect.getsource(sys.modules[__name__]))
     texts.extend(EVENT_COLUMNS)
     try:

@@ -258,7 +258,7 @@ class FilterDesigner(widgets.VBox):
     def _render_backtest(self) -> None:
         from matplotlib.figure import Figure
 
-        from s3audit.backtest import plot_backtest
+        from s3audit.backtesting import plot_backtest
 
         result = self.model.backtest()
         figure = Figure(figsize=(10, 3.2))

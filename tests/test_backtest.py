@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from s3audit.backtest import (
+from s3audit.backtesting import (
     BacktestError,
     _next_state,
     alarm_events,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from s3audit.backtest import backtest
+from s3audit.backtesting import backtest
 from s3audit.cidr import CidrError
 from s3audit.design import (
     DEFAULT_BASE,
@@ -59,7 +59,7 @@ def assert_valid(pattern: str) -> None:
 
 
 def test_the_model_imports_no_widget_library():
-    code = ("import sys, pandas as pd; import s3audit.design as d, s3audit.backtest; "
+    code = ("import sys, pandas as pd; import s3audit.design as d, s3audit.backtesting; "
             "ev = pd.DataFrame({'eventName': ['GetObject'], 'source': ['athena'], "
             "'raw': ['{\"eventName\":\"GetObject\"}']}); "
             "x = d.FilterDesign(ev); x.pattern; x.alerts(); x.backtest; "

@@ -9,7 +9,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["s3audit.design", "s3audit.exclusions", "s3audit.cidr", "s3audit.backtest",
+MODULES = ["s3audit.design", "s3audit.exclusions", "s3audit.cidr", "s3audit.backtesting",
            "s3audit.widgets"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["s3audit.sources", "s3audit.tabulate", "s3audit.charts", "s3audit.ipranges",
+MODULES = ["s3audit.sources", "s3audit.tables", "s3audit.charts", "s3audit.ipranges",
            "s3audit.useragent"]
 
 

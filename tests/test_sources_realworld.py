@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from s3audit.sources import classify
-from s3audit.tabulate import crosstab, tabulate
+from s3audit.tables import crosstab, tabulate
 from tests._sources_support import REALWORLD, frame, realworld_records
 
 pytestmark = pytest.mark.skipif(not REALWORLD.exists(), reason="shared/realworld not present")

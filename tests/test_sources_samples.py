@@ -6,7 +6,7 @@ import pytest
 
 from s3audit.paths import SAMPLES_DIR
 from s3audit.sources import SOURCES, classify
-from s3audit.tabulate import tabulate
+from s3audit.tables import tabulate
 
 OWN_VPC_ENDPOINTS = ["vpce-0c3f5a9e1b7d24680", "vpce-07e1d2c3b4a596870"]  # data/samples/README.md
 

@@ -11,7 +11,7 @@ import pytest
 
 import s3audit
 from s3audit.paths import SAMPLES_DIR
-from s3audit.tabulate import CLASSIFY_FIELDS, source_table_from_logs, tabulate, tabulate_counts
+from s3audit.tables import CLASSIFY_FIELDS, source_table_from_logs, tabulate, tabulate_counts
 
 SAMPLES = SAMPLES_DIR / "events.jsonl.gz"
 OWN = ["vpce-0c3f5a9e1b7d24680", "vpce-07e1d2c3b4a596870"]

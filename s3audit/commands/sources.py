@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from s3audit.ipranges import IpRangesError, load_ip_ranges
     from s3audit.loader import LoadError, load_events
     from s3audit.sources import classify
-    from s3audit.tabulate import compare_with_baseline, tabulate
+    from s3audit.tables import compare_with_baseline, tabulate
 
     try:
         ranges = load_ip_ranges(args.ip_ranges, refresh=args.refresh_ip_ranges)

@@ -26,8 +26,6 @@ import ipaddress
 import json
 import logging
 import os
-import sys
-import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -814,16 +812,3 @@ def new_since_baseline(events: pd.DataFrame, baseline: Baseline | str | os.PathL
     out = out.sort_values(["_k", "events", "value"], ascending=[True, False, True],
                           kind="stable").drop(columns="_k")
     return out.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# ``s3audit.tabulate`` names both this module and the function exported by the package. Once
-# anything imports the submodule, Python binds the *module* to the package attribute, so
-# ``s3audit.tabulate(df)`` would fail with "'module' object is not callable". Making the module
-# callable keeps both spellings working: ``s3audit.tabulate(df)`` == ``tabulate(df)``.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return tabulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

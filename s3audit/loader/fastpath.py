@@ -42,6 +42,12 @@ _MAX_GUIDED = 64
 _ERROR_ROW = re.compile(r"in row (\d+)\s*$")
 _CLASH = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+) in row (\d+)")
 _MAX_ODD = 4096
+# Arrow's JSON reader (pyarrow <= 25 at least) builds an invalid list array for a list whose first
+# element is null and that has more elements while the list's value type is still unknown
+# ("x":[null,null], [null,false], [null,1]): the child array is shorter than the offsets say, and
+# using it raises ArrowIndexError (or reads garbage). Tables holding lists are validated; lines
+# that can trigger the bug are sent to the careful path.
+_NULL_FIRST_LIST = re.compile(rb"\[\s*null\s*,")
 _VALUE_START: dict[str, tuple[bytes, ...]] = {
     # (numbers would need 11 scans: left to the error-row splitting)
     "array": (b"[",), "object": (b"{",), "string": (b'"',), "boolean": (b"t", b"f"), "null": (b"n",),
@@ -337,7 +343,10 @@ class FastReader:
         while lo < hi:
             table, row = self._parse(memoryview(buf)[int(starts[lo]):int(ends[hi - 1])])
             if table is not None and table.num_rows == hi - lo:
-                self._emit(buf, table, raw, seq, starts, ends, lo, hi, batches)
+                if _lists_valid(table):
+                    self._emit(buf, table, raw, seq, starts, ends, lo, hi, batches)
+                else:
+                    self._null_first_lists(buf, raw, seq, starts, ends, lo, hi, batches)
                 return
             failures += 1
             if table is None and row is not None and row < hi - lo and failures <= _MAX_GUIDED:
@@ -361,6 +370,28 @@ class FastReader:
             self._read_range(buf, raw, seq, starts, ends, lo, mid, batches)
             lo = mid
 
+    def _null_first_lists(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
+                          ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
+        """Lines ``lo:hi`` parsed into an invalid table (Arrow's null-first list bug, see
+        ``_NULL_FIRST_LIST``): the lines holding ``[null,`` go to the careful path, the runs
+        between them are parsed again (they are checked again, so nothing invalid gets through)."""
+        base = int(starts[lo])
+        hits = [base + m.start() for m in _NULL_FIRST_LIST.finditer(memoryview(buf)[base:int(ends[hi - 1])])]
+        odd = np.zeros(hi - lo, dtype=bool)
+        if hits:
+            odd[np.searchsorted(starts[lo:hi], np.asarray(hits, dtype=np.int64), side="right") - 1] = True
+        if not odd.any() or odd.all():
+            # not the known pattern (or every line has it): line by line, never an invalid table
+            self._careful_range(buf, seq, starts, ends, lo, hi)
+            return
+        idx = np.flatnonzero(odd) + lo
+        self.fallback_lines += len(idx)
+        self.careful([(bytes(buf[int(starts[i]):int(ends[i])]), int(seq[i])) for i in idx])
+        bounds = np.concatenate(([lo - 1], idx, [hi]))
+        for a, b in zip(bounds[:-1] + 1, bounds[1:]):
+            if b > a:
+                self._read_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
+
     def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
               ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
         columns = flatten_table(table)
@@ -378,6 +409,25 @@ class FastReader:
             if not len(part_seq):
                 return
         batches.append(Batch(compact(columns, len(part_seq), self.unique_columns), part_raw, part_seq))
+
+
+def _has_list(t: pa.DataType) -> bool:
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_list(f.type) for f in t)
+    return False
+
+
+def _lists_valid(table: pa.Table) -> bool:
+    """False when a column holding lists is an invalid array (see ``_NULL_FIRST_LIST``)."""
+    for field, col in zip(table.schema, table.columns):
+        if _has_list(field.type):
+            try:
+                col.validate(full=True)
+            except (pa.ArrowInvalid, pa.ArrowIndexError):
+                return False
+    return True
 
 
 def _record_mask(columns: dict[str, pa.Array], n: int) -> np.ndarray | None:

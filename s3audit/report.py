@@ -343,6 +343,7 @@ class _View:
     plan: dict[str, Any] | None
     source: str
     notes: list[str]
+    pipeline: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _pattern_of(inputs: ReportInputs) -> str | None:
@@ -404,7 +405,9 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
                      design=redactor.document(inputs.design) if inputs.design else None,
                      spec=redactor.document(inputs.spec) if inputs.spec else None,
                      plan=redactor.document(inputs.plan) if inputs.plan else None,
-                     source=redactor.text(inputs.source), notes=[redactor.text(n) for n in notes])
+                     source=redactor.text(inputs.source), notes=[redactor.text(n) for n in notes],
+                     # notebook parameters name the log group, which usually holds the account id
+                     pipeline=redactor.document(inputs.pipeline))
         if "mask" in exact and view.pattern is not None and "raw" in view.frame.columns:
             try:
                 from s3audit import compile_pattern
@@ -416,7 +419,7 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
                 problems.append(f"redacted pattern check: {type(exc).__name__}: {redactor.text(str(exc))}")
     else:
         view = _View(frame=original, pattern=pattern, design=inputs.design, spec=inputs.spec,
-                     plan=inputs.plan, source=inputs.source, notes=notes)
+                     plan=inputs.plan, source=inputs.source, notes=notes, pipeline=inputs.pipeline)
 
     builders: dict[str, Callable[[], str]] = {
         "window": lambda: _section_window(view),
@@ -426,7 +429,7 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
         "pattern": lambda: _section_pattern(view, exact),
         "backtest": lambda: _section_backtest(view, exact, _alarm_settings(inputs)),
         "deployment": lambda: _section_deployment(view),
-        "pipeline": lambda: _section_pipeline(inputs, view, redactor, exact),
+        "pipeline": lambda: _section_pipeline(view, redactor),
     }
     sections = []
     for anchor in SECTIONS:
@@ -711,12 +714,11 @@ def _section_deployment(view: _View) -> str:
     return "\n".join(body)
 
 
-def _section_pipeline(inputs: ReportInputs, view: _View, redactor: Redactor | None,
-                      exact: Mapping[str, Any]) -> str:
+def _section_pipeline(view: _View, redactor: Redactor | None) -> str:
     body = []
-    if inputs.pipeline:
+    if view.pipeline:
         body.append("<h3>Notebooks executed</h3>")
-        body.append(H.records_table(inputs.pipeline))
+        body.append(H.records_table(view.pipeline))
     else:
         body.append(H.para("Rendered from an existing workspace (no notebooks were run for this report).",
                            "muted"))
@@ -785,7 +787,7 @@ def check_report(document: str, inputs: ReportInputs, redactor: Redactor, result
     template (a principal called ``table``) cannot be told apart in the HTML: they are checked
     in the redacted data the report was drawn from instead.
     """
-    docs = [inputs.design, inputs.spec, inputs.plan, inputs.source, *inputs.notes]
+    docs = [inputs.design, inputs.spec, inputs.plan, inputs.source, inputs.pipeline, *inputs.notes]
     originals = collect_identifiers(inputs.events, docs, options=redactor.options)
     for kind, values in redactor.identifiers().items():
         originals.setdefault(kind, set()).update(values)
@@ -795,7 +797,7 @@ def check_report(document: str, inputs: ReportInputs, redactor: Redactor, result
     if exempt:
         v = result.view
         data = _data_strings([v.frame, v.design, v.spec, v.plan, v.pattern, v.source, v.notes,
-                              result.findings]) if v is not None else ""
+                              v.pipeline, result.findings]) if v is not None else ""
         leaks += find_leaks(data, {"word": exempt}, tokens=redactor.tokens())
         log.info("%d identifiers are also words of the report template; checked in the data", len(exempt))
     if leaks:

@@ -81,3 +81,22 @@ def test_identifier_that_is_a_template_word_is_checked_in_the_data(tmp_path) -> 
     html = result.path.read_text()
     shown = re.search(r'<section id="pattern"><h2>[^<]*</h2>\s*<pre>([^<]*)</pre>', html).group(1)
     assert "table" not in shown and "name-" in shown
+
+
+def test_notebook_parameters_naming_the_log_group_are_redacted(tmp_path) -> None:
+    """CloudTrail's default log group name holds the account id; `s3audit report --log-group`
+    passes it to notebook 01, and the report lists the notebook parameters."""
+    from s3audit.redact import Redactor
+    from s3audit.report import ReportInputs, build_report
+    from tests._report_support import sample_events
+
+    events = sample_events().head(300)
+    account = events["recipientAccountId"].dropna().iloc[0]
+    group = f"aws-cloudtrail-logs-{account}-1a2b3c4d"
+    pipeline = [{"notebook": "01_pull_events", "status": "ok", "seconds": 1.0,
+                 "parameters": f"SOURCE={group!r}, START='2026-10-05T00:00Z'"}]
+    result = build_report(ReportInputs(events=events, design={"pattern": '{ $.eventName = "GetObject" }'},
+                                       source=f"CloudWatch Logs {group}", pipeline=pipeline), tmp_path, key="k")
+    html = result.path.read_text()
+    assert account not in html
+    assert f"aws-cloudtrail-logs-{Redactor(key='k').account(account)}-" in html

@@ -33,8 +33,11 @@ def flatten(record: Any, prefix: str = "", out: dict[str, Any] | None = None) ->
 
 
 def make_frame(events: Iterable[str | Mapping[str, Any]], string_columns: Iterable[str] = (),
-               object_columns: bool = False) -> pd.DataFrame:
-    """A frame with dotted columns + ``raw`` from raw JSON strings or dicts."""
+               object_columns: bool = False, facts: bool = True) -> pd.DataFrame:
+    """A frame with dotted columns + ``raw`` from raw JSON strings or dicts.
+
+    Like the loader, it stamps ``attrs["record_facts"]`` (every column built from the records,
+    values of their own JSON kind) - unless ``facts=False`` or some row is not a JSON object."""
     raws: list[str] = []
     flats: list[dict[str, Any]] = []
     for e in events:
@@ -71,7 +74,21 @@ def make_frame(events: Iterable[str | Mapping[str, Any]], string_columns: Iterab
         else:
             cols[name] = pd.Series(vals, dtype=object)
     cols["raw"] = pd.array(raws, dtype="str")
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(raws)))
+    df = pd.DataFrame(cols, index=pd.RangeIndex(len(raws)))
+    docs = []
+    for raw in raws:
+        try:
+            docs.append(json.loads(raw))
+        except ValueError:
+            docs.append(None)
+    if facts and all(isinstance(d, dict) for d in docs):
+        from s3audit.loader.facts import ATTRS_KEY, RecordFacts
+
+        rf = RecordFacts()
+        for d in docs:
+            rf.note_record(d)
+        df.attrs[ATTRS_KEY] = rf.to_attrs(dict.fromkeys(names, True), {c: str(df[c].dtype) for c in names})
+    return df
 
 
 # ----------------------------------------------------------------------------- reference data

@@ -1,6 +1,8 @@
 """mask(frame) == matches(raw) row by row: hand-made frames, the loader's frames, real-world records."""
 from __future__ import annotations
 
+import copy
+
 import json
 
 import numpy as np
@@ -146,6 +148,8 @@ def test_strings_that_look_like_numbers_or_booleans():
     # the loader writes mixed-kind columns as text (JSON text of non-strings): mimic that too
     text = frame.copy()
     text["n"] = pd.Categorical(["true", "true", "1e3", "1000.0", "1000", "1000"])
+    text.attrs = copy.deepcopy(frame.attrs)
+    text.attrs["record_facts"]["columns"]["n"] = False  # as the loader says for such a column
     for f in (frame, text):
         for pattern in ('{ $.n = "true" }', "{ $.n IS TRUE }", "{ $.n = 1000 }", '{ $.n = "1e3" }',
                         '{ $.n = "1000" }', "{ $.n > 999 }", '{ $.n != "x" }', "{ $.n = 1* }"):
@@ -185,10 +189,14 @@ def test_empty_frame_and_missing_raw():
     empty = make_frame([])
     assert compile_pattern("{ $.a = 1 }").mask(empty).tolist() == []
     assert compile_pattern("x").mask(empty).tolist() == []
-    no_raw = pd.DataFrame({"eventName": pd.Categorical(["GetObject", "PutObject"])})
+    no_raw = make_frame([{"eventName": "GetObject"}, {"eventName": "PutObject"}]).drop(columns="raw")
     assert compile_pattern('{ $.eventName = "GetObject" }').mask(no_raw).tolist() == [True, False]
     with pytest.raises(ValueError, match="raw"):
         compile_pattern("GetObject").mask(no_raw)
+    # without the loader's facts no column is trusted: raw decides, and there is none
+    no_raw.attrs.clear()
+    with pytest.raises(ValueError, match="raw"):
+        compile_pattern('{ $.eventName = "GetObject" }').mask(no_raw)
     with pytest.raises(TypeError):
         compile_pattern("x").mask(["not", "a", "frame"])  # type: ignore[arg-type]
 
@@ -218,3 +226,60 @@ def test_mask_result_is_plain_bool_numpy_backed(samples):
     got = compile_pattern(PATTERNS[0]).mask(samples)
     assert got.dtype == np.dtype(bool)
     assert 0 < got.sum() < len(samples)
+
+
+# ----------------------------------------------------------------------------- trusted columns
+def test_classified_frame_derived_columns_are_not_the_record(samples):
+    """classify() adds columns CloudWatch never sees: the mask must answer what matches() answers
+    on raw (no such key in the record), not what the derived column holds."""
+    from s3audit.sources import ADDED_COLUMNS, classify
+
+    frame = classify(samples)
+    assert "record_facts" in frame.attrs and "source" in frame.columns
+    for name in ADDED_COLUMNS:
+        for pattern in (f'{{ $.{name} != "athena" }}', f'{{ $.{name} = "athena" }}', f"{{ $.{name} = * }}",
+                        f"{{ $.{name} NOT EXISTS }}", f"{{ $.{name} IS NULL }}", f"{{ $.{name} IS TRUE }}",
+                        f'{{ $.eventName = "GetObject" && $.{name} != "x" }}',
+                        f'{{ $.{name} NOT EXISTS || $.eventName = "PutObject" }}'):
+            _check(frame, pattern)
+    assert compile_pattern('{ $.source != "athena" }').mask(frame).sum() == 0
+    assert compile_pattern("{ $.source NOT EXISTS }").mask(frame).all()
+
+
+def test_user_added_and_replaced_columns(samples):
+    frame = samples.copy()
+    frame["my_flag"] = "x"
+    frame["my.nested"] = 1.0
+    frame = frame[frame["eventName"].notna()]  # boolean indexing keeps the facts
+    assert "record_facts" in frame.attrs
+    for pattern in ('{ $.my_flag = "x" }', "{ $.my_flag NOT EXISTS }", "{ $.my.nested = 1 }",
+                    "{ $.my NOT EXISTS }", "{ $.my IS NULL }"):
+        _check(frame, pattern)
+    assert compile_pattern('{ $.my_flag = "x" }').mask(frame).sum() == 0
+    # a record column replaced by one of another dtype is not trusted either
+    frame["eventName"] = np.where(frame["eventName"] == "GetObject", "PutObject", "GetObject")
+    _check(frame, '{ $.eventName = "GetObject" }')
+
+
+def test_frames_without_facts_are_decided_on_raw(samples):
+    frame = samples.iloc[:300].copy()
+    frame.attrs = {}
+    frame["eventName"] = frame["eventName"].cat.rename_categories(lambda c: c + "X")  # same dtype
+    for pattern in PATTERNS[:3] + ['{ $.eventName = "GetObject" }', "{ $.vpcEndpointId NOT EXISTS }"]:
+        _check(frame, pattern)
+
+
+def test_first_mask_on_loaded_samples_scans_no_raw(samples, monkeypatch):
+    """With the loader's facts, the issue's pattern needs no raw-text scan and no parse."""
+    import s3audit.pattern.mask as mask_mod
+    from s3audit.pattern import rawtext
+
+    fresh = samples.copy()
+    called = []
+    monkeypatch.setattr(rawtext.RawText, "search_mask", lambda *a, **k: called.append(a) or 1 / 0)
+    monkeypatch.setattr(rawtext.RawText, "search", lambda *a, **k: called.append(a) or 1 / 0)
+    monkeypatch.setattr(mask_mod, "_per_row", lambda *a, **k: called.append(a) or 1 / 0)
+    for pattern in (PATTERNS[0], "{ $.vpcEndpointId NOT EXISTS }", "{ $.vpcEndpointId IS NULL }",
+                    '{ $.additionalEventData.bytesTransferredOut > 1000 && $.userIdentity.type = "AssumedRole" }'):
+        compile_pattern(pattern).mask(fresh)
+    assert called == []

@@ -15,6 +15,7 @@ import pandas as pd
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.frame import FILTER_NAMES, apply_filters, assemble, empty_frame, fall_back_time, filter_batch
 from s3audit.loader.reader import CHUNK_BYTES, Reader
+from s3audit.loader.facts import ATTRS_KEY
 from s3audit.schema import DEFAULT_EVENT_SOURCES
 
 __all__ = ["FILTER_NAMES", "LoadError", "load_events"]
@@ -102,7 +103,8 @@ def load_events(
                     batch_filter=partial(filter_batch, keep=keep_set, event_sources=sources, counts=counts))
     reader.read(source)
     coerced: dict[str, int] = {}
-    df = assemble(reader.batches, coerced)
+    exact: dict[str, bool] = {}
+    df = assemble(reader.batches, coerced, exact, reader.fast.facts.mixed)
     rows_read = reader.rows_read
     time_fallback = fall_back_time(df)
     df, filtered = apply_filters(df, keep=keep_set | set(FILTER_NAMES[:-1]), event_sources=sources, counts=counts)
@@ -117,6 +119,9 @@ def load_events(
         "rows_read": rows_read,
         "sources": reader.sources,
         "ignored_files": reader.ignored_files,
+        # facts for s3audit.pattern's mask (see s3audit.loader.facts)
+        ATTRS_KEY: reader.fast.facts.to_attrs({c: exact.get(c, False) for c in df.columns if c != "raw"},
+                                             {c: str(df[c].dtype) for c in df.columns if c != "raw"}),
     })
     _log(df, reader)
     return df

@@ -74,14 +74,19 @@ def _json_text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]], unique: set[str] | None = None
-                       ) -> Batch | None:
-    """Build a batch with the careful path from ``(raw text, parsed record, seq)`` triples."""
+def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]], unique: set[str] | None = None,
+                       facts: Any = None) -> Batch | None:
+    """Build a batch with the careful path from ``(raw text, parsed record, seq)`` triples.
+
+    ``facts`` (a :class:`s3audit.loader.facts.RecordFacts`) notes each record's null keys, hollow
+    containers and odd keys, and the columns that mix JSON kinds (stored as JSON text)."""
     flats: list[dict[str, Any]] = []
     raws: list[str] = []
     seqs: list[int] = []
     names: dict[str, None] = {}
     for raw, record, seq in rows:
+        if facts is not None:
+            facts.note_record(record)
         flat = flatten_record(record)
         flats.append(flat)
         raws.append(raw)
@@ -90,7 +95,13 @@ def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]], unique: 
             names.setdefault(name)
     if not raws:
         return None
-    columns = {name: python_column([flat.get(name) for flat in flats]) for name in names}
+    columns = {}
+    for name in names:
+        values = [flat.get(name) for flat in flats]
+        columns[name] = col = python_column(values)
+        if facts is not None and pa.types.is_string(col.type) and \
+                any(v is not None and not isinstance(v, str) for v in values):
+            facts.mixed.add(name)  # JSON text of numbers/booleans among strings
     return Batch(compact(columns, len(raws), unique), pa.array(raws, type=pa.large_string()),
                  np.asarray(seqs, dtype=np.int64))
 

@@ -31,6 +31,7 @@ import pyarrow.json as pj
 
 from s3audit.flatten import top_level_name
 from s3audit.loader.batch import Batch, compact
+from s3audit.loader.facts import RecordFacts, is_odd_key
 
 logger = logging.getLogger(__name__)
 
@@ -164,36 +165,72 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | Non
     return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def flatten_table(table: pa.Table) -> dict[str, pa.Array]:
-    """Flatten an Arrow table of records into Logs Insights names (see :mod:`s3audit.flatten`)."""
+def flatten_table(table: pa.Table, facts: RecordFacts | None = None) -> dict[str, pa.Array]:
+    """Flatten an Arrow table of records into Logs Insights names (see :mod:`s3audit.flatten`).
+
+    With ``facts``, also note odd keys and hollow containers (see :mod:`s3audit.loader.facts`).
+    """
     out: dict[str, pa.Array] = {}
     for name, col in zip(table.column_names, table.columns):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-        _flatten_arrow(top_level_name(name), arr, out)
+        if facts is not None and is_odd_key(name, True):
+            facts.odd_keys.add(name)
+        _flatten_arrow(top_level_name(name), arr, out, facts, top=True)
     return out
 
 
-def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array]) -> None:
+def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: RecordFacts | None = None,
+                   top: bool = False) -> np.ndarray | None:
+    """Flatten ``arr`` into ``out``. With ``facts``: returns, per row, whether the value holds a
+    non-null scalar (and notes containers without one as hollow); otherwise None."""
     t = arr.type
     if pa.types.is_struct(t):
+        full = None if facts is None else np.zeros(len(arr), dtype=bool)
         for field, child in zip(t, arr.flatten()):
-            _flatten_arrow(f"{name}.{field.name}", child, out)
-    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+            if facts is not None and is_odd_key(field.name, False):
+                facts.odd_keys.add(field.name)
+            sub = _flatten_arrow(f"{name}.{field.name}", child, out, facts)
+            if full is not None and sub is not None:
+                full |= sub
+        if full is not None:
+            _note_hollow(facts, name, arr, full)
+        return full
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
         lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        if not len(lengths) or lengths.max() == 0:
-            return
-        values = arr.flatten()
-        starts = np.zeros(len(lengths), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        for index in range(int(lengths.max())):
-            valid = lengths > index
-            take = pa.array(np.where(valid, starts + index, 0), mask=~valid)
-            _flatten_arrow(f"{name}.{index}", values.take(take), out)
-    elif name in out:
+        full = None if facts is None else np.zeros(len(arr), dtype=bool)
+        if len(lengths) and lengths.max() > 0:
+            values = arr.flatten()
+            starts = np.zeros(len(lengths), dtype=np.int64)
+            np.cumsum(lengths[:-1], out=starts[1:])
+            for index in range(int(lengths.max())):
+                valid = lengths > index
+                take = pa.array(np.where(valid, starts + index, 0), mask=~valid)
+                sub = _flatten_arrow(f"{name}.{index}", values.take(take), out, facts)
+                if full is not None and sub is not None:
+                    full |= sub
+        if full is not None:
+            _note_hollow(facts, name, arr, full)
+        return full
+    if name in out:
         # a key containing a dot collides with a nested name: keep the first non-null value
         out[name] = pc.coalesce(out[name], arr) if out[name].type == arr.type else out[name]
     else:
         out[name] = arr
+    if facts is None or top:
+        return None
+    if pa.types.is_null(t):
+        return np.zeros(len(arr), dtype=bool)
+    return arr.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _note_hollow(facts: RecordFacts, name: str, arr: pa.Array, full: np.ndarray) -> None:
+    """A present container (valid struct/list: Arrow marks missing and null as invalid) with no
+    non-null scalar inside, in some row: the path is hollow."""
+    if arr.null_count == len(arr):
+        return
+    present = arr.is_valid().to_numpy(zero_copy_only=False)
+    if (present & ~full).any():
+        facts.hollow.add(name)
 
 
 def _timestamp_paths(fields: list[pa.Field] | pa.Schema, prefix: str = "") -> tuple[set[str], bool]:
@@ -224,6 +261,7 @@ class FastReader:
         self.use_threads = use_threads
         self.fallback_lines = 0
         self.unique_columns: set[str] = set()  # see batch.compact
+        self.facts = RecordFacts()  # see s3audit.loader.facts
         # value shapes that clashed with the majority before, as byte patterns: "key": [
         self.signatures: dict[tuple[str, str], tuple[bytes, tuple[bytes, ...]]] = {}
 
@@ -242,6 +280,7 @@ class FastReader:
         except pa.ArrowInvalid:  # invalid UTF-8 somewhere: let the careful path find the line
             self._careful_range(buf, seq, starts, ends, 0, len(starts))
             return []
+        self.facts.scan_null_keys(buf, limit)
         batches: list[Batch] = []
         odd = self._odd_lines(buf, starts, limit)
         if odd is None:
@@ -394,7 +433,7 @@ class FastReader:
 
     def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
               ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
-        columns = flatten_table(table)
+        columns = flatten_table(table, self.facts)
         part_raw = raw.slice(lo, hi - lo)
         part_seq = seq[lo:hi]
         is_record = _record_mask(columns, hi - lo)

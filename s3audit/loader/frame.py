@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from s3audit.loader.batch import DICT_STRING, Batch, to_dictionary, to_string_array, unify_chunks
+from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_dictionary, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,12 @@ def _dtype(name: str) -> Any:
     return name
 
 
-def assemble(batches: Sequence[Batch], coerced: dict[str, int]) -> pd.DataFrame:
-    """Concatenate batches into the typed frame (all rows, input order, no filtering)."""
+def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str, bool] | None = None,
+             mixed: Collection[str] = ()) -> pd.DataFrame:
+    """Concatenate batches into the typed frame (all rows, input order, no filtering).
+
+    ``exact`` (filled when given): per column, whether every value kept its JSON kind (see
+    :mod:`s3audit.loader.facts`); ``mixed`` names columns a batch already stored as JSON text."""
     batches = [b for b in batches if len(b)]
     if not batches:
         return empty_frame()
@@ -57,7 +61,10 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int]) -> pd.DataFrame:
         if name == "raw":
             col = pa.chunked_array([b.raw.cast(pa.large_string()) for b in batches], type=pa.large_string())
         else:
-            col = unify_chunks([b.columns.get(name, pa.nulls(len(b))) for b in batches])
+            chunks = [b.columns.get(name, pa.nulls(len(b))) for b in batches]
+            if exact is not None:
+                exact[name] = name not in mixed and _exact_kinds(name, {_kind(c.type) for c in chunks} - {"null"})
+            col = unify_chunks(chunks)
         if order is not None:
             col = col.take(pa.array(order))
         if name in EVENT_COLUMNS:
@@ -67,6 +74,20 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int]) -> pd.DataFrame:
                 continue  # extra columns exist only where some record has a value
             data[name] = _natural(col)
     return pd.DataFrame(data, copy=False)
+
+
+def _exact_kinds(name: str, kinds: set[str]) -> bool:
+    """Whether a column whose batches hold these JSON kinds keeps every value's own kind."""
+    declared = EVENT_COLUMNS.get(name)
+    if declared is None:  # an extra column: one kind (ints and floats are both numbers)
+        return len(kinds) <= 1 and "other" not in kinds or kinds == {"int", "float"}
+    if declared.startswith("datetime64"):
+        return False
+    if declared == "boolean":
+        return kinds <= {"bool"}
+    if declared in ("Float64", "Int64"):
+        return kinds <= {"int", "float"}
+    return kinds <= {"string"}
 
 
 def natural_key(name: str) -> list[Any]:

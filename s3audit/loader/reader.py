@@ -322,7 +322,7 @@ class Reader:
 
     def _flush(self) -> None:
         if self._pending:
-            batch = batch_from_records(self._pending, self.fast.unique_columns)
+            batch = batch_from_records(self._pending, self.fast.unique_columns, self.fast.facts)
             self._pending = []
             if batch is not None:
                 self.batches.append(batch)

@@ -43,9 +43,50 @@ from .evaluate import evaluate, load_json
 from .regex import compile_regex
 from .rawtext import RawText, Re2, raw_text, rare_suffix, re2_escape
 from .values import compare_scalar, literal_number, parse_number, string_matcher
+from s3audit.loader.facts import ATTRS_KEY as FACTS_KEY, FACTS_VERSION
 
 log = logging.getLogger(__name__)
 
+
+
+class _Facts:
+    """The loader's record facts (``df.attrs["record_facts"]``, see :mod:`s3audit.loader.facts`).
+
+    Only columns listed there were built by the loader from the records; any other column
+    (``classify``'s ``source``, a user's own) says nothing about the record.
+    """
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.columns: dict[str, bool] = dict(facts["columns"])
+        self.dtypes: dict[str, str] = dict(facts.get("dtypes") or {})
+        self.null_keys: frozenset[str] = frozenset(facts["null_keys"])
+        self.hollow: frozenset[str] = frozenset(facts["hollow"])
+        odd = [str(k) for k in facts["odd_keys"]]
+        self._dotted = [k for k in odd if "." in k]
+        self._empty_key = "" in odd
+        self._at_key = any(k.startswith("@") for k in odd)
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> "_Facts | None":
+        facts = df.attrs.get(FACTS_KEY) if isinstance(df.attrs, dict) else None
+        if not isinstance(facts, dict) or facts.get("version") != FACTS_VERSION:
+            return None
+        try:
+            return cls(facts)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def ambiguous(self, col: str) -> bool:
+        """A column name some odd key could also produce (``{"a.b": 1}`` vs ``{"a": {"b": 1}}``)."""
+        if any(k in col for k in self._dotted):
+            return True
+        if self._empty_key and (".." in col or col.startswith(".") or col.endswith(".")):
+            return True
+        return self._at_key and col.startswith("@")
+
+    def never_nullish(self, key: str, col: str) -> bool:
+        """No record held null at ``key`` nor a hollow container at ``col``: NA means missing."""
+        return "*" not in self.null_keys and key not in self.null_keys and col not in self.hollow
 
 
 class _Frame:
@@ -53,6 +94,7 @@ class _Frame:
         self.df = df
         self.n = len(df)
         self._raw: RawText | None = None
+        self.facts = _Facts.of(df)
 
     @property
     def raw(self) -> RawText:
@@ -195,6 +237,8 @@ def _json(ast: JsonPattern, fr: _Frame) -> np.ndarray:
     if fr.n == 0:
         return np.zeros(0, dtype=bool)
     if ast.body is None:  # {}: any JSON object - every row of a loaded frame, but check raw
+        if fr.facts is not None:
+            return np.ones(fr.n, dtype=bool)  # the loader keeps JSON objects only
         return _per_row(ast, fr, np.arange(fr.n))
     leaves: list[_Leaf] = []
     _collect(ast.body, fr, leaves)
@@ -309,55 +353,62 @@ def _key_value(key: str, kind: str) -> Re2:
 
 
 def _leaf(node: Any, fr: _Frame) -> _Leaf:
+    """One condition. Columns are trusted only when the loader's facts say it built them from the
+    records; without facts (a hand-made or rebuilt frame) every condition is decided on ``raw``."""
     n = fr.n
     sel: Selector = node.selector
     col = sel.column
-    if col is None:  # indexes, wildcards, keys with dots: raw only
+    facts = fr.facts
+    if col is None or facts is None or facts.ambiguous(col):
+        # indexes, wildcards, keys with dots; no record facts; a name an odd key could produce
         return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
     key = sel.steps[-1].key
     assert key is not None
-    if col not in fr.df.columns:
-        # No row has a scalar there (frame contract): comparisons are false and the path is missing,
-        # null or a container. Rows whose raw never gives the key a value of the deciding kind are
-        # settled; the rest (or a projected frame) go to raw.
-        na = np.ones(n, bool)
+    if col not in facts.columns:
+        # No record had a scalar there (the loader makes a column for every path that has one;
+        # a column of that name in the frame was added later and says nothing about the record):
+        # comparisons are false; the path is missing, null or a container.
+        lf = _Leaf(node, np.zeros(n, bool), np.zeros(n, bool))
         if isinstance(node, (IsNull, NotExists)):
-            lf = _Leaf(node, np.zeros(n, bool), np.zeros(n, bool))
-            _missing_test(lf, node, na, key, col, fr)
-        else:
-            lf = _Leaf(node, np.zeros(n, bool), np.zeros(n, bool))
-            lf.suspect(na, [_key_value(key, "scalar"), "\\u"])
-            lf.need_object = True
-    else:
-        lf = _column_leaf(node, fr.df[col])
-        if isinstance(node, (IsNull, NotExists)):
-            _missing_test(lf, node, _column_na(fr.df[col]), key, col, fr)
-    if len(sel.steps) > 1 and fr.has_raw:
-        # a key spelled "a.b" flattens to the same column as {"a":{"b":..}}: rows whose raw holds
-        # "a.b" (or a \u escape) are checked on raw
-        keys = [s.key for s in sel.steps]
-        needles: list[str] = [rare_suffix(f"{a}.{b}", 8) for a, b in zip(keys, keys[1:])] + ["\\u"]
-        lf.suspect(np.ones(n, bool), needles)
+            _missing_test(lf, node, np.ones(n, bool), key, col, fr)
+        return lf
+    if col not in fr.df.columns:  # a record column that was dropped: raw decides
+        return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
+    s = fr.df[col]
+    if col in facts.dtypes and str(s.dtype) != facts.dtypes[col]:  # replaced after loading
+        return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
+    lf = _column_leaf(node, s, facts.columns[col])
+    if isinstance(node, (IsNull, NotExists)):
+        _missing_test(lf, node, _column_na(s), key, col, fr)
     return lf
 
 
 def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: _Frame) -> None:
     """IS NULL / NOT EXISTS on the rows where the column is NA (missing, null or a container)."""
+    facts = fr.facts
+    assert facts is not None
     prefix = col + "."
     container = np.zeros(len(na), bool)
-    for c in fr.df.columns:
+    complete = True
+    for c in facts.columns:
         if c.startswith(prefix):
-            container |= fr.df[c].notna().to_numpy(dtype=bool)
+            if c in fr.df.columns:
+                container |= _notna(fr.df[c])
+            else:
+                complete = False  # a dropped record column: containers may go unseen
     container &= na
     rest = na & ~container
     t = lf.t & ~na
-    t[rest] = isinstance(node, NotExists)  # missing, unless the raw text says otherwise
+    t[rest] = isinstance(node, NotExists)  # missing, unless the record held null / a hollow container
     lf.t = t
-    # a container (some a.b.* value): exists and is not null - unless a key "a.b.x" made that column
-    lf.suspect(container, [rare_suffix(f"{key}."), "\\u"])
-    # otherwise missing, unless the key holds null, {} or [] somewhere in the raw text
-    lf.suspect(rest, [_key_value(key, "nullish"), "\\u"])
-    lf.need_object = True
+    # a container (some a.b.* value): exists and is not null (no odd key made that column: checked)
+    if not (complete and facts.never_nullish(key, col)):
+        # some record held null (or {} / [] / only nulls) there: the raw text decides
+        lf.suspect(rest, [_key_value(key, "nullish"), "\\u"])
+
+
+def _notna(s: pd.Series) -> np.ndarray:
+    return ~_column_na(s)
 
 
 def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -382,7 +433,15 @@ def _isna(s: pd.Series) -> np.ndarray:
     return s.isna().to_numpy(dtype=bool)
 
 
-def _column_leaf(node: Any, s: pd.Series) -> _Leaf:
+def _column_leaf(node: Any, s: pd.Series, exact: bool = False) -> _Leaf:
+    """``exact``: every value kept its JSON kind (loader facts) - no kind suspects."""
+    lf = _column_leaf_any(node, s, exact)
+    if exact:
+        lf.suspects = []
+    return lf
+
+
+def _column_leaf_any(node: Any, s: pd.Series, exact: bool) -> _Leaf:
     n = len(s)
     dtype = s.dtype
     key = s.name.rsplit(".", 1)[-1] if isinstance(s.name, str) else str(s.name)

@@ -1,0 +1,176 @@
+"""Facts about the records behind a frame, gathered once while loading (``df.attrs["record_facts"]``).
+
+The flattened columns lose three things the filter-pattern engine (:mod:`s3audit.pattern.mask`)
+needs to be exact: JSON ``null`` vs a missing key (both NA), a key literally named ``"a.b"`` vs
+``{"a": {"b": ..}}`` (both column ``a.b``), and the JSON kind of a value (mixed-kind columns hold
+JSON text, contract columns convert stringified numbers/booleans). Without help the engine scans
+``raw`` to settle these, which dominates the first ``mask`` on a frame. The loader sees every
+record once and records, cheaply:
+
+* ``columns``: ``{name: exact}`` for every column the loader built from the records (and only
+  those: columns added later, e.g. by :func:`s3audit.classify`, are not in it). ``exact`` is true
+  when every non-NA value is the record's JSON value of the kind the dtype says (strings were JSON
+  strings, numbers JSON numbers, booleans JSON booleans): no coercion, no JSON text of another kind.
+* ``null_keys``: every object key (decoded, any depth) that held JSON ``null`` in some record
+  read (a superset is fine: a key listed here only makes the engine look at ``raw``). Null list
+  elements are not keys: a list holding only nulls is ``hollow``.
+* ``hollow``: flattened paths that held a container without any non-null scalar inside
+  (``{}``, ``[]``, ``[null]``, ``{"a": {}}``) in some record.
+* ``odd_keys``: keys that make flattened names ambiguous: with a ``.``, all digits, empty, or a
+  top-level key starting with ``@`` (shown as ``@@key``).
+
+The facts hold for every row read (filtered rows included), so they stay true for any subset of
+rows: pandas carries ``attrs`` through copies, ``assign`` and boolean indexing.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from s3audit.flatten import top_level_name
+
+ATTRS_KEY = "record_facts"
+"""Name of the facts in ``DataFrame.attrs``."""
+
+FACTS_VERSION = 1
+
+_NULL = re.compile(rb"null")
+_WINDOW = 64
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
+
+
+def is_odd_key(key: str, top: bool) -> bool:
+    """A key whose flattened name is ambiguous (see the module docstring)."""
+    return "." in key or key == "" or key.isdigit() or (top and key.startswith("@"))
+
+
+class RecordFacts:
+    """Accumulates the facts while a load reads its input (one instance per load)."""
+
+    def __init__(self) -> None:
+        self.null_keys: set[str] = set()
+        self.hollow: set[str] = set()
+        self.odd_keys: set[str] = set()
+        self.mixed: set[str] = set()
+
+    # ------------------------------------------------------------------ careful path (parsed records)
+    def note_record(self, record: Mapping[str, Any]) -> None:
+        """Walk one parsed record (the careful path): null keys, hollow containers, odd keys."""
+        for key, value in record.items():
+            if is_odd_key(key, True):
+                self.odd_keys.add(key)
+            self._walk(top_level_name(key), key, value)
+
+    def _walk(self, name: str, key: str | None, value: Any) -> bool:
+        """True when ``value`` holds a non-null scalar somewhere (``key`` None: a list element)."""
+        if value is None:
+            if key is not None:
+                self.null_keys.add(key)
+            return False
+        if isinstance(value, dict):
+            items: Iterable[tuple[str, Any]] = value.items()
+        elif isinstance(value, list):
+            items = ((str(i), v) for i, v in enumerate(value))
+        else:
+            return True
+        full = False
+        for k, v in items:
+            if isinstance(value, dict) and is_odd_key(k, False):
+                self.odd_keys.add(k)
+            full |= self._walk(f"{name}.{k}", k if isinstance(value, dict) else None, v)
+        if not full:
+            self.hollow.add(name)
+        return full
+
+    # ------------------------------------------------------------------ fast path (Arrow + bytes)
+    def scan_null_keys(self, buf: bytes | bytearray, limit: int) -> None:
+        """Add the keys followed by ``null`` in ``buf[:limit]`` (JSON lines): one regex pass for
+        ``null``, then vectorised checks. Occurrences inside strings or list elements are never
+        a problem: a key found that way is only an extra (conservative) entry."""
+        if limit <= 0:
+            return
+        view = memoryview(buf)[:limit]
+        pos = np.fromiter((m.start() for m in _NULL.finditer(view)), dtype=np.int64)
+        if not len(pos):
+            return
+        b = np.frombuffer(buf, dtype=np.uint8, count=limit)
+        # the byte before the value, skipping whitespace: must be ':' for "key": null
+        prev = pos - 1
+        for _ in range(8):
+            ok = prev >= 0
+            sp = np.zeros(len(prev), dtype=bool)
+            sp[ok] = _SPACE[b[prev[ok]]]
+            if not sp.any():
+                break
+            prev[sp] -= 1
+        keep = prev >= 1
+        keep[keep] &= b[prev[keep]] == 0x3A  # ':'
+        close = prev[keep] - 1
+        for _ in range(8):
+            sp = (close >= 0) & _SPACE[b[np.maximum(close, 0)]]
+            if not sp.any():
+                break
+            close[sp] -= 1
+        close = close[(close >= 1) & (b[np.maximum(close, 0)] == 0x22)]  # the key's closing quote
+        if not len(close):
+            return
+        # the key text: up to _WINDOW bytes before the closing quote, cut at the opening quote
+        start = np.maximum(close - _WINDOW, 0)
+        idx = start[:, None] + np.arange(_WINDOW)[None, :]
+        inside = idx < close[:, None]
+        win = np.where(inside, b[np.minimum(idx, limit - 1)], 0).astype(np.uint8)
+        quote = (win == 0x22) & inside
+        has_open = quote.any(axis=1)
+        last_quote = _WINDOW - 1 - np.argmax(quote[:, ::-1], axis=1)
+        before_quote = win[np.arange(len(win)), np.maximum(last_quote - 1, 0)]
+        cols = np.arange(_WINDOW)[None, :]
+        win[cols <= last_quote[:, None]] = 0
+        # a backslash in the key, or before its opening quote (an escaped quote): one by one
+        escaped = (win == 0x5C).any(axis=1) | ((before_quote == 0x5C) & (last_quote >= 1))
+        simple = has_open & ~escaped
+        if simple.any():
+            rows = np.ascontiguousarray(win[simple])
+            uniq = np.unique(rows.view(np.dtype((np.void, _WINDOW))).ravel())
+            for u in uniq:
+                self.null_keys.add(bytes(u).lstrip(b"\0").decode("utf-8", "replace"))
+        for c in close[~simple].tolist():
+            self._slow_key(bytes(view[max(0, c - 4096):c]))
+
+    def _slow_key(self, before: bytes) -> None:
+        """The key ending just before a closing quote (``before`` ends at it), escapes decoded."""
+        i = len(before) - 1
+        while i >= 0:
+            if before[i] == 0x22:
+                j = i - 1
+                slashes = 0
+                while j >= 0 and before[j] == 0x5C:
+                    slashes += 1
+                    j -= 1
+                if slashes % 2 == 0:
+                    break
+            i -= 1
+        if i < 0:
+            self.null_keys.add("*")  # cannot tell: mark the facts as unusable for null keys
+            return
+        try:
+            self.null_keys.add(json.loads(b'"' + before[i + 1:] + b'"'))
+        except ValueError:
+            self.null_keys.add(before[i + 1:].decode("utf-8", "replace"))
+
+    # ------------------------------------------------------------------ result
+    def to_attrs(self, columns: Mapping[str, bool], dtypes: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The JSON-friendly form stored in ``df.attrs[ATTRS_KEY]``; ``dtypes`` (``str(dtype)`` per
+        column) lets the engine notice a record column replaced by one of another dtype."""
+        return {
+            "version": FACTS_VERSION,
+            "columns": dict(columns),
+            "dtypes": dict(dtypes or {}),
+            "null_keys": sorted(self.null_keys),
+            "hollow": sorted(self.hollow),
+            "odd_keys": sorted(self.odd_keys),
+        }

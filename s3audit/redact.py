@@ -138,6 +138,12 @@ _PRIVATE_BLOCKS = [ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
     "127.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128",
 )]
+# other special-purpose (non-global) blocks: an address stays inside its block, so a
+# documentation address (192.0.2.0/24, 2001:db8::/32…) never becomes a routable one
+_SPECIAL_BLOCKS = sorted((ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4", "2001:db8::/32", "2001::/23", "100::/64", "64:ff9b:1::/48",
+)), key=lambda n: -n.prefixlen)
 
 
 class RedactionError(ValueError):
@@ -222,6 +228,9 @@ class Redactor:
         self._ip_prefix_map: dict[tuple[int, ...], int] = {}  # (version, level, orig, container) -> pseudo
         self._ip_prefix_used: dict[tuple[int, int], set[int]] = {}
         self._ip_prefix_orig: dict[tuple[int, int], set[int]] = {}
+        # prefixes an original's container keeps as they are: mapped to themselves everywhere,
+        # so an address in a broader container still shares them (nested AWS prefixes)
+        self._ip_prefix_pinned: dict[tuple[int, int], set[int]] = {}
         self._names_index: dict[str, list[tuple[str, int, str]]] = {}
         self._names_version = -1
         self._name_version = 0
@@ -478,6 +487,7 @@ class Redactor:
                 found.append(m.group(1))
             if ":" in v:
                 found.append(v.strip())
+        new = []
         for v in found:
             try:
                 addr = ipaddress.ip_address(v)
@@ -486,11 +496,19 @@ class Redactor:
             if str(addr) in self._orig_ips:
                 continue
             self._orig_ips.add(str(addr))
+            new.append(addr)
             bits = addr.max_prefixlen
             for level in self._levels(addr.version):
                 net = int(addr) >> (bits - level) << (bits - level)
                 self._ip_prefix_orig.setdefault((addr.version, level), set()).add(net)
         self._prefetch_aws(sorted(self._orig_ips))
+        for addr in new:
+            _, _, plen = self._container(addr)
+            bits = addr.max_prefixlen
+            for level in self._levels(addr.version):
+                if level <= plen and level < bits:
+                    net = int(addr) >> (bits - level) << (bits - level)
+                    self._ip_prefix_pinned.setdefault((addr.version, level), set()).add(net)
 
     @staticmethod
     def _levels(version: int) -> tuple[int, ...]:
@@ -501,7 +519,10 @@ class Redactor:
             if net.version == addr.version and addr in net:
                 return "private", int(net.network_address), net.prefixlen
         if not addr.is_global:
-            # other special-purpose space (documentation, benchmarking…): keep its /16 (/48)
+            for net in _SPECIAL_BLOCKS:
+                if net.version == addr.version and addr in net:
+                    return "private", int(net.network_address), net.prefixlen
+            # other non-global space not listed above: keep its /16 (/48)
             plen = 16 if addr.version == 4 else 48
             bits = addr.max_prefixlen
             return "private", int(addr) >> (bits - plen) << (bits - plen), plen
@@ -513,13 +534,20 @@ class Redactor:
             return "external", int(ipaddress.ip_address("2000::")), 3
         return "external", 0, 0
 
-    def _acceptable(self, cls: str, version: int, level: int, value: int) -> bool:
-        if cls != "external":
+    def _acceptable(self, cls: str, version: int, level: int, value: int, container: str = "") -> bool:
+        if cls not in ("external", "aws"):
             return True
         bits = 32 if version == 4 else 128
         first = ipaddress.ip_address(value) if version == 4 else ipaddress.IPv6Address(value)
         last_int = value | ((1 << (bits - level)) - 1)
         last = ipaddress.ip_address(last_int) if version == 4 else ipaddress.IPv6Address(last_int)
+        if cls == "aws":
+            # the pseudonym's most specific AWS prefix must be the original's (not a nested,
+            # more specific prefix of another service); checked where a block is small enough
+            if level < (24 if version == 4 else 64):
+                return True
+            return _same_net(self._aws_prefix(str(first)), container) and \
+                _same_net(self._aws_prefix(str(last)), container)
         if not (first.is_global and last.is_global) or first.is_multicast or last.is_multicast:
             return False
         if any(first in n or last in n for n in _PRIVATE_BLOCKS if n.version == version):
@@ -590,12 +618,17 @@ class Redactor:
                     free: int, bits: int, base: int, plen: int) -> int:
         used = self._ip_prefix_used.setdefault((v, level), set())
         originals = self._ip_prefix_orig.get((v, level), set())
+        pinned = self._ip_prefix_pinned.get((v, level), set())
+        if orig_prefix in pinned:  # kept by a more specific container: keep it here too
+            used.add(orig_prefix)
+            return orig_prefix
         size = 1 << free
         shift = bits - level
         start = int.from_bytes(self._digest(f"ip{v}/{level}/{base}/{plen}", str(orig_prefix)), "big") % size
         host_level = level == bits
         special = v == 4 and host_level and free >= 8 and orig_prefix & 0xFF in (0, 255)
         tries = min(size, 4096)
+        container = str(ipaddress.ip_network((base, plen)) if v == 4 else ipaddress.IPv6Network((base, plen)))
         for avoid_originals in (True, False):
             for i in range(tries):
                 offset = (start + i) % size
@@ -604,9 +637,9 @@ class Redactor:
                 elif host_level and v == 4 and free >= 8 and offset & 0xFF in (0, 255):
                     continue
                 candidate = parent | (offset << shift)
-                if candidate in used or (avoid_originals and candidate in originals):
+                if candidate in used or candidate in pinned or (avoid_originals and candidate in originals):
                     continue
-                if not self._acceptable(cls, v, level, candidate):
+                if not self._acceptable(cls, v, level, candidate, container):
                     continue
                 used.add(candidate)
                 return candidate
@@ -889,6 +922,10 @@ class Redactor:
         if isinstance(obj, str):
             return self.text(obj)
         return self.document(obj)
+
+
+def _same_net(prefix: str | None, container: str) -> bool:
+    return bool(prefix) and ipaddress.ip_network(prefix, strict=False) == ipaddress.ip_network(container)
 
 
 def _looks_like_ip(value: str) -> bool:

@@ -224,3 +224,33 @@ def test_exhausted_space_is_a_typed_error() -> None:
         for a in originals:
             r.ip(a)
     assert err.value.kind == "ip"
+
+
+def test_every_sample_address_keeps_class_aws_prefix_and_shared_networks() -> None:
+    """On all addresses of the samples: the token is of the same class (private / special-purpose /
+    AWS with the same most specific prefix, services and regions / external), never an original,
+    and two addresses share a /8, /16, /24 exactly when their tokens do (also across nested AWS
+    prefixes of different lengths, and for documentation addresses, which stay non-global)."""
+    ranges = load_ip_ranges()
+    events = sample_events()
+    r = Redactor(key="k", ip_ranges=ranges)
+    red = r.frame(events[["sourceIPAddress"]])
+    pairs = {o: t for o, t in zip(events["sourceIPAddress"].astype(object), red["sourceIPAddress"].astype(object))
+             if isinstance(o, str) and r.ip_class(o)}
+    assert len(pairs) > 500 and not set(pairs.values()) & set(pairs)
+
+    def kind(a: str) -> tuple:
+        addr = ipaddress.ip_address(a)
+        if not addr.is_global:
+            return ("special", addr.is_private)
+        hit = ranges.lookup(a)
+        return ("aws", hit.prefix, hit.services, hit.regions) if hit.found else ("external",)
+
+    assert {o: kind(o) for o in pairs} == {o: kind(t) for o, t in pairs.items()}
+    v4 = sorted(o for o in pairs if "." in o)
+    for level in (1, 2, 3):
+        groups: dict[tuple, set] = {}
+        for o in v4:
+            groups.setdefault(tuple(o.split(".")[:level]), set()).add(tuple(pairs[o].split(".")[:level]))
+        assert all(len(g) == 1 for g in groups.values()), level  # same original prefix -> same token prefix
+        assert len({next(iter(g)) for g in groups.values()}) == len(groups), level  # and only those

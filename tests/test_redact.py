@@ -254,3 +254,16 @@ def test_every_sample_address_keeps_class_aws_prefix_and_shared_networks() -> No
             groups.setdefault(tuple(o.split(".")[:level]), set()).add(tuple(pairs[o].split(".")[:level]))
         assert all(len(g) == 1 for g in groups.values()), level  # same original prefix -> same token prefix
         assert len({next(iter(g)) for g in groups.values()}) == len(groups), level  # and only those
+
+
+def test_account_in_trail_file_names_is_redacted_and_collected() -> None:
+    """S3 trail files are named ``<account>_CloudTrail_<region>_…``: the underscore is no boundary
+    for a word regex, and a deployment account that is only in a document is known from nowhere else."""
+    from s3audit.report import collect_identifiers
+
+    other = "999988887777"
+    path = f"AWSLogs/{other}/CloudTrail/us-east-1/2026/10/05/{other}_CloudTrail_us-east-1_20261005T0010Z_a1.json.gz"
+    assert other not in Redactor(key="k").text(path)
+    name = path.rsplit("/", 1)[1]
+    found = collect_identifiers(pd.DataFrame({"eventName": ["GetObject"]}), [{"files": [name]}])
+    assert found["account"] == {other}

@@ -73,6 +73,11 @@ class PipelineResult:
     workdir: Path
 
     @property
+    def problems(self) -> list[str]:
+        """What the report could not render (see :attr:`ReportResult.problems`)."""
+        return self.report.problems
+
+    @property
     def missing(self) -> list[str]:
         return [r.notebook for r in self.runs if r.status == "missing"]
 

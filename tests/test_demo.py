@@ -92,3 +92,26 @@ def test_notebook_04_is_always_a_dry_run() -> None:
     nb = json.loads((demo_run().out / "04_deploy_alarm.ipynb").read_text())
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert injected and "DRY_RUN = True" in "".join(injected[0]["source"])
+
+
+def test_internal_demo_does_not_call_itself_shareable(tmp_path, capsys, monkeypatch) -> None:
+    import s3audit.commands.report as command
+
+    monkeypatch.setattr(command, "_run", lambda args, source: 0)
+    assert main(["demo", "--out", str(tmp_path), "--no-redact"]) == 0
+    out = capsys.readouterr().out
+    assert "report-internal.html" in out and "NOT redacted" in out and "can be shared" not in out
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "can be shared" in capsys.readouterr().out
+
+
+def test_redaction_failure_is_a_failure_not_a_usage_error(tmp_path, capsys, monkeypatch) -> None:
+    import s3audit.report as report_mod
+    from s3audit.redact import RedactionError
+
+    def fail(*args, **kwargs):
+        raise RedactionError("no free pseudonym in the aws /32 space for an address", kind="ip")
+
+    monkeypatch.setattr(report_mod, "build_report", fail)
+    assert main(["report", "--from-workspace", str(tmp_path), "--out", str(tmp_path)]) == 1
+    assert "no free pseudonym" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -64,39 +65,39 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {"buckets": not args.keep_buckets, "keys": False if args.keys == "keep" else args.keys}
 
 
-def _run(args: argparse.Namespace, source: Any) -> int:
-    from s3audit.demo import PipelineError, run_pipeline
+def _finish(make: Callable[[], Any]) -> int:
+    """Run ``make()`` (a pipeline or a re-render), print its summary, map errors to exit codes."""
+    from s3audit.demo import PipelineError
     from s3audit.leakscan import LeakError
+    from s3audit.redact import RedactionError
 
     try:
-        result = run_pipeline(args.out, source=source, start=getattr(args, "start", None),
-                              end=getattr(args, "end", None), profile=getattr(args, "profile", None),
-                              redact=args.redact, key=args.key, redaction=_options(args))
-    except LeakError as exc:
+        result = make()
+    except (LeakError, PipelineError, RedactionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except PipelineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except ValueError as exc:
+    except ValueError as exc:  # a bad window or notebook parameter
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print("\n".join(result.summary_lines()))
-    return EXIT_FAILED if result.report.problems else EXIT_OK
+    return EXIT_FAILED if result.problems else EXIT_OK
+
+
+def _run(args: argparse.Namespace, source: Any) -> int:
+    from s3audit.demo import run_pipeline
+
+    return _finish(lambda: run_pipeline(
+        args.out, source=source, start=getattr(args, "start", None), end=getattr(args, "end", None),
+        profile=getattr(args, "profile", None), redact=args.redact, key=args.key,
+        redaction=_options(args)))
 
 
 def _report(args: argparse.Namespace) -> int:
     if args.from_workspace:
-        from s3audit.leakscan import LeakError
         from s3audit.report import build_report
-        try:
-            result = build_report(args.from_workspace, args.out, redact=args.redact, key=args.key,
-                                  redaction=_options(args))
-        except LeakError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        print("\n".join(result.summary_lines()))
-        return EXIT_FAILED if result.problems else EXIT_OK
+
+        return _finish(lambda: build_report(args.from_workspace, args.out, redact=args.redact,
+                                            key=args.key, redaction=_options(args)))
     if args.log_group:
         if not (args.start and args.end):
             print("error: --log-group needs --start and --end", file=sys.stderr)
@@ -107,7 +108,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     code = _run(args, "samples")
-    if code == EXIT_OK:
-        path = os.path.join(args.out, "report.html" if args.redact else "report-internal.html")
+    if code == EXIT_OK and args.redact:
+        path = os.path.join(args.out, "report.html")
         print(f"\nOpen {path} in a browser (it works offline and can be shared: identifiers are pseudonymised).")
+    elif code == EXIT_OK:
+        path = os.path.join(args.out, "report-internal.html")
+        print(f"\nOpen {path} in a browser (it works offline). It is NOT redacted: do not share it.")
     return code

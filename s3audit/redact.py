@@ -235,6 +235,7 @@ class Redactor:
         self._names_version = -1
         self._name_version = 0
         self._text_cache: dict[str, str] = {}
+        self._key_folders: dict[str, str] = {}  # "a/b/" of keys seen -> its token (text only)
 
     def __repr__(self) -> str:
         counts = {k: len(v) for k, v in self._originals.items() if v}
@@ -367,6 +368,14 @@ class Redactor:
         token = "/".join(parts)
         if token in self._originals["key"]:  # vanishingly rare; fall back to a whole-key token
             token = "key-" + self._hex("key", value, 12)
+        else:  # its folders ("payslips/2026-10/"), so a prefix in a pattern is redacted alike
+            segments = value.split("/")
+            for i in range(1, len(segments)):
+                folder = "/".join(segments[:i]) + "/"
+                if folder.strip("/") and folder not in self._key_folders:
+                    self._key_folders[folder] = "/".join(parts[:i]) + "/"
+                    self._tokens.add(self._key_folders[folder])
+                    self._name_version += 1
         return self._remember("key", value, token)
 
     def email(self, value: str) -> str:
@@ -698,8 +707,9 @@ class Redactor:
             m = _RUN_RE.search(low)
             if m:
                 index.setdefault(m.group(0), []).append((low, m.start(), token))
-        for (kind, orig), token in self._map.items():
-            if kind in _NAMEISH and len(orig) >= 3:
+        known = [(orig, token) for (kind, orig), token in self._map.items() if kind in _NAMEISH]
+        for orig, token in known + list(self._key_folders.items()):
+            if len(orig) >= 3:
                 add(orig.lower(), token)
                 add(token.lower(), token)
         for entries in index.values():
@@ -727,7 +737,9 @@ class Redactor:
                 if start < last or not low.startswith(ident, start):
                     continue
                 end = start + len(ident)
-                if start > 0 and low[start - 1].isalnum() or end < len(low) and low[end].isalnum():
+                # an identifier ending in "/" (a key folder) needs no boundary after it
+                if start > 0 and low[start - 1].isalnum() or \
+                        end < len(low) and low[end].isalnum() and ident[-1].isalnum():
                     continue
                 out.append(text[last:start])
                 out.append(token if text[start:end] != token else text[start:end])

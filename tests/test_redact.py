@@ -267,3 +267,20 @@ def test_account_in_trail_file_names_is_redacted_and_collected() -> None:
     name = path.rsplit("/", 1)[1]
     found = collect_identifiers(pd.DataFrame({"eventName": ["GetObject"]}), [{"files": [name]}])
     assert found["account"] == {other}
+
+
+def test_key_folders_in_a_pattern_are_redacted_and_still_match() -> None:
+    from s3audit import compile_pattern
+
+    events = sample_events().head(3000)
+    keys = events["requestParameters.key"].dropna().astype(str)
+    deep = next(k for k in keys.unique() if k.count("/") >= 2)
+    folder = deep.rsplit("/", 1)[0] + "/"
+    pattern = f'{{ $.requestParameters.key = "{folder}*" }}'
+    r = Redactor(key="k")
+    red = r.frame(events)
+    shown = r.text(pattern)
+    assert all(seg not in shown for seg in folder.split("/") if seg)
+    before = compile_pattern(pattern).mask(events).to_numpy()
+    after = compile_pattern(shown).mask(red).to_numpy()
+    assert before.sum() > 0 and (before == after).all()

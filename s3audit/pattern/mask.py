@@ -151,7 +151,9 @@ def _term_rows(t: Term, fr: _Frame, within: np.ndarray | None = None) -> np.ndar
                 out[r] = True
         return out
     rt = fr.raw
-    if within is None or rt.is_cached(t.text) or within.mean() > 0.4:
+    # copying a subset of rows costs about as much as scanning them: scan everything (in
+    # parallel, cached) unless few rows are left
+    if within is None or rt.is_cached(t.text) or within.mean() > 0.15:
         out = rt.search(t.text)
         return out.copy() if within is None else out & within
     return rt.search_mask(t.text, within)
@@ -417,6 +419,17 @@ def _lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
         return np.zeros(len(codes), dtype=bool)
     if table[:-1].all() and table[-1]:
         return np.ones(len(codes), dtype=bool)
+    # a few categories decide: comparisons with the codes beat a gather (np.take) several times
+    on = np.flatnonzero(table[:-1])
+    if len(on) <= 4 or len(table) - 1 - len(on) <= 4:
+        invert = len(on) > 4
+        picks = np.flatnonzero(~table[:-1]) if invert else on
+        out = np.zeros(len(codes), dtype=bool)
+        for k in picks.tolist():
+            out |= codes == k
+        if bool(table[-1]) != invert:  # the NA slot (code -1)
+            out |= codes < 0
+        return ~out if invert else out
     return np.take(table, codes)
 
 

@@ -14,8 +14,10 @@ that tests many patterns against one frame pays for each needle once.
 """
 from __future__ import annotations
 
+import os
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -95,8 +97,12 @@ class RawText:
     def _scan(self, array: pa.ChunkedArray | pa.Array, needle: "Needle") -> np.ndarray:
         if len(array) == 0:
             return np.zeros(0, dtype=bool)
-        hit = pc.match_substring_regex(array, self._pattern(needle))
-        return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        pattern = self._pattern(needle)
+        pieces = _pieces(array)
+        if len(pieces) > 1:  # Arrow releases the GIL: scan slices on the cores in parallel
+            parts = list(_pool().map(lambda a: _match(a, pattern), pieces))
+            return np.concatenate(parts)
+        return _match(array, pattern)
 
     def contains(self, needle: str) -> np.ndarray:
         """Boolean array: which rows' raw text contains the literal ``needle`` (cached)."""
@@ -171,6 +177,39 @@ class RawText:
         for i, v in zip(order.tolist(), got):
             out[i] = v
         return out
+
+
+_PIECE_BYTES = 64 << 20
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)),
+                                   thread_name_prefix="s3audit-rawscan")
+    return _POOL
+
+
+def _match(array: pa.ChunkedArray | pa.Array, pattern: str) -> np.ndarray:
+    hit = pc.match_substring_regex(array, pattern)
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _pieces(array: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    """Zero-copy slices of about ``_PIECE_BYTES`` of text each (one piece when small or 1 core)."""
+    if (os.cpu_count() or 1) < 2:
+        return [array]
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    total = sum(c.nbytes for c in chunks)
+    if total < 2 * _PIECE_BYTES:
+        return [array]
+    out: list[pa.Array] = []
+    for c in chunks:
+        k = max(1, int(c.nbytes // _PIECE_BYTES))
+        step = -(-len(c) // k)
+        out.extend(c.slice(i, step) for i in range(0, len(c), step))
+    return out
 
 
 _CACHE: dict[int, tuple[weakref.ref, RawText]] = {}

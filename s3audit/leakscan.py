@@ -36,9 +36,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Leak", "LeakError", "find_leaks", "check_no_leaks"]
 
 MIN_LENGTH = 3  # shorter identifiers cannot be told apart from ordinary text
-_DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),([A-Za-z0-9+/=%._~:-]*)")
+_DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),\s*([A-Za-z0-9+/=%._~:\s-]*)")
 _RUN_RE = re.compile(r"[a-z0-9]+")
-_TEXT_MIME = ("image/svg+xml", "application/json", "text/")
 
 
 @dataclass(frozen=True)
@@ -212,24 +211,29 @@ def find_leaks(document: str, identifiers: Mapping[str, Iterable[str]], *,
                 ctx = stripped[max(0, pos - 40): pos + len(ident) + 40]
                 leaks.append(Leak(matcher.kinds[ident], ident, where, " ".join(ctx.split())))
 
-    scan(document, "document")
-    for m in _DATA_URI_RE.finditer(html.unescape(document)):
-        mime, params, payload = m.group(1).lower(), m.group(2).lower(), m.group(3)
-        if ";base64" in params:
-            try:
-                raw = base64.b64decode(urllib.parse.unquote(payload), validate=False)
-            except (binascii.Error, ValueError):
-                leaks.append(Leak("opaque-data", mime, f"data-uri {mime}", "undecodable base64"))
+    def scan_data_uris(text: str, depth: int) -> None:
+        for m in _DATA_URI_RE.finditer(html.unescape(text)):
+            mime, params, payload = m.group(1).lower(), m.group(2).lower(), m.group(3)
+            if ";base64" in params:
+                try:
+                    raw = base64.b64decode(urllib.parse.unquote(payload), validate=False)
+                except (binascii.Error, ValueError):
+                    leaks.append(Leak("opaque-data", mime, f"data-uri {mime}", "undecodable base64"))
+                    continue
+            else:
+                raw = urllib.parse.unquote_to_bytes(payload)
+            if mime.startswith("image/") and not mime.startswith("image/svg"):
+                if not allow_raster:
+                    leaks.append(Leak("opaque-image", mime, f"data-uri {mime}", f"a {len(raw)}-byte "
+                                      "raster image cannot be checked for identifiers"))
                 continue
-        else:
-            raw = urllib.parse.unquote_to_bytes(payload)
-        if mime.startswith(_TEXT_MIME):
-            scan(raw.decode("utf-8", errors="replace"), f"data-uri {mime}")
-        elif mime.startswith("image/") and not allow_raster:
-            leaks.append(Leak("opaque-image", mime, f"data-uri {mime}",
-                              f"a {len(raw)}-byte raster image cannot be checked for identifiers"))
-        elif not mime.startswith("image/"):
-            scan(raw.decode("utf-8", errors="replace"), f"data-uri {mime}")
+            decoded = raw.decode("utf-8", errors="replace")
+            scan(decoded, f"data-uri {mime}")
+            if depth < 3:  # an SVG can embed images (matplotlib's imshow) and other documents
+                scan_data_uris(decoded, depth + 1)
+
+    scan(document, "document")
+    scan_data_uris(document, 0)
     return leaks
 
 

@@ -120,10 +120,31 @@ def kv_table(mapping: Mapping[str, Any]) -> str:
     return table(frame)
 
 
+def _vectorise_images(fig: Any) -> None:
+    """Redraw ``imshow`` images as vector meshes and un-rasterize artists: matplotlib writes both
+    into SVG as embedded PNGs, which the leak scan refuses as unscannable."""
+    import numpy as np
+
+    for ax in fig.axes:
+        for image in list(ax.images):
+            data = np.ma.asarray(image.get_array())
+            if data.ndim != 2:
+                continue  # an RGB(A) picture: left as it is (and refused by the leak scan)
+            left, right, bottom, top = image.get_extent()
+            xs = np.linspace(left, right, data.shape[1] + 1)
+            ys = np.linspace(top, bottom, data.shape[0] + 1)
+            ax.pcolormesh(xs, ys, data, cmap=image.get_cmap(), norm=image.norm, zorder=image.get_zorder())
+            image.remove()
+    for artist in fig.findobj(lambda a: bool(a.get_rasterized())):  # e.g. colorbar solids
+        artist.set_rasterized(False)
+
+
 def figure(fig: Any, caption: str = "", alt: str = "") -> str:
-    """A matplotlib Figure as an inline SVG ``<img>`` whose text stays text (scannable)."""
+    """A matplotlib Figure as an inline SVG ``<img>`` whose text stays text (scannable) and whose
+    images are vector meshes (no embedded raster the leak scan cannot read)."""
     import matplotlib
 
+    _vectorise_images(fig)
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "s3audit"}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})

@@ -100,3 +100,27 @@ def test_notebook_parameters_naming_the_log_group_are_redacted(tmp_path) -> None
     html = result.path.read_text()
     assert account not in html
     assert f"aws-cloudtrail-logs-{Redactor(key='k').account(account)}-" in html
+
+
+def test_a_raster_image_nested_in_an_svg_is_refused_and_report_figures_have_none() -> None:
+    """matplotlib embeds imshow images in SVG as PNG data URIs; nested payloads are decoded too."""
+    import re
+
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from s3audit.report_html import figure
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n....").decode()
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><image xlink:href="data:image/png;base64,\n{png}"/></svg>'
+    outer = f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">'
+    assert [leak.kind for leak in find_leaks(outer, IDS)] == ["opaque-image"]
+    nested_text = base64.b64encode(f'<svg><image href="data:image/svg+xml;base64,{base64.b64encode(b"<svg><text>payroll-prod</text></svg>").decode()}"/></svg>'.encode()).decode()
+    assert [leak.kind for leak in find_leaks(f'<img src="data:image/svg+xml;base64,{nested_text}">', IDS)] == ["bucket"]
+
+    fig = Figure()
+    ax = fig.subplots()
+    fig.colorbar(ax.imshow(np.arange(6.0).reshape(2, 3)), ax=ax)
+    html_img = figure(fig, "heatmap")
+    svg_text = base64.b64decode(re.search(r"base64,([^\"]+)", html_img).group(1)).decode()
+    assert "image/png" not in svg_text and find_leaks(html_img, IDS) == []

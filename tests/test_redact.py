@@ -285,3 +285,14 @@ def test_key_folders_in_a_pattern_are_redacted_and_still_match() -> None:
     before = compile_pattern(pattern).mask(events).to_numpy()
     after = compile_pattern(shown).mask(red).to_numpy()
     assert before.tolist() == after.tolist() == [True, False, False]
+
+
+def test_s3audit_redact_is_callable_even_after_the_submodule_was_imported() -> None:
+    import subprocess
+    import sys
+
+    code = ("import s3audit.report, s3audit; "
+            "out = s3audit.redact('GetObject from 10.0.1.7 in 111122223333', key='k'); "
+            "assert '10.0.1.7' not in out and '111122223333' not in out, out; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr

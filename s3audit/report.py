@@ -117,6 +117,13 @@ def load_inputs(workdir: str | os.PathLike[str] | None = None, *, source: str = 
 
     Missing pieces are not fatal: the events fall back to ``data/samples/`` (notebooks do the
     same), a missing design/spec/plan leaves its section saying so. Every substitution is noted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> inputs = load_inputs(tempfile.mkdtemp())   # an empty workspace: samples, no design
+    >>> len(inputs.events) > 0, inputs.design is None, inputs.notes[0].startswith("no events")
+    (True, True, True)
     """
     from s3audit.workspace import Workspace
 
@@ -378,6 +385,15 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
 
     Returns the document and a :class:`ReportResult` (``path`` empty, ``identifiers_checked`` 0;
     :func:`build_report` scans and writes).
+
+    Examples
+    --------
+    >>> from s3audit import load_events
+    >>> from s3audit.paths import SAMPLES_DIR
+    >>> events = load_events(SAMPLES_DIR / "events.jsonl.gz").head(100)
+    >>> html, result = render_report(ReportInputs(events=events), redactor=Redactor(key="k"))
+    >>> html.startswith("<!DOCTYPE html>"), result.findings["events"], result.sections[0]
+    (True, 100, 'window')
     """
     notes = list(inputs.notes)
     original = _ensure_classified(inputs.events, notes)
@@ -835,6 +851,19 @@ def build_report(source: ReportInputs | str | os.PathLike[str] | None, out: str 
     ------
     LeakError
         When an original identifier remains in the rendered report; nothing is written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from s3audit import load_events
+    >>> from s3audit.paths import SAMPLES_DIR
+    >>> events = load_events(SAMPLES_DIR / "events.jsonl.gz").head(200)
+    >>> result = build_report(ReportInputs(events=events, design={"pattern": '{ $.eventName = "GetObject" }'}),
+    ...                       tempfile.mkdtemp(), key="team-secret")
+    >>> result.path.name, result.redacted, result.problems
+    ('report.html', True, [])
+    >>> "111122223333" in result.path.read_text()
+    False
     """
     inputs = source if isinstance(source, ReportInputs) else load_inputs(source, source=data_source,
                                                                            pipeline=pipeline)

@@ -49,6 +49,20 @@ def is_odd_key(key: str, top: bool) -> bool:
     return "." in key or key == "" or key.isdigit() or (top and key.startswith("@"))
 
 
+class FactsDict(dict):
+    """The facts as stored in ``attrs``: a plain (JSON-friendly) dict that pandas does not copy.
+
+    pandas deep-copies ``attrs`` for every frame or column it derives (``df[col]`` included);
+    the facts never change after loading, so one shared object serves every copy. Read-only.
+    """
+
+    def __copy__(self) -> "FactsDict":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "FactsDict":
+        return self
+
+
 class RecordFacts:
     """Accumulates the facts while a load reads its input (one instance per load)."""
 
@@ -163,14 +177,14 @@ class RecordFacts:
             self.null_keys.add(before[i + 1:].decode("utf-8", "replace"))
 
     # ------------------------------------------------------------------ result
-    def to_attrs(self, columns: Mapping[str, bool], dtypes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def to_attrs(self, columns: Mapping[str, bool], dtypes: Mapping[str, str] | None = None) -> FactsDict:
         """The JSON-friendly form stored in ``df.attrs[ATTRS_KEY]``; ``dtypes`` (``str(dtype)`` per
         column) lets the engine notice a record column replaced by one of another dtype."""
-        return {
+        return FactsDict({
             "version": FACTS_VERSION,
             "columns": dict(columns),
             "dtypes": dict(dtypes or {}),
             "null_keys": sorted(self.null_keys),
             "hollow": sorted(self.hollow),
             "odd_keys": sorted(self.odd_keys),
-        }
+        })

@@ -787,10 +787,20 @@ def _data_strings(view_parts: Iterable[Any]) -> str:
                     chunks.extend(map(str, s.cat.categories))
                 elif pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype):
                     chunks.extend(map(str, pd.unique(s.dropna().astype(str))))
-            chunks.append(json.dumps(part.attrs, default=str))
+            chunks.extend(_string_values(part.attrs))
         elif part is not None:
-            chunks.append(part if isinstance(part, str) else json.dumps(part, default=str))
+            chunks.extend(_string_values(part))
     return "\n".join(chunks)
+
+
+def _string_values(obj: Any) -> list[str]:
+    """The values of a JSON-like structure (not its keys: field names like ``version`` are the
+    report's words, not data)."""
+    if isinstance(obj, Mapping):
+        return [s for v in obj.values() for s in _string_values(v)]
+    if isinstance(obj, (list, tuple, set)):
+        return [s for v in obj for s in _string_values(v)]
+    return [] if obj is None else [str(obj)]
 
 
 def check_report(document: str, inputs: ReportInputs, redactor: Redactor, result: ReportResult, *,

@@ -124,3 +124,17 @@ def test_a_raster_image_nested_in_an_svg_is_refused_and_report_figures_have_none
     html_img = figure(fig, "heatmap")
     svg_text = base64.b64decode(re.search(r"base64,([^\"]+)", html_img).group(1)).decode()
     assert "image/png" not in svg_text and find_leaks(html_img, IDS) == []
+
+
+def test_field_names_of_the_ledger_are_not_data(tmp_path) -> None:
+    """A principal named like a ledger field ("version") is checked in the data's values only."""
+    from s3audit.report import ReportInputs, build_report
+    from tests._report_support import sample_events
+
+    events = sample_events().head(200).copy()
+    col = "userIdentity.userName"
+    events[col] = events[col].astype(object)
+    events.loc[events.index[:20], col] = "version"
+    events.attrs = {"record_facts": {"version": 1}}
+    result = build_report(ReportInputs(events=events), tmp_path, key="k")
+    assert result.path.exists()

@@ -335,8 +335,9 @@ class Redactor:
         if value.startswith(SSO_ROLE_PREFIX) and len(value) > len(SSO_ROLE_PREFIX):
             rest = value[len(SSO_ROLE_PREFIX):]
             return SSO_ROLE_PREFIX + self._issue("name", rest, lambda a: "name-" + self._hex("name", rest, 8, a))
-        if value.startswith(LF_SESSION_PREFIX):
-            return LF_SESSION_PREFIX + self.text(value[len(LF_SESSION_PREFIX):])
+        if value.startswith(LF_SESSION_PREFIX) and len(value) > len(LF_SESSION_PREFIX):
+            rest = value[len(LF_SESSION_PREFIX):]  # "AT-<account>-<session id>": all of it redacted
+            return LF_SESSION_PREFIX + self._issue("name", rest, lambda a: "name-" + self._hex("name", rest, 8, a))
         if _RESID_RE.fullmatch(value):
             return self.resource_id(value)
         if "@" in value and _EMAIL_RE.fullmatch(value):

@@ -296,3 +296,12 @@ def test_s3audit_redact_is_callable_even_after_the_submodule_was_imported() -> N
             "assert '10.0.1.7' not in out and '111122223333' not in out, out; print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_kept_prefixes_keep_only_the_prefix() -> None:
+    r = Redactor(key="k")
+    lf = r.name(f"AWSLF-00-AT-{ACCOUNT}-34x1cpk8uk")
+    assert lf.startswith("AWSLF-00-") and ACCOUNT not in lf and "34x1cpk8uk" not in lf
+    sso = r.name("AWSReservedSSO_PayrollAdmin_4e1c2b3a5d6f7089")
+    assert sso.startswith("AWSReservedSSO_") and "PayrollAdmin" not in sso and "4e1c2b3a" not in sso
+    assert r.name("AWSServiceRoleForLakeFormationDataAccess") == "AWSServiceRoleForLakeFormationDataAccess"

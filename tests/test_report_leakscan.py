@@ -138,3 +138,18 @@ def test_field_names_of_the_ledger_are_not_data(tmp_path) -> None:
     events.attrs = {"record_facts": {"version": 1}}
     result = build_report(ReportInputs(events=events), tmp_path, key="k")
     assert result.path.exists()
+
+
+@pytest.mark.parametrize("options, kept", [({"buckets": False}, "acme-payroll-prod"), ({"keys": False}, None),
+                                           ({"keys": "full"}, None)])
+def test_redaction_options_reach_the_report_and_the_gate(tmp_path, options, kept) -> None:
+    """--keep-buckets / --keys: a kind the user keeps is shown and not a leak; the rest still goes."""
+    from s3audit.report import ReportInputs, build_report
+    from tests._report_support import sample_events
+
+    events = sample_events().head(500)
+    design = {"pattern": '{ $.requestParameters.bucketName = "acme-payroll-prod" }'}
+    html = build_report(ReportInputs(events=events, design=design), tmp_path, key="k",
+                        redaction=options).path.read_text()
+    assert ("acme-payroll-prod" in html) == (kept == "acme-payroll-prod")
+    assert events["recipientAccountId"].dropna().iloc[0] not in html

@@ -7,22 +7,25 @@ sound because every unknown is really true or false). Rows still unknown at the 
 first with cheap raw-text facts (:mod:`.rawtext`) and then, only if needed, by parsing ``raw`` and
 running the reference evaluator on those rows.
 
-What a flattened column decides on its own (frame contract: s3audit/schema.py):
+Which columns are trusted: only those the loader built from the records, as listed in
+``df.attrs["record_facts"]`` (:mod:`s3audit.loader.facts`). A column not listed there
+(``classify``'s ``source``, a user's own) says nothing about the record: the path is treated as the
+loader saw it (no record had a scalar there). Without the facts nothing is trusted and every
+condition is decided on ``raw``. With them (frame contract: s3audit/schema.py):
 
-* a selector made only of plain keys maps to the column ``a.b.c``; indexes, wildcards and keys that
-  hold a dot or are all digits do not (``resources.0.ARN`` is ambiguous) -> raw;
+* a selector made only of plain keys maps to the column ``a.b.c``; indexes, wildcards, keys that
+  hold a dot or are all digits, and names an odd key of the records could produce -> raw;
 * a non-NA string value decides every comparison (categorical columns: each condition is evaluated
   once per category, then looked up by code);
 * a number decides numeric comparisons; a string literal or regex against a number needs the
   number's text as written -> raw (``= *`` needs no text);
 * a boolean decides ``IS TRUE``/``IS FALSE`` (comparisons are false);
-* NA decides every comparison (false: missing, null and containers all fail) but not
-  ``IS NULL``/``NOT EXISTS``: absent and null differ. A row whose raw text never contains
-  ``"key"`` (nor a ``\\u`` escape) lacks the key -> decided; others -> raw;
-* a column ``a.b`` might hold the value of a key literally named ``"a.b"``: rows whose raw holds
-  ``a.b`` (or ``\\u``) are re-checked on raw;
-* a column absent from the frame: rows whose raw lacks ``"key"`` are decided as missing.
-Datetime and other column types -> raw.
+* a column whose values did not all keep their JSON kind (mixed-kind text, coerced contract
+  columns): rows whose raw shows the other kind are re-checked on raw;
+* NA decides every comparison (false: missing, null and containers all fail). For
+  ``IS NULL``/``NOT EXISTS`` a row with some ``a.b.*`` value holds a container; otherwise the key
+  is missing - unless some record held ``null`` at that key or a hollow container at that path
+  (facts), in which case rows whose raw gives the key such a value go to raw.
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ import base64
 import html
 import io
 import json
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -85,18 +86,26 @@ def table(frame: pd.DataFrame, *, index: bool = False, max_rows: int = 200,
     for values in shown.itertuples(index=False, name=None):
         cells = []
         for v in values:
-            numeric = isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v)
-            text = f"{v:,.0f}" if isinstance(v, float) and numeric and not pd.isna(v) and float(v).is_integer() \
-                else (f"{v:,}" if isinstance(v, int) and numeric else esc(v))
-            if isinstance(v, float) and numeric and not pd.isna(v) and not float(v).is_integer():
-                text = f"{v:,.3g}"
-            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
+            number = _number(v)
+            cells.append(f"<td>{esc(v)}</td>" if number is None else f'<td class="num">{number}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if len(frame) > max_rows:
         more = para(f"… {len(frame) - max_rows:,} more rows not shown.", "muted")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _number(value: Any) -> str | None:
+    """A number as shown in a table (thousands separators, 3 significant digits for fractions),
+    or None for anything else (booleans and NA included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or pd.isna(value):
+        return None
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.3g}"
 
 
 def records_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:

@@ -95,10 +95,11 @@ def make_frame(events: Iterable[str | Mapping[str, Any]], string_columns: Iterab
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-REFERENCE = Path(os.environ.get("S3AUDIT_REFERENCE", "/work/shared/reference"))
+_SHARED = Path(__file__).resolve().parents[2] / "shared"  # shared/ sits beside the checkout
+REFERENCE = Path(os.environ.get("S3AUDIT_REFERENCE", _SHARED / "reference"))
 VECTORS_FILE = REFERENCE / "filter-pattern-vectors.jsonl"
 CIS_FILE = REFERENCE / "cis-patterns.json"
-REALWORLD = Path(os.environ.get("S3AUDIT_REALWORLD", "/work/shared/realworld"))
+REALWORLD = Path(os.environ.get("S3AUDIT_REALWORLD", _SHARED / "realworld"))
 
 # The vector and CIS files are the project's compliance data. They live outside the repo; a copy
 # is vendored under tests/data/ so the suite runs anywhere.

@@ -205,6 +205,8 @@ def run_pipeline(out: str | os.PathLike[str], *, source: str | Sequence[str] = "
     if profile:
         first["PROFILE"] = profile
     params: dict[str, dict[str, Any]] = {"01_pull_events": first}
+    if is_logs:  # the metric filter goes on the log group the events came from (the first one)
+        params["03_design_filter"] = {"LOG_GROUP": source if isinstance(source, str) else list(source)[0]}
     if profile:
         params["02_access_sources"] = {"PROFILE": profile}
         params["04_deploy_alarm"] = {"PROFILE": profile}

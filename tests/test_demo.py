@@ -115,3 +115,22 @@ def test_redaction_failure_is_a_failure_not_a_usage_error(tmp_path, capsys, monk
     monkeypatch.setattr(report_mod, "build_report", fail)
     assert main(["report", "--from-workspace", str(tmp_path), "--out", str(tmp_path)]) == 1
     assert "no free pseudonym" in capsys.readouterr().err
+
+
+def test_a_log_group_run_designs_the_filter_for_that_log_group(tmp_path, monkeypatch) -> None:
+    import s3audit.demo as demo
+
+    seen = {}
+
+    def fake_run_notebooks(out, work, *, parameters, progress):
+        seen.update(parameters)
+        return []
+
+    monkeypatch.setattr(demo, "run_notebooks", fake_run_notebooks)
+    monkeypatch.setattr(demo, "build_report", lambda *a, **k: demo.ReportResult(tmp_path, True, {}, [], []))
+    demo.run_pipeline(tmp_path, source="aws-cloudtrail-logs-111122223333-1a2b", start="2026-10-01T00:00Z",
+                      end="2026-10-02T00:00Z", profile="audit", progress=False)
+    assert seen["01_pull_events"] == {"SOURCE": "aws-cloudtrail-logs-111122223333-1a2b", "START": "2026-10-01T00:00Z",
+                                      "END": "2026-10-02T00:00Z", "PROFILE": "audit"}
+    assert seen["03_design_filter"] == {"LOG_GROUP": "aws-cloudtrail-logs-111122223333-1a2b"}
+    assert seen["02_access_sources"] == seen["04_deploy_alarm"] == {"PROFILE": "audit"}

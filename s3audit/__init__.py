@@ -42,7 +42,7 @@ _EXPORTS: dict[str, str] = {
     "teardown": "s3audit.deploy",
     "load_spec": "s3audit.deploy",
     # sharing
-    "redact": "s3audit.redact",
+    "redact": "s3audit.redaction",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -8,7 +8,7 @@ Workspace` the notebooks hand over through: ``events`` / ``classified`` frames, 
 
 1. **one redaction pass over the data before anything is drawn**: the classified frame (every
    identifying column *and* ``raw``), the pattern and the documents go through one
-   :class:`~s3audit.redact.Redactor`; tables and charts are then computed from the redacted data,
+   :class:`~s3audit.redaction.Redactor`; tables and charts are then computed from the redacted data,
    so plot labels can only ever show pseudonyms. Numbers that carry no identifier (the backtest
    metric per period, counts) are computed on the original data, so they are exact; and the
    redacted pattern is re-evaluated on the redacted frame to prove the redaction is consistent
@@ -45,7 +45,7 @@ import pandas as pd
 
 from s3audit import report_html as H
 from s3audit.leakscan import LeakError, find_leaks
-from s3audit.redact import KEPT_NAME_PREFIXES, PROTECTED, Redactor
+from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor
 
 log = logging.getLogger(__name__)
 
@@ -851,7 +851,7 @@ def build_report(source: ReportInputs | str | os.PathLike[str] | None, out: str 
         HMAC key for stable pseudonyms across reports (default: random per report, or the
         ``S3AUDIT_REDACT_KEY`` environment variable).
     redaction : mapping, optional
-        :class:`~s3audit.redact.Redactor` options (``buckets=False``, ``keys="full"``…).
+        :class:`~s3audit.redaction.Redactor` options (``buckets=False``, ``keys="full"``…).
 
     Returns
     -------

@@ -107,7 +107,7 @@ def test_internal_demo_does_not_call_itself_shareable(tmp_path, capsys, monkeypa
 
 def test_redaction_failure_is_a_failure_not_a_usage_error(tmp_path, capsys, monkeypatch) -> None:
     import s3audit.report as report_mod
-    from s3audit.redact import RedactionError
+    from s3audit.redaction import RedactionError
 
     def fail(*args, **kwargs):
         raise RedactionError("no free pseudonym in the aws /32 space for an address", kind="ip")

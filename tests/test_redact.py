@@ -10,7 +10,7 @@ import pytest
 
 from s3audit import redact
 from s3audit.ipranges import load_ip_ranges
-from s3audit.redact import RedactionError, Redactor
+from s3audit.redaction import RedactionError, Redactor
 
 from tests._report_support import sample_events
 
@@ -287,7 +287,9 @@ def test_key_folders_in_a_pattern_are_redacted_and_still_match() -> None:
     assert before.tolist() == after.tolist() == [True, False, False]
 
 
-def test_s3audit_redact_is_callable_even_after_the_submodule_was_imported() -> None:
+def test_s3audit_redact_is_the_function_even_after_the_report_was_imported() -> None:
+    """The module is s3audit.redaction: a submodule named like the exported function would
+    replace it on the package once imported (s3audit.redact(df) raised TypeError)."""
     import subprocess
     import sys
 

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["s3audit.redact", "s3audit.leakscan", "s3audit.report",
+@pytest.mark.parametrize("name", ["s3audit.redaction", "s3audit.leakscan", "s3audit.report",
                                   "s3audit.report_html", "s3audit.demo"])
 def test_docstring_examples(name: str) -> None:
     module = importlib.import_module(name)

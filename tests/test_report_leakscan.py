@@ -86,7 +86,7 @@ def test_identifier_that_is_a_template_word_is_checked_in_the_data(tmp_path) -> 
 def test_notebook_parameters_naming_the_log_group_are_redacted(tmp_path) -> None:
     """CloudTrail's default log group name holds the account id; `s3audit report --log-group`
     passes it to notebook 01, and the report lists the notebook parameters."""
-    from s3audit.redact import Redactor
+    from s3audit.redaction import Redactor
     from s3audit.report import ReportInputs, build_report
     from tests._report_support import sample_events
 

@@ -69,7 +69,7 @@ def _finish(make: Callable[[], Any]) -> int:
     """Run ``make()`` (a pipeline or a re-render), print its summary, map errors to exit codes."""
     from s3audit.demo import PipelineError
     from s3audit.leakscan import LeakError
-    from s3audit.redact import RedactionError
+    from s3audit.redaction import RedactionError
 
     try:
         result = make()

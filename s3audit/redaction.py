@@ -66,8 +66,6 @@ import json
 import logging
 import re
 import secrets
-import sys
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
@@ -1020,14 +1018,3 @@ def redact(obj: Any, *, key: bytes | str | None = None, redactor: Redactor | Non
     r = redactor or Redactor(key=key, **options)
     return r(obj)
 
-
-class _CallableModule(types.ModuleType):
-    """Importing the submodule ``s3audit.redact`` replaces the package attribute ``s3audit.redact``
-    (the function promised by the public API) with this module; calling the module redacts, so
-    ``s3audit.redact(frame, key=...)`` works whatever was imported first."""
-
-    def __call__(self, obj: Any, **kwargs: Any) -> Any:
-        return redact(obj, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -446,7 +446,7 @@ def test_input_order_is_kept_across_fast_and_careful_rows() -> None:
     assert df["eventID"].tolist() == expected
 
 
-@pytest.mark.parametrize("chunk_bytes", [500, 1700, 4096])
+@pytest.mark.parametrize("chunk_bytes", [500, 1700, 4096, 16384])  # 16384: the read buffer is reused
 def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, chunk_bytes: int) -> None:
     recs = records(40)
     odd = record("odd")

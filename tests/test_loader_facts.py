@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from s3audit.loader import load_events
-from s3audit.loader.facts import ATTRS_KEY, RecordFacts
+from s3audit.loader.facts import ATTRS_KEY, RecordFacts, _null_values
 from tests._loader_support import line, record
 from tests.test_loader_flatten import any_values
 
@@ -82,3 +84,13 @@ def test_fast_path_facts_cover_the_exact_facts(fields: list[tuple[str, object]])
     assert walk.null_keys <= set(facts["null_keys"]) or "*" in facts["null_keys"]
     assert walk.hollow <= set(facts["hollow"])
     assert walk.odd_keys <= set(facts["odd_keys"])
+
+
+@given(st.lists(st.sampled_from([b"null", b"nu", b"ul", b"l", b"n", b":", b" ", b'"k"', b"x", b"nnull"]),
+                max_size=40))
+def test_null_positions_are_the_regex_matches(parts: list[bytes]) -> None:
+    """The numpy search for ``null`` (aligned 2-byte words) finds exactly what a regex finds, at
+    even and odd offsets and at the very end of the buffer."""
+    buf = b"".join(parts)
+    expected = [m.start() for m in re.finditer(rb"null", buf)]
+    assert _null_values(np.frombuffer(buf, dtype=np.uint8)).tolist() == expected

@@ -145,7 +145,7 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | Non
     lengths = ends - starts
     total = int(lengths.sum())
     if total == limit:
-        data = b
+        data = b.copy()  # never a view: the reader reuses its buffer for the next chunk
     else:
         # the bytes outside the lines are their terminators: drop them with fast memchr-based
         # replaces (blank lines vanish too); anything else outside (whitespace-only lines) is

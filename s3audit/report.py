@@ -522,7 +522,7 @@ def _section_window(view: _View) -> str:
     body = [H.kv_table(facts)]
     ledger = {k: (f"{len(v):,} items, first: " + ", ".join(map(str, v[:5])) + " …"
                   if isinstance(v, (list, tuple)) and len(v) > 10 else v)
-              for k, v in frame.attrs.items()}
+              for k, v in frame.attrs.items() if k not in _NOT_LEDGER}
     if ledger:
         body.append("<h3>Loader and pull ledger</h3>")
         body.append(H.para("What the loader or the Logs Insights pull recorded about completeness: "
@@ -535,6 +535,10 @@ def _section_window(view: _View) -> str:
     if view.notes:
         body.append("<h3>Notes</h3>" + H.bullets(view.notes))
     return "\n".join(body)
+
+
+# frame.attrs entries that are not about completeness (the loader's notes for the pattern evaluator)
+_NOT_LEDGER = frozenset({"record_facts"})
 
 
 def per_source_values(frame: pd.DataFrame, *, top: int = 8) -> pd.DataFrame:

@@ -50,6 +50,7 @@ def test_window_and_source_section(run, inputs) -> None:
     assert str(times.min()) in body and str(times.max()) in body
     assert f"{len(inputs.events):,}" in body
     assert "Coverage per day" in body and "bundled samples" in body
+    assert "rows_read" in body and "record_facts" not in body  # the ledger, not the loader's internals
 
 
 def test_per_source_table_lists_every_source(run, inputs) -> None:

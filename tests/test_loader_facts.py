@@ -94,3 +94,16 @@ def test_null_positions_are_the_regex_matches(parts: list[bytes]) -> None:
     buf = b"".join(parts)
     expected = [m.start() for m in re.finditer(rb"null", buf)]
     assert _null_values(np.frombuffer(buf, dtype=np.uint8)).tolist() == expected
+
+
+def test_null_keys_at_the_start_and_keys_sharing_a_tail() -> None:
+    """A key within the first bytes of a chunk is read whole (it once kept NUL padding), and keys
+    read once per distinct spelling are not confused when long keys share their last bytes."""
+    long_a, long_b = "a" * 30 + "responseElements", "b" * 30 + "responseElements"
+    rec = json.dumps({long_a: None, "responseElements": None, 'q"responseElements': None, "n": 1},
+                     separators=(",", ":"))
+    lines = ['{"k":null}'] + [rec] * 20 + [json.dumps({long_b: None})]
+    buf = bytearray(("\n".join(lines) + "\n").encode())
+    facts = RecordFacts()
+    facts.scan_null_keys(buf, len(buf))
+    assert facts.null_keys == {"k", long_a, long_b, "responseElements", 'q"responseElements'}

@@ -43,6 +43,8 @@ _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
 
 
+_BLOCK = 1 << 19
+_TAIL = 24
 _NU = int(np.frombuffer(b"nu", dtype="<u2")[0])
 _UL = int(np.frombuffer(b"ul", dtype="<u2")[0])
 _NULL4 = np.frombuffer(b"null", dtype=np.uint8)
@@ -57,13 +59,35 @@ def _null_values(b: np.ndarray) -> np.ndarray:
     if limit < 4:
         return np.zeros(0, dtype=np.int64)
     words = b[: limit - limit % 2].view("<u2")
-    cand = np.flatnonzero((words == _NU) | (words == _UL)) * 2
+    # in blocks: small temporaries stay in cache (whole-chunk ones cost page faults each time)
+    cand = np.concatenate([np.flatnonzero((w == _NU) | (w == _UL)) + i
+                           for i in range(0, len(words), _BLOCK) for w in (words[i:i + _BLOCK],)]) * 2
     cand -= (words[cand // 2] == _UL)  # "ul" at q: "null" would start at q - 1
     cand = cand[(cand >= 0) & (cand <= limit - 4)]
     ok = np.ones(len(cand), dtype=bool)
     for k in range(4):
         ok &= b[cand + k] == _NULL4[k]
     return cand[ok].astype(np.int64)
+
+
+def _distinct_keys(b: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """``close`` (closing quotes of keys followed by null) with repeats of one key dropped.
+
+    Two positions whose ``_TAIL`` bytes before the quote are equal hold the same key when those
+    bytes contain its opening quote (not first: the byte before it must be seen to be no
+    backslash) and no backslash at all; only one of them needs to be read. Other positions
+    (long keys, escapes, the buffer's start) are all kept."""
+    if len(close) <= 16:
+        return close
+    ok = np.flatnonzero(close >= _TAIL)
+    tails = b[(close[ok] - _TAIL)[:, None] + np.arange(_TAIL)]
+    same = (tails[:, 1:] == 0x22).any(axis=1) & ~(tails == 0x5C).any(axis=1)
+    rows = np.ascontiguousarray(tails[same])
+    _, first = np.unique(rows.view(np.dtype((np.void, _TAIL))).ravel(), return_index=True)
+    keep = np.ones(len(close), dtype=bool)
+    keep[ok[same]] = False
+    keep[ok[same][first]] = True
+    return close[keep]
 
 
 def is_odd_key(key: str, top: bool) -> bool:
@@ -155,6 +179,7 @@ class RecordFacts:
         close = close[(close >= 1) & (b[np.maximum(close, 0)] == 0x22)]  # the key's closing quote
         if not len(close):
             return
+        close = _distinct_keys(b, close)
         # the key text: up to _WINDOW bytes before the closing quote, cut at the opening quote
         start = np.maximum(close - _WINDOW, 0)
         idx = start[:, None] + np.arange(_WINDOW)[None, :]
@@ -173,7 +198,7 @@ class RecordFacts:
             rows = np.ascontiguousarray(win[simple])
             uniq = np.unique(rows.view(np.dtype((np.void, _WINDOW))).ravel())
             for u in uniq:
-                self.null_keys.add(bytes(u).lstrip(b"\0").decode("utf-8", "replace"))
+                self.null_keys.add(bytes(u).strip(b"\0").decode("utf-8", "replace"))
         for c in close[~simple].tolist():
             self._slow_key(bytes(view[max(0, c - 4096):c]))
 

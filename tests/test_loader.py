@@ -460,3 +460,24 @@ def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, chunk_bytes: 
     assert len(whole) == 41 and whole["raw"].iloc[-1] == lines[-1]
     assert small.attrs["skipped"] == whole.attrs["skipped"] == [
         {"source": str(path), "line": 22, "reason": small.attrs["skipped"][0]["reason"]}]
+
+
+def test_a_pyarrow_array_of_json_texts_loads_like_the_strings() -> None:
+    """The Insights client hands over its @message column as a pyarrow (chunked) string array."""
+    import pyarrow as pa
+
+    texts = [line(r) for r in records(30)]
+    texts[5] = json.dumps(record("pretty"), indent=2)  # a multi-line text: careful path
+    texts[7] = "{broken"
+    texts[9] = None
+    arr = pa.chunked_array([pa.array(texts[:12], type=pa.large_string()),
+                            pa.array(texts[12:], type=pa.large_string())])
+    df = load_events(arr)
+    expected = load_events([t for t in texts if t is not None])
+    pd.testing.assert_frame_equal(df, expected)
+    pd.testing.assert_frame_equal(load_events(pa.array(texts)), expected)  # a plain string array
+    assert len(df) == 28 and df["eventID"].iloc[5] == "pretty"
+    assert sorted((s["source"], s["line"]) for s in df.attrs["skipped"]) == [("<iterable>", 8), ("<iterable>", 10)]
+    assert df.attrs["sources"] == ["<iterable>"]
+    with pytest.raises(LoadError):
+        load_events(pa.array([1, 2]))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+import pyarrow as pa
 
 from s3audit.loader.batch import Batch, batch_from_records, merge_batches
 from s3audit.loader.documents import read_text
@@ -63,6 +64,8 @@ class Reader:
             self._read_path(Path(source), explicit=True)
         elif isinstance(source, (str, bytes, Mapping)):
             self._read_items([source])
+        elif isinstance(source, (pa.Array, pa.ChunkedArray)):
+            self._read_arrow_texts(source)
         elif isinstance(source, Iterable):
             self._read_items(source)
         else:
@@ -112,6 +115,25 @@ class Reader:
                 texts = []
         self._read_texts(texts, ITERABLE)
         if any_text and ITERABLE not in self.sources:
+            self.sources.append(ITERABLE)
+
+    def _read_arrow_texts(self, texts: pa.Array | pa.ChunkedArray) -> None:
+        """A pyarrow string array of JSON texts (e.g. an Insights ``@message`` column): read in
+        slices of ``TEXT_BATCH`` like an iterable of strings (one-line texts joined for the fast
+        reader, others through the careful path); a null is a recorded skip. Skips name
+        ``<iterable>`` and line = index + 1."""
+        t = texts.type
+        if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            raise LoadError(f"cannot load events from a pyarrow array of {t} (expected JSON texts as strings)")
+        for lo in range(0, len(texts), TEXT_BATCH):
+            batch: list[tuple[str, int]] = []
+            for index, text in enumerate(texts.slice(lo, TEXT_BATCH).to_pylist(), start=lo + 1):
+                if text is None:
+                    self.skips.add(ITERABLE, index, "null value in the array: no JSON text")
+                else:
+                    batch.append((text, index))
+            self._read_texts(batch, ITERABLE)
+        if ITERABLE not in self.sources:
             self.sources.append(ITERABLE)
 
     # ----------------------------------------------------------------- paths

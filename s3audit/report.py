@@ -520,9 +520,12 @@ def _section_window(view: _View) -> str:
             values = frame[col].dropna().unique()
             facts[label] = ", ".join(sorted(map(str, values))[:12]) + (" …" if len(values) > 12 else "")
     body = [H.kv_table(facts)]
+    attrs = {k: v for k, v in frame.attrs.items() if k not in _NOT_LEDGER}
+    for key in _PATH_LISTS & attrs.keys():  # file names only: local paths name users and folders
+        attrs[key] = [Path(str(p)).name for p in attrs[key]]
     ledger = {k: (f"{len(v):,} items, first: " + ", ".join(map(str, v[:5])) + " …"
                   if isinstance(v, (list, tuple)) and len(v) > 10 else v)
-              for k, v in frame.attrs.items() if k not in _NOT_LEDGER}
+              for k, v in attrs.items()}
     if ledger:
         body.append("<h3>Loader and pull ledger</h3>")
         body.append(H.para("What the loader or the Logs Insights pull recorded about completeness: "
@@ -539,6 +542,8 @@ def _section_window(view: _View) -> str:
 
 # frame.attrs entries that are not about completeness (the loader's notes for the pattern evaluator)
 _NOT_LEDGER = frozenset({"record_facts"})
+# frame.attrs entries that list input files
+_PATH_LISTS = frozenset({"sources", "ignored_files"})
 
 
 def per_source_values(frame: pd.DataFrame, *, top: int = 8) -> pd.DataFrame:

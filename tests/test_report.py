@@ -10,6 +10,7 @@ import pytest
 
 import s3audit.report as report_mod
 from s3audit.leakscan import LeakError
+from s3audit.paths import PROJECT_ROOT
 from s3audit.report import (INTERNAL_REPORT_NAME, REPORT_NAME, SECTIONS, ReportInputs, build_report,
                             collect_identifiers, load_inputs, render_report)
 
@@ -51,6 +52,8 @@ def test_window_and_source_section(run, inputs) -> None:
     assert f"{len(inputs.events):,}" in body
     assert "Coverage per day" in body and "bundled samples" in body
     assert "rows_read" in body and "record_facts" not in body  # the ledger, not the loader's internals
+    assert "events.jsonl.gz" in body  # input files are named ...
+    assert str(PROJECT_ROOT) not in run.html  # ... without the local folders they came from
 
 
 def test_per_source_table_lists_every_source(run, inputs) -> None:

@@ -281,17 +281,9 @@ class _Raw:
 
 
 def _render_with_raw(node: Any, parent: str) -> str:
-    from .render import render_condition as rc
+    from .render import render_condition, render_json
 
-    if isinstance(node, _Raw):
-        return node.text
-    if isinstance(node, Or):
-        text = " || ".join(_render_with_raw(it, "or") for it in node.items)
-        return f"({text})" if parent == "and" else text
-    if isinstance(node, And):
-        text = " && ".join(_render_with_raw(it, "and") for it in node.items)
-        return f"({text})" if parent == "or" else text
-    return rc(node)
+    return render_json(node, parent, lambda n: n.text if isinstance(n, _Raw) else render_condition(n))
 
 
 def _lint_terms(ast: TermPattern, out: list[LintWarning]) -> None:

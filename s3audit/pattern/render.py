@@ -6,6 +6,8 @@ written as given, operators have one space on each side, ``||`` inside ``&&`` is
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from functools import singledispatch
 
 from .ast import (
@@ -52,15 +54,17 @@ def render_condition(node: object) -> str:
     raise TypeError(node)
 
 
-def render_json(node: object, parent: str = "") -> str:
+def render_json(node: object, parent: str = "", leaf: Callable[[object], str] = render_condition) -> str:
+    """Render a JSON condition tree; ``leaf`` renders the conditions (lint passes one that also
+    renders its rewritten fragments)."""
     if isinstance(node, Or):
-        text = " || ".join(render_json(it, "or") for it in node.items)
+        text = " || ".join(render_json(it, "or", leaf) for it in node.items)
         return f"({text})" if parent == "and" else text
     if isinstance(node, And):
         # parenthesised inside ||: not needed (&& binds tighter) but it spares readers the CIS 4.1 trap
-        text = " && ".join(render_json(it, "and") for it in node.items)
+        text = " && ".join(render_json(it, "and", leaf) for it in node.items)
         return f"({text})" if parent == "or" else text
-    return render_condition(node)
+    return leaf(node)
 
 
 def render_term(t: Term) -> str:

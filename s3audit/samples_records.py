@@ -150,6 +150,24 @@ class RecordFactory:
         return ident
 
     # ---- the record ----------------------------------------------------------------------
+
+    def record_head(self, creds: Any, version: str, t: int, event_name: str, ip: str, ua: str,
+                    error: tuple[str, str] | None) -> dict[str, Any]:
+        """The fields every S3 record starts with, in CloudTrail's order (and the error, if any)."""
+        rec: dict[str, Any] = {
+            "eventVersion": version,
+            "userIdentity": self.identity(creds, version),
+            "eventTime": iso(t),
+            "eventSource": "s3.amazonaws.com",
+            "eventName": event_name,
+            "awsRegion": w.REGION,
+            "sourceIPAddress": ip,
+            "userAgent": ua,
+        }
+        if error:
+            rec["errorCode"], rec["errorMessage"] = error
+        return rec
+
     def data_event(
         self,
         t: int,
@@ -229,18 +247,7 @@ class RecordFactory:
         if event_name == "HeadBucket":
             resources = resources[1:]
 
-        rec: dict[str, Any] = {
-            "eventVersion": version,
-            "userIdentity": self.identity(creds, version),
-            "eventTime": iso(t),
-            "eventSource": "s3.amazonaws.com",
-            "eventName": event_name,
-            "awsRegion": w.REGION,
-            "sourceIPAddress": ip,
-            "userAgent": ua,
-        }
-        if error:
-            rec["errorCode"], rec["errorMessage"] = error
+        rec = self.record_head(creds, version, t, event_name, ip, ua, error)
         rec["requestParameters"] = params
         rec["responseElements"] = response
         rec["additionalEventData"] = extra
@@ -312,18 +319,7 @@ class RecordFactory:
         service_call = creds.principal.kind == "service"
         tls13 = self.rng.random() < 0.8
         cipher = "TLS_AES_128_GCM_SHA256" if tls13 else "ECDHE-RSA-AES128-GCM-SHA256"
-        rec: dict[str, Any] = {
-            "eventVersion": version,
-            "userIdentity": self.identity(creds, version),
-            "eventTime": iso(t),
-            "eventSource": "s3.amazonaws.com",
-            "eventName": event_name,
-            "awsRegion": w.REGION,
-            "sourceIPAddress": ip,
-            "userAgent": ua,
-        }
-        if error:
-            rec["errorCode"], rec["errorMessage"] = error
+        rec = self.record_head(creds, version, t, event_name, ip, ua, error)
         rec["requestParameters"] = params
         rec["responseElements"] = None
         rec["additionalEventData"] = {

@@ -58,16 +58,21 @@ class _Truncated(Exception):
         self.offset = offset
 
 
+def _decode(text: str, pos: int) -> tuple[Any, int]:
+    """One JSON value at ``pos``: ``(value, end)``; a malformed one raises :class:`_Truncated`."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise _Truncated(f"malformed JSON: {exc.msg} (char {exc.pos})", exc.pos) from None
+
+
 def _walk_array(text: str, pos: int) -> Iterator[tuple[int, int, Any]]:
     """Elements ``(start, end, value)`` of the array starting at ``text[pos] == "["``."""
     pos = _skip_ws(text, pos + 1)
     if pos < len(text) and text[pos] == "]":
         return
     while True:
-        try:
-            value, end = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _Truncated(f"malformed JSON: {exc.msg} (char {exc.pos})", exc.pos) from None
+        value, end = _decode(text, pos)
         yield pos, end, value
         pos = _skip_ws(text, end)
         if pos >= len(text):
@@ -92,10 +97,7 @@ def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...], done: dict[str
         done["end"] = pos + 1
         return
     while True:
-        try:
-            key, pos = _DECODER.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _Truncated(f"malformed JSON: {exc.msg} (char {exc.pos})", exc.pos) from None
+        key, pos = _decode(text, pos)
         pos = _skip_ws(text, pos)
         if pos >= len(text) or text[pos] != ":":
             raise _Truncated(f"malformed JSON: expected ':' (char {pos})", pos)
@@ -116,10 +118,7 @@ def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...], done: dict[str
                 raise RuntimeError("array walker not consumed")  # pragma: no cover - programming error
             pos = holder["end"]
         else:
-            try:
-                value, pos = _DECODER.raw_decode(text, pos)
-            except json.JSONDecodeError as exc:
-                raise _Truncated(f"malformed JSON: {exc.msg} (char {exc.pos})", exc.pos) from None
+            value, pos = _decode(text, pos)
             yield key, pos, value
         pos = _skip_ws(text, pos)
         if pos >= len(text):

@@ -59,29 +59,25 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _run(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError
+
     from s3audit.deploy.errors import DeployError, PermissionDenied, SpecError
 
+    # first match wins (PermissionDenied is a DeployError); botocore's own errors are
+    # configuration or credential problems: say so, without a traceback
+    outcomes: tuple[tuple[type[BaseException], int, Callable[[Any], str]], ...] = (
+        (SpecError, EXIT_SPEC, str),
+        (FileNotFoundError, EXIT_SPEC, lambda exc: f"spec not found: {exc.filename}"),
+        (PermissionDenied, EXIT_DENIED, str),
+        (DeployError, EXIT_FAILED, str),
+        (BotoCoreError, EXIT_FAILED, lambda exc: f"AWS configuration: {exc}"),
+    )
     try:
         return command(args)
-    except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SPEC
-    except FileNotFoundError as exc:
-        print(f"error: spec not found: {exc.filename}", file=sys.stderr)
-        return EXIT_SPEC
-    except PermissionDenied as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_DENIED
-    except DeployError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:  # botocore config/credential problems: say so, no traceback
-        from botocore.exceptions import BotoCoreError
-
-        if isinstance(exc, BotoCoreError):
-            print(f"error: AWS configuration: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
+    except tuple(kind for kind, _, _ in outcomes) as exc:
+        code, message = next((c, m) for kind, c, m in outcomes if isinstance(exc, kind))
+        print(f"error: {message(exc)}", file=sys.stderr)
+        return code
 
 
 def _deploy(args: argparse.Namespace) -> int:

@@ -266,15 +266,21 @@ class FastReader:
         self.signatures: dict[tuple[str, str], tuple[bytes, tuple[bytes, ...]]] = {}
 
     def read(self, buf: bytes, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-             limit: int | None = None) -> list[Batch]:
+             limit: int | None = None, raw: pa.Array | None = None) -> list[Batch]:
         """Batches for the non-empty lines ``buf[starts[i]:ends[i]]`` (``seq[i]`` orders them), all
-        within ``buf[:limit]`` (the rest of ``buf`` is an unfinished line, not read here)."""
+        within ``buf[:limit]`` (the rest of ``buf`` is an unfinished line, not read here).
+        ``raw``: the lines as an Arrow string array when the caller has them already (no copy)."""
         if not len(starts):
             return []
         if not isinstance(buf, (bytes, bytearray)):
             buf = bytes(buf)  # find/replace need it
         limit = len(buf) if limit is None else limit
-        raw = raw_array(buf, starts, ends, limit)
+        if raw is None:
+            raw = raw_array(buf, starts, ends, limit)
+        elif len(raw) != len(starts):
+            raise ValueError(f"raw holds {len(raw)} lines, starts {len(starts)}")
+        else:
+            raw = raw.cast(pa.large_string())
         try:
             raw.validate(full=True)
         except pa.ArrowInvalid:  # invalid UTF-8 somewhere: let the careful path find the line

@@ -112,6 +112,9 @@ class _Group:
     ingest_delay_ms: int = 700
     next_serial: int = 0
     escaped: list[str] | None = None  # every message JSON-escaped, by serial (prerender)
+    # data-query rows ("@timestamp", "@message" + "@ptr") rendered in storage order, each ending
+    # in ",": (UTF-8 text, offsets of the rows) (prerender)
+    page_rows: tuple[bytes, np.ndarray] | None = None
 
     def message(self, serial: int) -> tuple[str, str]:
         c = bisect.bisect_right(self.chunk_starts, serial) - 1
@@ -139,16 +142,24 @@ class _Query:
         return len(self.rows) if self.rows is not None else len(self.refs)  # type: ignore[arg-type]
 
 
-class RawResults(str):
-    """Pre-encoded JSON of a ``results`` list (the handler splices it into the response)."""
+class RawResults:
+    """Pre-encoded JSON of a ``results`` list (the handler splices it into the response):
+    UTF-8 bytes, or a zero-copy view of a prerendered page (:meth:`FakeLogsInsights.prerender`)."""
 
-    def __new__(cls, text: str, n: int) -> RawResults:
-        obj = super().__new__(cls, text)
-        obj.n = n  # type: ignore[attr-defined]
-        return obj
+    def __init__(self, data: str | bytes | memoryview, n: int, *, bracket: bool = False) -> None:
+        self.data = data.encode() if isinstance(data, str) else data
+        self.n = n
+        self.bracket = bracket  # data holds the rows only: "[" and "]" go around it
 
     def __len__(self) -> int:  # rows, for the per-row latency
-        return self.n  # type: ignore[attr-defined,no-any-return]
+        return self.n
+
+    def parts(self) -> tuple[bytes | memoryview, ...]:
+        """The JSON text of the list, in pieces (no copy of the data)."""
+        return (b"[", self.data, b"]") if self.bracket else (self.data,)
+
+    def __str__(self) -> str:
+        return b"".join(self.parts()).decode()
 
 
 def format_timestamp(ms: int) -> str:
@@ -166,6 +177,9 @@ def _scalar_text(v: Any) -> str:
 
 
 _REF_SHIFT = 40
+_DATA_ROW = ('[{"field":"@timestamp","value":"%s"},{"field":"@message","value":"%s"},'
+             '{"field":"@ptr","value":"Cm%xx%x"}],')
+"""One row of a data query's page (prerendered), with its trailing comma."""
 
 
 class FakeLogsInsights:
@@ -318,6 +332,7 @@ class FakeLogsInsights:
             g = self._groups[self._by_name[group]]
             serial = np.arange(g.next_serial, g.next_serial + len(ts), dtype=np.int64)
             g.escaped = None  # a prerender no longer covers every serial
+            g.page_rows = None
             g.chunk_starts.append(g.next_serial)
             g.chunks.append(messages)
             g.streams.append(stream)
@@ -329,17 +344,27 @@ class FakeLogsInsights:
             g.ts, g.serial, g.lengths = all_ts[order], all_serial[order], all_len[order]
 
     def prerender(self, group: str) -> None:
-        """Render every message of ``group`` JSON-escaped now, not per page (benchmarks: keeps the
-        fake's own CPU out of a measured pull when client and fake share a small machine; costs
-        the memory of the rendered text). ``put_events`` on the group drops it again."""
+        """Render every message of ``group`` JSON-escaped now, not per page, and the rows of the
+        pull's data queries (``fields @timestamp, @message | sort @timestamp asc``) as one text,
+        so such a page is a zero-copy slice of it (benchmarks: keeps the fake's own CPU out of a
+        measured pull when client and fake share a small machine; costs the memory of the
+        rendered text). ``put_events`` on the group drops it again."""
         enc = json.encoder.encode_basestring  # type: ignore[attr-defined]
         with self._lock:
-            g = self._groups[self._by_name[group]]
+            gi = self._by_name[group]
+            g = self._groups[gi]
             out: list[str] = []
             for seq in g.chunks:
                 many = getattr(seq, "render_many", None)
                 out.extend(many(range(len(seq)), json_escaped=True) if many else [enc(m)[1:-1] for m in seq])
             g.escaped = out
+            stamps = np.datetime_as_string(g.ts.astype("datetime64[ms]"), unit="ms").tolist()
+            rows = [_DATA_ROW % (stamp.replace("T", " "), out[serial], gi, serial)
+                    for stamp, serial in zip(stamps, g.serial.tolist())]
+            encoded = [r.encode() for r in rows]
+            offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+            g.page_rows = (b"".join(encoded), offsets)
 
     def count_between(self, group: str, start_ms: int, end_ms: int) -> int:
         """Events of ``group`` with ``start_ms <= timestamp < end_ms`` (for tests/benchmarks)."""
@@ -796,6 +821,10 @@ class FakeLogsInsights:
         enc = json.encoder.encode_basestring  # type: ignore[attr-defined]
         cut = self.truncate_messages_at
         arr = np.asarray(q.refs[lo:hi], dtype=np.int64)
+        if cut is None and list(q.fields) == ["@timestamp", "@message"] and len(arr):
+            page = self._prerendered_page(arr)
+            if page is not None:
+                return page
         parts: list[str] = []
         for gi in np.unique(arr >> _REF_SHIFT).tolist():
             if len(np.unique(arr >> _REF_SHIFT)) > 1:
@@ -833,6 +862,21 @@ class FakeLogsInsights:
                 items.append('{"field":"@ptr","value":"' + self._ptr(gi, serial) + '"}')
                 parts.append("[" + ",".join(items) + "]")
         return RawResults("[" + ",".join(parts) + "]", len(parts))
+
+    def _prerendered_page(self, refs: np.ndarray) -> RawResults | None:
+        """The page of ``refs`` as a slice of the prerendered rows, when they are consecutive
+        positions of one prerendered group (an ascending data query)."""
+        gi = int(refs[0] >> _REF_SHIFT)
+        g = self._groups[gi]
+        if g.page_rows is None:
+            return None
+        first = int(refs[0])
+        if int(refs[-1]) - first != len(refs) - 1 or not bool(np.all(np.diff(refs) == 1)):
+            return None
+        text, offsets = g.page_rows
+        pos = first & ((1 << _REF_SHIFT) - 1)
+        view = memoryview(text)[int(offsets[pos]):int(offsets[pos + len(refs)]) - 1]  # without the last ","
+        return RawResults(view, len(refs), bracket=True)
 
     def _render(self, q: _Query, lo: int, hi: int, reverse: bool = False) -> list[list[dict[str, str]]]:
         if q.rows is not None:
@@ -907,16 +951,16 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
             if isinstance(raw, RawResults):
                 rest = {k: v for k, v in payload.items() if k != "results"}
                 head = json.dumps(rest, separators=(",", ":"))
-                data = b"".join(((head[:-1] + (',' if rest else '') + '"results":').encode(),
-                                 str.__str__(raw).encode(), b"}"))
+                pieces = [(head[:-1] + (',' if rest else '') + '"results":').encode(), *raw.parts(), b"}"]
             else:
-                data = json.dumps(payload, separators=(",", ":")).encode()
+                pieces = [json.dumps(payload, separators=(",", ":")).encode()]
             self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
             self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
             self.end_headers()
-            self.wfile.write(data)
+            for piece in pieces:  # a prerendered page goes out as a view, never copied
+                self.wfile.write(piece)
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             """``GET /__fake__/stats``: counters for benchmarks running the fake in another process."""

@@ -50,3 +50,18 @@ def test_row_order_matches_numpy_lexsort() -> None:
     expect = np.lexsort((np.asarray(ptr, dtype=object).astype(str), ts))
     assert _order(ts, ptr).tolist() == expect.tolist()
     assert _order(np.zeros(0, np.int64), []).tolist() == []
+
+
+def test_polls_are_at_most_a_fifth_of_the_query_age_late() -> None:
+    """Between the first and the longest interval, a poll waits a fifth of the query's age; so a
+    query that ends at age T is seen by T + max(first, min(longest, T / 5))."""
+    from s3audit.insights.runner import QueryRunner
+
+    runner = QueryRunner(object(), poll_interval=(0.5, 5.0))
+    assert runner.next_poll(0.0) == 0.5 and runner.next_poll(2.0) == 0.5
+    assert runner.next_poll(10.0) == pytest.approx(2.0) and runner.next_poll(600.0) == 5.0
+    for end in (0.3, 1.7, 3.5, 12.0, 40.0, 3600.0):
+        age = 0.0
+        while age < end:
+            age += runner.next_poll(age)
+        assert 0 <= age - end <= max(0.5, min(5.0, 0.2 * end)) + 1e-9

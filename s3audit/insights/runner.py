@@ -10,7 +10,7 @@ Behaviour (``shared/reference/aws-apis.md`` §1.2–1.5):
   retry until the deadline; throttling and ``ServiceUnavailableException`` back off with
   jitter; ``MalformedQueryException`` / ``InvalidParameterException`` / access denied /
   ``ResourceNotFoundException`` raise typed errors at once (retrying cannot help).
-- GetQueryResults: polled with a growing interval until a terminal status. ``Scheduled`` and
+- GetQueryResults: polled every ``max(first, min(max, age / 5))`` seconds until a terminal status. ``Scheduled`` and
   ``Running`` are not terminal. Polls ask for ``poll_items`` rows (default 1): ``Running`` rows
   are partial, and downloading (and decoding) up to a full page of them on every poll cost as
   much as a fifth of a pull's transfer; the one row a poll returns is kept only as a salvage in
@@ -45,6 +45,8 @@ from s3audit.insights.errors import (
 
 log = logging.getLogger(__name__)
 
+POLL_FRACTION = 0.2
+"""Poll interval as a share of the query's age (see :meth:`QueryRunner.next_poll`)."""
 TERMINAL = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
 THROTTLE_CODES = frozenset({
     "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
@@ -102,7 +104,8 @@ class QueryRunner:
     clock, sleep
         Injected for tests (``time.monotonic`` / an abortable wait by default).
     poll_interval
-        ``(first, max)`` seconds between GetQueryResults polls; grows by 1.5x.
+        ``(first, max)`` seconds between GetQueryResults polls; in between, a fifth of the
+        query's age (:meth:`next_poll`).
     page_size
         ``maxItems`` per GetQueryResults page (AWS maximum 10,000).
     poll_items
@@ -188,6 +191,14 @@ class QueryRunner:
             self._wait(self._backoff(attempt))
             attempt += 1
 
+    def next_poll(self, age: float) -> float:
+        """Seconds to wait before the next poll of a query started ``age`` seconds ago: the
+        first interval, then :data:`POLL_FRACTION` of the age, at most the longest interval.
+        A query is thus seen done at most a fifth of its run time late (a 1.5x back-off could be
+        a third late), while a long query is polled no more often than every ``max`` seconds."""
+        first, cap = self.poll_interval
+        return max(first, min(cap, POLL_FRACTION * age))
+
     # ---------------------------------------------------------------------------- the query
     def start(self, spec: QuerySpec) -> str:
         """StartQuery; queues on the concurrency quota; raises typed errors for bad requests."""
@@ -235,15 +246,14 @@ class QueryRunner:
                 self._active.pop(qid, None)
 
     def wait(self, qid: str, spec: QuerySpec) -> QueryOutcome:
-        interval, cap = self.poll_interval
+        started = self.clock()
         partial: list[dict[str, str]] = []
         partial_pages: list[fastpage.ColumnPage] = []
         stats: dict[str, float] = {}
         last = ""
         try:
             while True:
-                self._wait(interval)
-                interval = min(cap, interval * 1.5)
+                self._wait(self.next_poll(self.clock() - started))
                 try:
                     with fastpage.wanted(spec.columns):
                         resp = self.call("get_query_results", queryId=qid,

@@ -481,3 +481,15 @@ def test_a_pyarrow_array_of_json_texts_loads_like_the_strings() -> None:
     assert df.attrs["sources"] == ["<iterable>"]
     with pytest.raises(LoadError):
         load_events(pa.array([1, 2]))
+
+
+def test_a_multi_line_text_before_a_line_the_fast_path_hands_back_is_not_lost() -> None:
+    """Regression: the careful path queued the multi-line text (input 4) before the good line after
+    a broken one (input 3, handed back by the fast path), and the batch out of input order made
+    merge_batches drop a row silently."""
+    texts = [line(record("a")), "{broken", line(record("b")), json.dumps(record("pretty"), indent=2),
+             json.dumps({"Records": [record("w1"), record("w2")]})]
+    for source in (texts, __import__("pyarrow").array(texts)):
+        df = load_events(source)
+        assert df["eventID"].tolist() == ["a", "b", "pretty", "w1", "w2"]
+        assert df.attrs["rows_read"] == 5 and df.attrs["skipped_total"] == 1

@@ -216,7 +216,8 @@ def merge_batches(batches: list[Batch], max_runs: int = 256) -> list[Batch]:
     order = np.argsort(seq, kind="stable")
     owner = np.repeat(np.arange(len(batches)), [len(b) for b in batches])[order]
     bounds = np.flatnonzero(np.diff(owner)) + 1
-    if len(bounds) + 1 <= max_runs:
+    in_order = all(bool(np.all(b.seq[1:] >= b.seq[:-1])) for b in batches)  # runs are slices only then
+    if in_order and len(bounds) + 1 <= max_runs:
         firsts = np.concatenate(([0], np.cumsum([len(b) for b in batches])))
         out = []
         for start, stop in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(order)]))):

@@ -385,6 +385,9 @@ class Reader:
 
     def _flush(self) -> None:
         if self._pending:
+            # a batch must be in input order on its own (merge_batches relies on it): a multi-line
+            # text queued before a fast-path line that fell back later would otherwise precede it
+            self._pending.sort(key=lambda item: item[2])  # stable: a wrapper's records keep their order
             batch = batch_from_records(self._pending, self.fast.unique_columns, self.fast.facts)
             self._pending = []
             if batch is not None:

@@ -131,19 +131,22 @@ class Reader:
         base = 0
         for chunk in chunks:
             for lo in range(0, len(chunk), TEXT_BATCH):
-                self._read_arrow_slice(chunk.slice(lo, TEXT_BATCH), base + lo)
+                self.read_arrow_slice(chunk.slice(lo, TEXT_BATCH), base + lo)
             base += len(chunk)
         if ITERABLE not in self.sources:
             self.sources.append(ITERABLE)
 
-    def _read_arrow_slice(self, texts: pa.Array, first_index: int) -> None:
+    def read_arrow_slice(self, texts: pa.Array, first_index: int) -> None:
+        """Read one slice of an Arrow string array whose first item has index ``first_index`` (lines
+        in skip records are index + 1; a reader fed only such slices, in order, gives each text
+        ``seq`` = its index)."""
         n = len(texts)
         if not n:
             return
         valid = texts.is_valid().to_numpy(zero_copy_only=False)
         simple = valid & _arrow_mask(pc.starts_with(texts, "{")) & ~_holds_line_break(texts)
-        seqs = self._seq + np.cumsum(valid) - 1  # one seq per text, in input order (nulls take none)
-        self._seq += int(valid.sum())
+        seqs = self._seq + np.arange(n, dtype=np.int64)  # one seq per item, in input order
+        self._seq += n
         lines = np.arange(first_index + 1, first_index + n + 1)
         if not simple.all():
             for i in np.flatnonzero(~simple).tolist():

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -205,21 +205,40 @@ def type_filter_mask(df: pd.DataFrame, *, keep: Collection[str], event_sources: 
     drop = np.zeros(len(df), dtype=bool)
     if not len(df):
         return drop
-    category = df["eventCategory"].astype("string")
-    event_type = df["eventType"].astype("string")
+    sources = list(event_sources)
     masks = {
-        "network_activity": ((category == "NetworkActivity") | event_type.str.startswith("AwsVpceEvent"))
-        .fillna(False).to_numpy(dtype=bool),
-        "non_s3": (~df["eventSource"].astype("string").isin(list(event_sources))).fillna(True).to_numpy(dtype=bool),
-        "management": management_mask(df),
+        "network_activity": lambda: (string_mask(df["eventCategory"], lambda v: v == "NetworkActivity", na=False)
+                                     | string_mask(df["eventType"], lambda v: v.str.startswith("AwsVpceEvent"), na=False)),
+        "non_s3": lambda: string_mask(df["eventSource"], lambda v: ~v.isin(sources), na=True),
+        "management": lambda: management_mask(df),
     }
     for name in FILTER_NAMES[:-1]:
         if name in keep:
             continue
-        hit = masks[name] & ~drop
+        hit = masks[name]() & ~drop
         counts[name] = counts.get(name, 0) + int(hit.sum())
         drop |= hit
     return drop
+
+
+def string_mask(values: pd.Series, test: Callable[[pd.Series], pd.Series], *, na: bool) -> np.ndarray:
+    """``test`` (a vectorised predicate on a string Series) per row of ``values``; NA rows give
+    ``na``. A categorical column is tested once per category, not once per row.
+
+    Examples
+    --------
+    >>> s = pd.Series(["Data", None, "Management", "Data"], dtype="category")
+    >>> string_mask(s, lambda v: v == "Data", na=False).tolist()
+    [True, False, False, True]
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = pd.Series(values.cat.categories).astype("string")
+        per_category = test(categories).fillna(na).to_numpy(dtype=bool)
+        codes = values.cat.codes.to_numpy()
+        if not len(per_category):
+            return np.full(len(values), na, dtype=bool)
+        return np.where(codes >= 0, per_category[np.maximum(codes, 0)], na)
+    return test(values.astype("string")).fillna(na).to_numpy(dtype=bool)
 
 
 def filter_batch(batch: Batch, *, keep: Collection[str], event_sources: Collection[str],
@@ -273,11 +292,11 @@ def management_mask(df: pd.DataFrame) -> np.ndarray:
     ``DeleteBucket``); for those an eventName outside :data:`S3_DATA_EVENT_NAMES` means management.
     """
     flag = df["managementEvent"]
-    category = df["eventCategory"].astype("string")
     by_flag = flag.fillna(False).to_numpy(dtype=bool)
     has_flag = flag.notna().to_numpy(dtype=bool)
-    by_category = (category == "Management").fillna(False).to_numpy(dtype=bool)
+    category = df["eventCategory"]
+    by_category = string_mask(category, lambda v: v == "Management", na=False)
     has_category = category.notna().to_numpy(dtype=bool)
-    names = df["eventName"].astype("string")
-    by_name = (~names.isin(list(S3_DATA_EVENT_NAMES)) & names.notna()).fillna(False).to_numpy(dtype=bool)
+    data_names = list(S3_DATA_EVENT_NAMES)
+    by_name = string_mask(df["eventName"], lambda v: ~v.isin(data_names), na=False)
     return np.where(has_flag, by_flag, np.where(has_category, by_category, by_name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
 from s3audit.loader.errors import SkipLog
@@ -25,19 +26,22 @@ def keep_set(keep: str | Collection[str]) -> set[str]:
 
 
 def finish_frame(reader: Reader, skips: SkipLog, *, keep: set[str], event_sources: set[str],
-                 counts: dict[str, int]) -> pd.DataFrame:
+                 counts: dict[str, int], filtered_while_reading: bool = True) -> pd.DataFrame:
     """The event frame of the batches ``reader`` holds: :func:`~s3audit.loader.frame.assemble`,
-    the ``@timestamp`` fallback, the duplicates filter, and ``df.attrs`` as
-    :func:`s3audit.load_events` documents them. ``counts``: what the type filters
-    (:func:`~s3audit.loader.frame.filter_batch`) already dropped from the batches."""
+    the ``@timestamp`` fallback, the filters, and ``df.attrs`` as :func:`s3audit.load_events`
+    documents them. ``counts``: what the type filters (:func:`~s3audit.loader.frame.filter_batch`)
+    already dropped from the batches (``filtered_while_reading``); otherwise every filter runs
+    here. Categorical columns keep only the categories their rows use."""
     coerced: dict[str, int] = {}
     exact: dict[str, bool] = {}
     df = assemble(reader.batches, coerced, exact, reader.fast.facts.mixed)
     rows_read = reader.rows_read
     time_fallback = fall_back_time(df)
-    df, filtered = apply_filters(df, keep=keep | set(FILTER_NAMES[:-1]), event_sources=event_sources, counts=counts)
+    done = set(FILTER_NAMES[:-1]) if filtered_while_reading else set()
+    df, filtered = apply_filters(df, keep=keep | done, event_sources=event_sources, counts=counts)
     if not len(df):
         df = empty_frame()
+    drop_unused_categories(df)
     df.attrs.update({
         "filtered": filtered,
         "skipped": skips.entries,
@@ -53,6 +57,19 @@ def finish_frame(reader: Reader, skips: SkipLog, *, keep: set[str], event_source
     })
     _log(df, reader)
     return df
+
+
+def drop_unused_categories(df: pd.DataFrame) -> None:
+    """Remove, in place, the categories no row uses (left by rows the filters dropped), so that
+    ``value_counts`` and ``groupby`` show only values that occur."""
+    for name in df.columns:
+        column = df[name]
+        if not isinstance(column.dtype, pd.CategoricalDtype) or not len(column.cat.categories):
+            continue
+        codes = column.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)) > 0
+        if not used.all():
+            df[name] = column.cat.remove_unused_categories()
 
 
 def _log(df: pd.DataFrame, reader: Reader) -> None:

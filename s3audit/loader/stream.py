@@ -7,9 +7,8 @@ and releases the GIL) leaves only the assembly for the end, instead of the whole
 Texts get consecutive *arrival numbers* from 0. The caller decides at the end which texts make
 the frame, and in which order (:meth:`TextStream.finish`): a text left out (a row the pull finds
 it does not own, a repeat) leaves no trace - no row, no skip record, no filter count - because
-the filters run at the end over the selection (per batch, as :func:`s3audit.load_events` runs
-them while reading), and skip records are kept only for selected texts (their ``line`` becomes
-the 1-based position in the selection).
+the filters run at the end over the selection, and skip records are kept only for selected
+texts (their ``line`` becomes the 1-based position in the selection).
 """
 from __future__ import annotations
 
@@ -23,9 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from s3audit.loader.batch import Batch
+from s3audit.loader.batch import Batch, merge_batches
 from s3audit.loader.errors import LoadError, SkipLog
-from s3audit.loader.frame import filter_batch
 from s3audit.loader.reader import ITERABLE, TEXT_BATCH, Reader
 from s3audit.loader.result import finish_frame, keep_set
 from s3audit.schema import DEFAULT_EVENT_SOURCES
@@ -142,17 +140,23 @@ class TextStream:
         for b in self._reader.batches:
             r = rank[b.seq]
             keep = r >= 0
-            if keep.all():
-                selected.append(Batch(b.columns, b.raw, r))
-            elif keep.any():
+            if not keep.all():
+                if not keep.any():
+                    continue
                 mask = pa.array(keep)
-                selected.append(Batch({k: v.filter(mask) for k, v in b.columns.items()}, b.raw.filter(mask), r[keep]))
-        selected.sort(key=lambda b: int(b.seq.min()))  # mostly in order already: cheap to assemble
-        # the type filters per batch, as load_events applies them while reading
-        counts: dict[str, int] = {}
-        filtered = [filter_batch(b, keep=self._keep, event_sources=self._event_sources, counts=counts)
-                    for b in selected]
-        self._reader.batches = [b for b in filtered if b is not None]
+                b = Batch({k: v.filter(mask) for k, v in b.columns.items()}, b.raw.filter(mask), b.seq[keep])
+                r = r[keep]
+            if not bool(np.all(r[1:] >= r[:-1])):  # put the batch in frame order on its own (one small take)
+                local = np.argsort(r, kind="stable")
+                take = pa.array(local)
+                b = Batch({k: v.take(take) for k, v in b.columns.items()}, b.raw.take(take), b.seq[local])
+                r = r[local]
+            selected.append(Batch(b.columns, b.raw, r))
+        selected.sort(key=lambda b: int(b.seq[0]))
+        # batches in order on their own, interleaving at few places (pages of concurrent queries):
+        # merge_batches cuts them into zero-copy runs, so assemble needs no take over the frame
+        selected = merge_batches(selected, max_runs=max(256, 4 * len(selected)))
+        self._reader.batches = selected
         self._reader.rows_read = sum(len(b) for b in selected)
         if self._count:
             self._reader.sources = [ITERABLE]
@@ -161,7 +165,9 @@ class TextStream:
                 if e.get("line") and rank[int(e["line"]) - 1] >= 0]
         for position, e in sorted(kept, key=lambda x: x[0]):
             skips.add(str(e["source"]), position + 1, str(e["reason"]))
-        return finish_frame(self._reader, skips, keep=self._keep, event_sources=self._event_sources, counts=counts)
+        # every filter runs on the assembled selection (one pass, exact counts)
+        return finish_frame(self._reader, skips, keep=self._keep, event_sources=self._event_sources, counts={},
+                            filtered_while_reading=False)
 
     def close(self) -> None:
         """Stop the background thread (texts still queued are dropped); idempotent."""

@@ -30,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 from s3audit.insights import fastpage, planner
 from s3audit.insights.cache import SliceCache, cache_key
 from s3audit.insights.errors import IncompleteResult, InsightsError, LogGroupNotFound
-from s3audit.insights.frame import event_time_ms, messages_to_frame
+from s3audit.insights.frame import event_time_ms
 from s3audit.insights.planner import Bin
 from s3audit.insights.runner import QueryOutcome, QueryRunner, QuerySpec
 from s3audit.insights.session import check_where, logs_client, normalize_log_groups, missing_log_groups
@@ -58,6 +58,7 @@ from s3audit.insights.timeutil import (
     iso_seconds,
     require_aware,
 )
+from s3audit.loader.stream import TextStream
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class _Rows:
     ts: np.ndarray  # epoch ms
     msg: pa.Array | pa.ChunkedArray  # large_string: compact (chunks: one per page, not copied)
     fetched_records: int = 0  # GetLogRecord calls made for cut messages
+    arrival: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # numbers in the TextStream
 
     @classmethod
     def empty(cls) -> _Rows:
@@ -82,7 +84,8 @@ class _Rows:
         if bool(mask.all()):
             return self  # the usual case (a slice owns all its rows): no copy
         idx = np.nonzero(mask)[0]
-        return _Rows([self.ptr[i] for i in idx], self.ts[idx], self.msg.take(pa.array(idx, pa.int64())))
+        return _Rows([self.ptr[i] for i in idx], self.ts[idx], self.msg.take(pa.array(idx, pa.int64())),
+                     arrival=self.arrival[idx])
 
     def __len__(self) -> int:
         return len(self.ptr)
@@ -290,6 +293,9 @@ class _Puller:
         self.get_log_record = 0
         self.events_so_far = 0
         self.timings: dict[str, float] = {}
+        # every row's message is parsed as soon as its page arrives; the frame is assembled from
+        # the rows kept at the end (see _assemble)
+        self.stream = TextStream()
 
     # ------------------------------------------------------------------------------- run
     def run(self) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -306,6 +312,7 @@ class _Puller:
             self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
             self.abort.set()
+            self.stream.close()
             stopped = self.runner.stop_all()
             log.warning("interrupted: stopped %d running queries", len(stopped))
             pool.shutdown(wait=False, cancel_futures=True)
@@ -333,6 +340,7 @@ class _Puller:
         self.abort.set()
         self.runner.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
+        self.stream.close()
 
     # ------------------------------------------------------------------------------ plan
     def _plan(self, pool: ThreadPoolExecutor, bar: Any) -> list[Bin]:
@@ -404,7 +412,7 @@ class _Puller:
             used, gaps = self.cache.covering(a, b)
             for piece in used:
                 ptr, ts, msg = self.cache.load(piece)
-                rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
+                rows = self._admit(_Rows(ptr, ts, pa.array(msg, pa.large_string())))
                 self.results.append(rows)
                 self.entries.append(SliceEntry(iso_seconds(piece["a"]), iso_seconds(piece["b"]),
                                                "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
@@ -439,15 +447,34 @@ class _Puller:
                 bar.set_postfix(events=self.events_so_far, refresh=False)
 
     def _fetch(self, task: _Task) -> tuple[QueryOutcome, _Rows]:
-        """Worker: run one slice query and convert its rows (GetLogRecord for cut messages)."""
-        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit, columns=DATA_COLUMNS)
+        """Worker: run one slice query; convert each page as it arrives (GetLogRecord for cut
+        messages) and hand its messages to the parser at once."""
+        parts: list[_Rows] = []
+
+        def on_page(rows: list[dict[str, str]], pages: list[fastpage.ColumnPage]) -> None:
+            parts.extend(self._admit(p) for p in [self._convert(rows)] + [self._convert_page(c) for c in pages])
+
+        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit, columns=DATA_COLUMNS,
+                         on_page=on_page)
         out = self.runner.run(spec)
-        parts = [self._convert(out.rows)] + [self._convert_page(p) for p in out.pages]
-        fetched = sum(p.fetched_records for p in parts)
+        # rows not streamed: the partial rows of an abandoned query
+        on_page(out.rows, out.pages)
         rows = _concat(parts)
-        rows.fetched_records = fetched
+        rows.fetched_records = sum(p.fetched_records for p in parts)
         out.rows, out.pages = [], []  # free the page data
         return out, rows
+
+    def _admit(self, rows: _Rows) -> _Rows:
+        """Queue the messages of ``rows`` for parsing, in frame order (timestamp, ``@ptr``: then the
+        frame is assembled from the pages without a reordering copy); note their stream numbers."""
+        if len(rows):
+            order = _order(rows.ts, rows.ptr)
+            if not bool(np.all(order[1:] > order[:-1])):
+                rows = _Rows([rows.ptr[i] for i in order.tolist()], rows.ts[order],
+                             rows.msg.take(pa.array(order, pa.int64())), fetched_records=rows.fetched_records)
+            first = self.stream.add(rows.msg)
+            rows.arrival = np.arange(first, first + len(rows), dtype=np.int64)
+        return rows
 
     def _convert(self, raw: list[dict[str, str]]) -> _Rows:
         """Rows parsed by botocore (dicts) -> compact columns."""
@@ -647,28 +674,29 @@ class _Puller:
         n_dup = int(dup.sum())
         ts = allrows.ts[keep]
         ptrs = ptr[~dup].tolist()
-        # the loader takes Python strings: convert each page's buffer once, in fetch order, then
-        # reorder the list (no gather of the whole text in Arrow first: that copy cost seconds)
-        texts = allrows.msg.to_pylist()
+        select = allrows.arrival[keep].copy()  # stream numbers of the frame's rows, in frame order
         n_retrieved = len(allrows)
         self.results = []
         del allrows
-        msgs: list[str] = [texts[i] for i in keep.tolist()]
-        del texts
-        fixed: dict[int, str] = {}
-        df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
         # second chance for messages the loader could not parse although they look like JSON:
         # they were cut; GetLogRecord returns the whole record
-        bad = [e["line"] - 1 for e in df.attrs.get("skipped", [])
-               if str(e.get("reason", "")).startswith("malformed JSON") and e.get("line")
-               and str(msgs[e["line"] - 1]).lstrip().startswith("{")]
-        for i in bad:
+        position = np.full(len(self.stream), -1, dtype=np.int64)
+        position[select] = np.arange(len(select))
+        fixed: dict[int, str] = {}
+        for e in self.stream.skipped():
+            number = int(e["line"]) - 1 if e.get("line") else -1  # type: ignore[call-overload]
+            if number < 0 or position[number] < 0 or not str(e.get("reason", "")).startswith("malformed JSON"):
+                continue
+            i = int(position[number])
+            text = self.stream.text(number) or ""
+            if not text.lstrip().startswith("{"):
+                continue
             full = self._get_log_record(ptrs[i])
             self.get_log_record += 1
-            if full is not None and full != msgs[i]:
+            if full is not None and full != text:
                 fixed[i] = full
-        if fixed:
-            df = messages_to_frame(_stream(msgs, fixed), max_skipped=len(msgs))
+                select[i] = self.stream.add(pa.array([full], pa.large_string()))
+        df = self.stream.finish(select, max_skipped=len(select))
         n_loaded = len(df)
         if "eventTime" in df and len(df):
             sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
@@ -678,8 +706,8 @@ class _Puller:
                 df.attrs.update(attrs)
         # delivery lag of the events delivered after `end` (where a short padding loses events)
         tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
-        lags = [ts[i] - t for i in tail.tolist() if (t := event_time_ms(fixed.get(i) or msgs[i])) is not None
-                and t >= 0]
+        lags = [ts[i] - t for i in tail.tolist()
+                if (t := event_time_ms(fixed.get(i) or self.stream.text(int(select[i])) or "")) is not None and t >= 0]
         lag = np.asarray(lags, dtype=np.int64)
         missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
                    for en in self.entries for s, e in en.missing]
@@ -734,14 +762,8 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
     for p in parts:
         ptr.extend(p.ptr)
     chunks = [c for p in parts for c in (p.msg.chunks if isinstance(p.msg, pa.ChunkedArray) else [p.msg])]
-    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.chunked_array(chunks, pa.large_string()))
-
-
-def _stream(msgs: list[str], fixed: dict[int, str]) -> Iterator[str]:
-    """The messages with the replacements in ``fixed`` (index -> text)."""
-    if not fixed:
-        return iter(msgs)
-    return (fixed.get(i, text) for i, text in enumerate(msgs))
+    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.chunked_array(chunks, pa.large_string()),
+                 arrival=np.concatenate([p.arrival for p in parts]))
 
 
 def _order(ts: np.ndarray, ptr: list[str]) -> np.ndarray:

@@ -71,6 +71,9 @@ class QuerySpec:
     limit: int
     kind: str = "data"  # "data" or "plan" (for counters)
     columns: tuple[str, ...] | None = None  # decode pages column-wise for these fields (fastpage)
+    # called with each page of a Complete query as it arrives (rows, column pages); the outcome
+    # then holds none of them, only their number (``streamed``)
+    on_page: Callable[[list[dict[str, str]], list[fastpage.ColumnPage]], None] | None = None
 
 
 @dataclass
@@ -85,11 +88,12 @@ class QueryOutcome:
     partial: bool = False  # rows are partial (Running rows of an abandoned query)
     message: str = ""
     pages: list[fastpage.ColumnPage] = field(default_factory=list)  # rows decoded column-wise
+    streamed: int = 0  # rows handed to QuerySpec.on_page (not in rows/pages)
 
     @property
     def n_rows(self) -> int:
-        """Rows returned, whichever way their pages were decoded."""
-        return len(self.rows) + sum(len(p) for p in self.pages)
+        """Rows returned, whichever way their pages were decoded or handed on."""
+        return len(self.rows) + sum(len(p) for p in self.pages) + self.streamed
 
 
 class QueryRunner:
@@ -287,9 +291,20 @@ class QueryRunner:
                                 message=str(exc), pages=partial_pages)
 
     def _page(self, qid: str, spec: QuerySpec, resp: dict[str, Any]) -> QueryOutcome:
-        rows = _rows(resp.get("results") or [])
-        pages = _pages(resp)
-        n = len(rows) + sum(len(p) for p in pages)
+        rows: list[dict[str, str]] = []
+        pages: list[fastpage.ColumnPage] = []
+
+        def take(response: dict[str, Any]) -> int:
+            got_rows, got_pages = _rows(response.get("results") or []), _pages(response)
+            if spec.on_page is not None:
+                spec.on_page(got_rows, got_pages)
+            else:
+                rows.extend(got_rows)
+                pages.extend(got_pages)
+            return len(got_rows) + sum(len(p) for p in got_pages)
+
+        n = take(resp)
+        streamed = n if spec.on_page is not None else 0
         stats = resp.get("statistics") or {}
         token = resp.get("nextToken")
         seen: set[str] = set()
@@ -308,17 +323,16 @@ class QueryRunner:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in ("ResourceNotFoundException", "InvalidParameterException"):  # token expired
                     return QueryOutcome("Unknown", rows=rows, statistics=stats, query_id=qid, partial=True,
-                                        message=f"paging failed: {exc}", pages=pages)
+                                        message=f"paging failed: {exc}", pages=pages, streamed=streamed)
                 raise _typed(exc, spec.query, qid) from exc
-            more = _rows(page.get("results") or [])
-            more_pages = _pages(page)
-            rows.extend(more)
-            pages.extend(more_pages)
-            n += len(more) + sum(len(p) for p in more_pages)
+            k = take(page)
+            n += k
+            if spec.on_page is not None:
+                streamed += k
             token = page.get("nextToken")
             self.count("pages")
         return QueryOutcome("Complete", rows=rows, statistics=stats, query_id=qid, token_left=bool(token),
-                            pages=pages)
+                            pages=pages, streamed=streamed)
 
     def stop(self, qid: str) -> bool:
         """StopQuery, best effort (the query may have ended meanwhile)."""

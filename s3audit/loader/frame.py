@@ -274,14 +274,28 @@ def apply_filters(df: pd.DataFrame, *, keep: Collection[str], event_sources: Col
     if "duplicates" not in keep:
         ids = df["eventID"]
         # a duplicate of a dropped row is still a duplicate: dedupe over the kept rows only
-        kept_ids = ids[~drop]
+        kept_ids = ids[~drop] if drop.any() else ids
         dup = np.zeros(len(df), dtype=bool)
-        dup[np.flatnonzero(~drop)] = (kept_ids.duplicated(keep="first") & kept_ids.notna()).to_numpy(dtype=bool)
+        if _may_repeat(kept_ids):
+            dup[np.flatnonzero(~drop)] = (kept_ids.duplicated(keep="first") & kept_ids.notna()).to_numpy(dtype=bool)
         counts["duplicates"] = int(dup.sum())
         drop |= dup
     if drop.any():
         df = df.loc[~drop].reset_index(drop=True)
     return df, counts
+
+
+def _may_repeat(values: pd.Series) -> bool:
+    """False when the non-null values are certainly distinct (Arrow's hash ``unique`` is about
+    three times faster than pandas' ``duplicated`` on a million strings); True otherwise."""
+    try:
+        arrow = pa.chunked_array(values.array.__arrow_array__()) if hasattr(values.array, "__arrow_array__") else None
+    except (TypeError, pa.ArrowException):
+        arrow = None
+    if arrow is None:
+        return True
+    distinct = pc.unique(arrow)
+    return len(distinct) - distinct.null_count < len(arrow) - arrow.null_count
 
 
 def management_mask(df: pd.DataFrame) -> np.ndarray:

@@ -296,6 +296,49 @@ def test_failed_cancelled_unknown_are_rerun() -> None:
         assert cov["reruns"] == 3 and cov["complete"]
 
 
+class _ExpiresMidPaging:
+    """A logs client whose second paging call (after a full page was handed on) fails as an expired
+    token: the slice's streamed rows must leave no trace when the slice is re-run."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self.meta = client.meta
+        self.paging_calls = 0
+        self.data_queries: set[str] = set()
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def start_query(self, **params):
+        out = self._client.start_query(**params)
+        if "@message" in params["queryString"]:
+            self.data_queries.add(out["queryId"])
+        return out
+
+    def get_query_results(self, **params):
+        if "nextToken" in params and params["queryId"] in self.data_queries:
+            self.paging_calls += 1
+            if self.paging_calls == 2:
+                from botocore.exceptions import ClientError
+
+                raise ClientError({"Error": {"Code": "InvalidParameterException",
+                                             "Message": "The specified nextToken is expired"}}, "GetQueryResults")
+        return self._client.get_query_results(**params)
+
+
+def test_rows_streamed_before_a_paging_failure_leave_no_trace() -> None:
+    with fake_service() as fake:
+        msgs = load(fake, 2_000, T0, T0 + timedelta(hours=2), seed=12)
+        client = _ExpiresMidPaging(fake.client())
+        df = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=2), **pull_kwargs(fake, client=client))
+        ids = _ids(df)
+        assert len(ids) == len(set(ids)) and set(ids) == truth_ids(msgs, T0, T0 + timedelta(hours=2))
+        cov = df.attrs["coverage"]
+        assert client.paging_calls > 2 and cov["reruns"] == 1 and cov["complete"]
+        assert cov["duplicate_ptr"] == 0 and df.attrs["filtered"]["duplicates"] == 0
+        assert df.attrs["rows_read"] == cov["rows_retrieved"] - cov["duplicate_ptr"]
+
+
 def test_a_slice_that_keeps_failing_is_reported() -> None:
     faults = Faults(outcomes=["Complete"] + ["Failed"] * 10)
     with fake_service(faults=faults) as fake:

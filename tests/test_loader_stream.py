@@ -119,6 +119,7 @@ def test_a_parse_error_in_the_background_thread_reaches_the_caller(monkeypatch: 
     stream.add(pa.array([line(record("a"))]))
     with pytest.raises(MemoryError, match="simulated"):
         stream.finish([0])
+    assert stream._thread is None  # the background thread is stopped all the same
 
 
 def test_close_stops_the_thread_and_drops_queued_work() -> None:

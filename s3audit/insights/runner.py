@@ -18,6 +18,8 @@ Behaviour (``shared/reference/aws-apis.md`` §1.2–1.5):
   goes on from its ``nextToken`` (one call more per query than pages of ``page_size``). ``Complete`` is paged with ``nextToken``/``maxItems`` up to the
   query's limit. ``Failed``, ``Cancelled``, ``Timeout`` and ``Unknown`` are returned to the caller,
   which re-runs or splits. An unknown/expired query id reads as ``Unknown``.
+- With ``QuerySpec.on_page``, each page of a ``Complete`` query is handed over as it arrives
+  (the pull parses it while the next one downloads); the outcome then counts them (``streamed``).
 - Deadline or abort (Ctrl-C): the running query is stopped with StopQuery (best effort) and the
   outcome is ``Abandoned``.
 """

@@ -125,10 +125,12 @@ class TextStream:
         same columns, dtypes, filters and ``attrs`` (sources: ``["<iterable>"]``; skip lines are
         positions in ``select`` + 1).
         """
-        self._drain()
-        with self._lock:
-            self._finished = True
-        self._stop()
+        try:
+            self._drain()  # re-raises a parse error of the background thread
+        finally:
+            with self._lock:
+                self._finished = True
+            self._stop()
         order = np.asarray(select, dtype=np.int64).reshape(-1)
         if len(order) and (order.min() < 0 or order.max() >= self._count):
             raise IndexError(f"select holds numbers outside 0..{self._count - 1}")

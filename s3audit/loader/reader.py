@@ -57,7 +57,8 @@ class Reader:
         # where the lines the fast path hands to the careful path come from (for skip records):
         # (source, seq of the first line, line numbers) or, for texts, a seq -> item number map
         self._context: tuple[str, int, np.ndarray | None] = (ITERABLE, 0, None)
-        self._context_map: dict[int, int] | None = None
+        # (sorted seqs, their item numbers): looked up only for lines the fast path hands back
+        self._context_map: tuple[np.ndarray, np.ndarray] | None = None
         self.fast = FastReader(self._careful_lines)
 
     # ----------------------------------------------------------------- entry points
@@ -167,7 +168,7 @@ class Reader:
             ends = offsets[1:].astype(np.int64) - lo - 1
             seq_arr = seqs[simple].astype(np.int64)
             self._context = (ITERABLE, 0, None)
-            self._context_map = dict(zip(seq_arr.tolist(), lines[simple].tolist()))
+            self._context_map = (seq_arr, lines[simple])
             self.batches.extend(self.fast.read(buf, seq_arr, starts, ends, raw=picked))
             self._context_map = None
         self._flush()
@@ -346,7 +347,7 @@ class Reader:
                 seq_arr = np.asarray(simple_seq, dtype=np.int64)
                 # texts keep their item numbers; their seqs are not contiguous, so map them
                 self._context = (source, 0, None)
-                self._context_map = dict(zip(simple_seq, simple_line))
+                self._context_map = (seq_arr, np.asarray(simple_line, dtype=np.int64))
                 self.batches.extend(self.fast.read(buf, seq_arr, starts, ends))
                 self._context_map = None
         self._flush()
@@ -356,7 +357,9 @@ class Reader:
         source, base, numbers = self._context
         for data, seq in lines:
             if self._context_map is not None:
-                line = self._context_map.get(seq)
+                seqs, numbers = self._context_map
+                k = int(np.searchsorted(seqs, seq))
+                line = int(numbers[k]) if k < len(seqs) and seqs[k] == seq else None
             else:
                 line = int(numbers[seq - base]) if numbers is not None else None
             try:

@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from s3audit.insights import fastpage, planner
 from s3audit.insights.cache import SliceCache, cache_key
-from s3audit.insights.errors import IncompleteResult, InsightsError, LogGroupNotFound
+from s3audit.insights.errors import IncompleteResult, LogGroupNotFound
 from s3audit.insights.frame import event_time_ms
 from s3audit.insights.planner import Bin
 from s3audit.insights.runner import QueryOutcome, QueryRunner, QuerySpec

@@ -5,7 +5,6 @@ docs/loading.md for the design (fast Arrow path, careful fallback, bad-input han
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from functools import partial
 from typing import Any
@@ -20,9 +19,6 @@ from s3audit.loader.stream import TextStream
 from s3audit.schema import DEFAULT_EVENT_SOURCES
 
 __all__ = ["FILTER_NAMES", "LoadError", "TextStream", "load_events"]
-
-logger = logging.getLogger(__name__)
-
 
 def load_events(
     source: Any,

@@ -4,12 +4,13 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from s3audit.insights import planner
 from s3audit.insights.planner import Bin
-from s3audit.insights.pull import _looks_cut, _looks_cut_array, _order
+from s3audit.insights.pull import _looks_cut, _looks_cut_array, _order, _repeats
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -50,6 +51,21 @@ def test_row_order_matches_numpy_lexsort() -> None:
     expect = np.lexsort((np.asarray(ptr, dtype=object).astype(str), ts))
     assert _order(ts, ptr).tolist() == expect.tolist()
     assert _order(np.zeros(0, np.int64), []).tolist() == []
+
+
+def test_repeated_pointers_are_found_among_neighbours_after_ordering() -> None:
+    rng = random.Random(9)
+    events = [(rng.randrange(50), f"p{rng.randrange(10**6)}") for _ in range(400)]  # pointer -> its timestamp
+    rows = [rng.choice(events) for _ in range(2_000)]  # the same event returned by several queries
+    ts = np.array([t for t, _ in rows], np.int64)
+    ptr = pa.array([p for _, p in rows], pa.string())
+    order = _order(ts, ptr)
+    dup = _repeats(ts[order], ptr.take(pa.array(order)))
+    assert dup.tolist() == pd.Index([rows[i][1] for i in order]).duplicated().tolist()
+    assert 0 < dup.sum() < len(rows)
+    chunked = pa.chunked_array([ptr.slice(0, 700), ptr.slice(700)]).take(pa.array(order))
+    assert _repeats(ts[order], chunked).tolist() == dup.tolist()
+    assert _repeats(np.zeros(0, np.int64), pa.array([], pa.string())).tolist() == []
 
 
 def test_polls_are_at_most_a_fifth_of_the_query_age_late() -> None:

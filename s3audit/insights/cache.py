@@ -77,22 +77,29 @@ class SliceCache:
             gaps.append((t, b))
         return used, gaps
 
-    def load(self, piece: dict[str, Any]) -> tuple[list[str], np.ndarray, list[str]]:
+    def load(self, piece: dict[str, Any]) -> tuple[pa.ChunkedArray, np.ndarray, pa.ChunkedArray]:
+        """``(@ptr, timestamps in epoch ms, messages)`` of a cached piece (Arrow strings)."""
         table = pq.read_table(self.dir / piece["file"])
-        return (table.column("ptr").to_pylist(), table.column("ts").to_numpy().astype(np.int64),
-                table.column("message").to_pylist())
+        return (table.column("ptr").cast(pa.string()), table.column("ts").to_numpy().astype(np.int64),
+                table.column("message").cast(pa.large_string()))
 
-    def save(self, a: int, b: int, ptrs: Sequence[str], ts: np.ndarray, messages: Sequence[str],
-             meta: dict[str, Any]) -> None:
+    def save(self, a: int, b: int, ptrs: Sequence[str] | pa.Array | pa.ChunkedArray, ts: np.ndarray,
+             messages: Sequence[str] | pa.Array | pa.ChunkedArray, meta: dict[str, Any]) -> None:
         name = f"piece-{a}-{b}.parquet"
-        table = pa.table({"ptr": pa.array(ptrs, pa.string()), "ts": pa.array(ts, pa.int64()),
-                          "message": pa.array(messages, pa.string())})
+        table = pa.table({"ptr": _strings(ptrs, pa.string()), "ts": pa.array(ts, pa.int64()),
+                          "message": _strings(messages, pa.string())})
         tmp = self.dir / (name + ".tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, self.dir / name)
         self.pieces = [p for p in self.pieces if not (p["a"] == a and p["b"] == b)]
         self.pieces.append({"a": a, "b": b, "file": name, **meta})
         _atomic_write(self._index_path, json.dumps({"pieces": self.pieces}).encode())
+
+
+def _strings(values: Sequence[str] | pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.cast(type_)
+    return pa.array(values, type_)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

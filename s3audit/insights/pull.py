@@ -70,7 +70,7 @@ DATA_COLUMNS = ("@timestamp", "@message", "@ptr")  # what a data query's rows ho
 class _Rows:
     """Rows of one query, as compact columns."""
 
-    ptr: list[str]
+    ptr: pa.Array | pa.ChunkedArray  # string: the rows' ``@ptr`` (Arrow, never Python strings)
     ts: np.ndarray  # epoch ms
     msg: pa.Array | pa.ChunkedArray  # large_string: compact (chunks: one per page, not copied)
     fetched_records: int = 0  # GetLogRecord calls made for cut messages
@@ -78,17 +78,21 @@ class _Rows:
 
     @classmethod
     def empty(cls) -> _Rows:
-        return cls([], np.zeros(0, np.int64), pa.array([], pa.large_string()))
+        return cls(pa.array([], pa.string()), np.zeros(0, np.int64), pa.array([], pa.large_string()))
 
     def take(self, mask: np.ndarray) -> _Rows:
         if bool(mask.all()):
             return self  # the usual case (a slice owns all its rows): no copy
-        idx = np.nonzero(mask)[0]
-        return _Rows([self.ptr[i] for i in idx], self.ts[idx], self.msg.take(pa.array(idx, pa.int64())),
-                     arrival=self.arrival[idx])
+        return self.reorder(np.nonzero(mask)[0])
+
+    def reorder(self, idx: np.ndarray) -> _Rows:
+        """The rows at positions ``idx`` (a take of every column)."""
+        take = pa.array(idx, pa.int64())
+        return _Rows(self.ptr.take(take), self.ts[idx], self.msg.take(take), fetched_records=self.fetched_records,
+                     arrival=self.arrival[idx] if len(self.arrival) else self.arrival)
 
     def __len__(self) -> int:
-        return len(self.ptr)
+        return len(self.ts)
 
 
 @dataclass
@@ -412,7 +416,7 @@ class _Puller:
             used, gaps = self.cache.covering(a, b)
             for piece in used:
                 ptr, ts, msg = self.cache.load(piece)
-                rows = self._admit(_Rows(ptr, ts, pa.array(msg, pa.large_string())))
+                rows = self._admit(_Rows(ptr, ts, msg))
                 self.results.append(rows)
                 self.entries.append(SliceEntry(iso_seconds(piece["a"]), iso_seconds(piece["b"]),
                                                "cached", rows=len(rows), returned=piece.get("returned", len(rows)),
@@ -470,8 +474,7 @@ class _Puller:
         if len(rows):
             order = _order(rows.ts, rows.ptr)
             if not bool(np.all(order[1:] > order[:-1])):
-                rows = _Rows([rows.ptr[i] for i in order.tolist()], rows.ts[order],
-                             rows.msg.take(pa.array(order, pa.int64())), fetched_records=rows.fetched_records)
+                rows = rows.reorder(order)
             first = self.stream.add(rows.msg)
             rows.arrival = np.arange(first, first + len(rows), dtype=np.int64)
         return rows
@@ -491,7 +494,7 @@ class _Puller:
                 fetched += 1
                 if full is not None:
                     msg[i] = full
-        rows = _Rows(ptr, ts, pa.array(msg, pa.large_string()))
+        rows = _Rows(pa.array(ptr, pa.string()), ts, pa.array(msg, pa.large_string()))
         rows.fetched_records = fetched
         return rows
 
@@ -499,7 +502,7 @@ class _Puller:
         """A page decoded column-wise -> compact columns; same rules as :meth:`_convert`."""
         if not len(page):
             return _Rows.empty()
-        ptr = page.columns["@ptr"].to_pylist()
+        ptr = page.columns["@ptr"]
         ts = planner.ms_array(page.columns["@timestamp"].to_pylist())
         msg = page.columns["@message"].cast(pa.large_string())
         fetched = 0
@@ -507,8 +510,8 @@ class _Puller:
         if len(cut):
             texts = msg.to_pylist()
             for i in cut.tolist():
-                if ptr[i]:
-                    full = self._get_log_record(ptr[i])
+                if pointer := ptr[i].as_py():
+                    full = self._get_log_record(pointer)
                     fetched += 1
                     if full is not None:
                         texts[i] = full
@@ -563,7 +566,7 @@ class _Puller:
     def _cache_piece(self, a: int, b: int, kept: _Rows, entry: SliceEntry) -> None:
         if self.cache is None or b * 1000 > self._fresh_ms():
             return
-        self.cache.save(a, b, kept.ptr, kept.ts, kept.msg.to_pylist(), {
+        self.cache.save(a, b, kept.ptr, kept.ts, kept.msg, {
             "returned": entry.returned, "records_matched": entry.records_matched,
             "records_scanned": entry.records_scanned, "query_ids": entry.query_ids})
 
@@ -668,12 +671,11 @@ class _Puller:
     def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:
         allrows = _concat(self.results)
         order = _order(allrows.ts, allrows.ptr)
-        ptr = np.asarray(allrows.ptr, dtype=object)[order]
-        dup = pd.Index(ptr).duplicated() if len(ptr) else np.zeros(0, bool)
+        dup = _repeats(allrows.ts[order], allrows.ptr.take(pa.array(order, pa.int64())))
         keep = order[~dup]
         n_dup = int(dup.sum())
         ts = allrows.ts[keep]
-        ptrs = ptr[~dup].tolist()
+        ptrs = allrows.ptr.take(pa.array(keep, pa.int64()))
         select = allrows.arrival[keep].copy()  # stream numbers of the frame's rows, in frame order
         n_retrieved = len(allrows)
         self.results = []
@@ -691,7 +693,7 @@ class _Puller:
             text = self.stream.text(number) or ""
             if not text.lstrip().startswith("{"):
                 continue
-            full = self._get_log_record(ptrs[i])
+            full = self._get_log_record(ptrs[i].as_py())
             self.get_log_record += 1
             if full is not None and full != text:
                 fixed[i] = full
@@ -758,21 +760,35 @@ def _concat(parts: Sequence[_Rows]) -> _Rows:
         return _Rows.empty()
     if len(parts) == 1:
         return parts[0]
-    ptr: list[str] = []
-    for p in parts:
-        ptr.extend(p.ptr)
-    chunks = [c for p in parts for c in (p.msg.chunks if isinstance(p.msg, pa.ChunkedArray) else [p.msg])]
-    return _Rows(ptr, np.concatenate([p.ts for p in parts]), pa.chunked_array(chunks, pa.large_string()),
+    return _Rows(_chunked([p.ptr for p in parts], pa.string()), np.concatenate([p.ts for p in parts]),
+                 _chunked([p.msg for p in parts], pa.large_string()),
                  arrival=np.concatenate([p.arrival for p in parts]))
 
 
-def _order(ts: np.ndarray, ptr: list[str]) -> np.ndarray:
+def _chunked(arrays: Sequence[pa.Array | pa.ChunkedArray], type_: pa.DataType) -> pa.ChunkedArray:
+    """The arrays as one chunked array (their chunks, not copied)."""
+    return pa.chunked_array([c.cast(type_) for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])],
+                            type_)
+
+
+def _order(ts: np.ndarray, ptr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Row order by (timestamp, ``@ptr``), stable (Arrow's multi-key sort: strings compare by code
     point, as numpy's would)."""
     if not len(ts):
         return np.zeros(0, np.int64)
-    table = pa.table({"ts": pa.array(ts, pa.int64()), "ptr": pa.array(ptr, pa.string())})
+    table = pa.table({"ts": pa.array(ts, pa.int64()), "ptr": ptr})
     return pc.sort_indices(table, sort_keys=[("ts", "ascending"), ("ptr", "ascending")]).to_numpy().astype(np.int64)
+
+
+def _repeats(ts: np.ndarray, ptr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which rows repeat an earlier row's ``@ptr``, for rows already in (timestamp, ``@ptr``)
+    order: a pointer names one log event, whose timestamp is fixed, so equal pointers are
+    neighbours and one comparison with the previous row finds every repeat."""
+    dup = np.zeros(len(ts), bool)
+    if len(ts) > 1:
+        same_ptr = pc.equal(ptr[1:], ptr[:-1])
+        dup[1:] = (ts[1:] == ts[:-1]) & pc.fill_null(same_ptr, False).to_numpy(zero_copy_only=False)
+    return dup
 
 
 def _looks_cut(message: str) -> bool:

@@ -1,8 +1,8 @@
 """pull_events against the loopback fake: completeness, slicing, statuses, errors, deadline, cache."""
 from __future__ import annotations
 
-import _thread
 import json
+import signal
 import threading
 import time
 from datetime import datetime, timedelta
@@ -431,18 +431,56 @@ def test_deadline_with_an_injected_clock() -> None:
 def test_ctrl_c_stops_running_queries() -> None:
     with fake_service(faults=Faults(hang=True)) as fake:
         load(fake, 300, T0, T0 + timedelta(hours=1))
-        timer = threading.Timer(0.5, _thread.interrupt_main)
-        timer.start()
+        done = threading.Event()
+
+        def press_ctrl_c() -> None:
+            # as a terminal does: a real SIGINT, once a query runs (not while the client is built)
+            while not fake.running_queries() and not done.wait(0.02):
+                pass
+            if not done.is_set():
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+        presser = threading.Thread(target=press_ctrl_c, daemon=True)
+        presser.start()
         try:
             with pytest.raises(KeyboardInterrupt):
                 s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=1),
                                     **pull_kwargs(fake, deadline=60, sleep=lambda s: time.sleep(0.01)))
         finally:
-            timer.cancel()
+            done.set()
+            presser.join()
         deadline = time.monotonic() + 5
         while fake.running_queries() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert fake.stopped and fake.running_queries() == 0
+
+
+@pytest.mark.parametrize("call", ["pull_events", "count_events"])
+def test_ctrl_c_while_a_query_is_being_started_stops_that_query(call) -> None:
+    """The worst moment for Ctrl-C: the service has started the query but its id has not reached
+    the client yet. The query must still be stopped, not left running on the account."""
+    with fake_service(faults=Faults(hang=True)) as fake:
+        load(fake, 300, T0, T0 + timedelta(hours=1))
+        original = fake._op_StartQuery
+
+        def start_query(body):
+            out = original(body)
+            if len(fake.started) == 1:  # the first query: Ctrl-C before its answer leaves
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                time.sleep(0.3)
+            return out
+
+        fake._op_StartQuery = start_query
+        kw = pull_kwargs(fake, deadline=60, sleep=lambda s: time.sleep(0.01))
+        if call == "count_events":
+            kw.pop("page_size")
+            with pytest.raises(KeyboardInterrupt):
+                s3audit.count_events(GROUP, T0, T0 + timedelta(hours=1), by=["eventName"], **kw)
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=1), **kw)
+        first = fake.started[0]["queryId"]
+        assert first in fake.stopped and fake.running_queries() == 0
 
 
 # ------------------------------------------------------------------------------------- cache

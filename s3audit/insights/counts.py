@@ -176,9 +176,7 @@ def count_events(
                 bar.total += len(follow)
                 bar.update(1)
     except KeyboardInterrupt:
-        abort.set()
-        runner.stop_all()
-        pool.shutdown(wait=False, cancel_futures=True)
+        runner.interrupt(pool, list(pending))
         raise
     except LogGroupNotFound as exc:
         abort.set()

@@ -35,7 +35,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from os import PathLike
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 DATA_FIELDS = "fields @timestamp, @message"
 DATA_COLUMNS = ("@timestamp", "@message", "@ptr")  # what a data query's rows hold
+T = TypeVar("T")
 
 
 @dataclass
@@ -300,6 +301,8 @@ class _Puller:
         # every row's message is parsed as soon as its page arrives; the frame is assembled from
         # the rows kept at the end (see _assemble)
         self.stream = TextStream()
+        self.inflight: set[Future[Any]] = set()  # submitted work not yet done (see _submit)
+        self.inflight_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------- run
     def run(self) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -315,11 +318,8 @@ class _Puller:
             self._fetch_all(pool, bar)
             self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
-            self.abort.set()
             self.stream.close()
-            stopped = self.runner.stop_all()
-            log.warning("interrupted: stopped %d running queries", len(stopped))
-            pool.shutdown(wait=False, cancel_futures=True)
+            self.runner.interrupt(pool, list(self.inflight))
             bar.close()
             raise
         except LogGroupNotFound as exc:
@@ -340,6 +340,25 @@ class _Puller:
         self.timings["frame_s"] = time.perf_counter() - t
         return out
 
+    def _submit(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn`` in a worker, remembered in :attr:`inflight` until it is done."""
+        fut = pool.submit(fn, *args)
+        with self.inflight_lock:
+            self.inflight.add(fut)
+        fut.add_done_callback(self._forget)
+        return fut
+
+    def _forget(self, fut: Future[Any]) -> None:
+        with self.inflight_lock:
+            self.inflight.discard(fut)
+
+    @staticmethod
+    def _result(fut: Future[T]) -> T:
+        """``fut.result()``, waiting in short steps so that Ctrl-C is seen at once."""
+        while not fut.done():
+            wait([fut], timeout=0.2)
+        return fut.result()
+
     def _shutdown(self, pool: ThreadPoolExecutor) -> None:
         self.abort.set()
         self.runner.stop_all()
@@ -355,7 +374,9 @@ class _Puller:
                 return cached
         width, text = planner.choose_bin(self.E - self.S, self.plan_rows)
         bar.set_description("plan")
-        bins = self._plan_range(self.S, self.E, width, text)
+        # every query runs in a worker: the main thread only waits (a Ctrl-C there never falls
+        # between a StartQuery and its answer, which would leave a query nobody can stop)
+        bins = self._result(self._submit(pool, self._plan_range, self.S, self.E, width, text))
         if bins is None:
             self.plan_ok = False
             log.warning("planning query failed; slicing without counts (saturated slices are re-split)")
@@ -372,9 +393,9 @@ class _Puller:
                 w2, t2 = planner.choose_bin(b - a, self.plan_rows)
                 if w2 >= cur:
                     w2, t2 = max(((w, t) for w, t in planner.NICE_BINS if w < cur), default=planner.NICE_BINS[0])
-                jobs[pool.submit(self._plan_range, a, b, w2, t2)] = (a, b, w2)
+                jobs[self._submit(pool, self._plan_range, a, b, w2, t2)] = (a, b, w2)
             for fut, (a, b, _w) in jobs.items():
-                finer = fut.result()
+                finer = self._result(fut)
                 if finer is None:  # keep the coarse bins: such a slice saturates and is re-split
                     failed.add((a, b))
                     continue
@@ -436,7 +457,7 @@ class _Puller:
         bar.update(len(self.entries))
         pending: dict[Future[tuple[QueryOutcome, _Rows]], _Task] = {}
         for t in tasks:
-            pending[pool.submit(self._fetch, t)] = t
+            pending[self._submit(pool, self._fetch, t)] = t
         while pending:
             done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -444,7 +465,7 @@ class _Puller:
                 outcome, rows = fut.result()
                 new = self._settle(task, outcome, rows)
                 for t in new:
-                    pending[pool.submit(self._fetch, t)] = t
+                    pending[self._submit(pool, self._fetch, t)] = t
                 if new:
                     bar.total += len(new)
                 bar.update(1)

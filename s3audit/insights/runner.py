@@ -30,7 +30,8 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 POLL_FRACTION = 0.2
 """Poll interval as a share of the query's age (see :meth:`QueryRunner.next_poll`)."""
+STOP_GRACE_S = 5.0
+"""After Ctrl-C: how long workers may take to stop the queries they had just started."""
 TERMINAL = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
 THROTTLE_CODES = frozenset({
     "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
@@ -346,6 +349,19 @@ class QueryRunner:
         except (ClientError, BotoCoreError) as exc:
             log.debug("StopQuery %s: %s", qid, exc)
             return False
+
+    def interrupt(self, pool: ThreadPoolExecutor, busy: Iterable[Future[Any]], grace: float = STOP_GRACE_S) -> list[str]:
+        """After Ctrl-C in the thread that waits for the workers: stop every running query and
+        drop queued work. A worker whose StartQuery was under way learns its query id only
+        now; it sees the abort and stops that query itself, so the workers in ``busy`` get up
+        to ``grace`` seconds for it. Returns the ids stopped here."""
+        self.abort.set()
+        stopped = self.stop_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        _, late = wait(list(busy), timeout=grace)
+        log.warning("interrupted: stopped %d running queries%s", len(stopped),
+                    f"; {len(late)} workers still busy after {grace:.0f}s" if late else "")
+        return stopped
 
     def stop_all(self) -> list[str]:
         """Stop every query still running (used on Ctrl-C / deadline by the orchestrator)."""

@@ -16,8 +16,10 @@ Exactness rules (any doubt -> the body is left alone and botocore parses it as u
 - only 2xx responses: errors go through botocore's normal error parsing;
 - every row must hold each wanted field exactly once, with a string value (no nulls, no
   numbers); other fields of a row are ignored, as the dict path ignores them;
-- the body must be valid UTF-8 and must not contain ``\\uD800``-``\\uDFFF`` escapes (a lone
-  surrogate decodes differently in Arrow and in ``json``), checked before decoding;
+- the body must be valid UTF-8 (checked before decoding);
+- a ``\\uD800``-``\\uDFFF`` escape that is not half of a valid pair makes Arrow's reader fail
+  (``json`` would keep the lone surrogate), so such a body falls back; valid pairs decode to
+  the same character in both;
 - any Arrow error, or a body whose top level is not one JSON object, falls back.
 
 :func:`install` registers the handler on one client (reference-counted, with a unique id, never
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 KEY = "s3auditResultColumns"
 """Key of the decoded columns in the parsed response (a :class:`ColumnPage`)."""
 _UNIQUE_ID = "s3audit-insights-fastpage"
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _CELL = pa.struct([("field", pa.string()), ("value", pa.string())])
 _SCHEMA = pa.schema([pa.field("results", pa.list_(pa.list_(_CELL)))])
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=True)
@@ -88,7 +88,7 @@ def decode(body: bytes, fields: Sequence[str]) -> tuple[dict[str, Any], ColumnPa
     >>> decode(b'{"results":[[{"field":"@ptr","value":"p"}]]}', ["@message"]) is None
     True
     """
-    if not fields or _SURROGATE.search(body):
+    if not fields:
         return None
     if not body.isascii():
         try:

@@ -148,7 +148,7 @@ def test_real_limits_100k_rows_and_10k_pages_with_a_burst_above_the_limit() -> N
         start, end = T0, T0 + timedelta(hours=3)
         msgs = load(fake, 2_000, start, end, seed=6, bursts=[(T0 + timedelta(hours=1), 130_000, 180)])
         df = s3audit.pull_events(GROUP, start, end, client=fake.client(), progress=False, sleep=lambda s: None,
-                                 max_concurrency=4, deadline=600)
+                                 max_concurrency=4, deadline=600, plan_queries=1)
         truth = truth_ids(msgs, start, end)
         assert len(truth) > 100_000
         assert df["eventID"].is_unique and set(_ids(df)) == truth
@@ -355,13 +355,72 @@ def test_a_slice_that_keeps_failing_is_reported() -> None:
 
 
 def test_without_a_plan_the_window_is_halved_until_nothing_saturates() -> None:
-    faults = Faults(outcomes=["Failed"] * 4)  # the planning query fails on every attempt
+    faults = Faults(outcomes=["Failed"] * 4)  # the (single) planning query fails on every attempt
     with fake_service(faults=faults) as fake:
         msgs = load(fake, 3_000, T0, T0 + timedelta(hours=4), seed=14)
-        df = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=4), **pull_kwargs(fake))
+        df = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=4), **pull_kwargs(fake, plan_queries=1))
         assert set(_ids(df)) == truth_ids(msgs, T0, T0 + timedelta(hours=4)) and df["eventID"].is_unique
         cov = df.attrs["coverage"]
         assert cov["complete"] and [p["status"] for p in cov["planning"]] == ["Failed"] * 4
+        _assert_tiling(fake, cov)
+
+
+def test_planning_in_parallel_parts_tiles_the_window_and_plans_the_same_slices() -> None:
+    with fake_service() as fake:
+        end = T0 + timedelta(days=5)
+        msgs = load(fake, 3_000, T0, end, seed=15, bursts=[(T0 + timedelta(hours=50), 900, 60)])
+        one = s3audit.pull_events(GROUP, T0, end, **pull_kwargs(fake, plan_queries=1))
+        n_one = fake.calls["StartQuery"]
+        four = s3audit.pull_events(GROUP, T0, end, **pull_kwargs(fake, plan_queries=4))
+        assert set(_ids(four)) == set(_ids(one)) == truth_ids(msgs, T0, end) and four["eventID"].is_unique
+        c1, c4 = one.attrs["coverage"], four.attrs["coverage"]
+        # the same slices (the same counts, only counted in four parts)
+        assert [(s["start"], s["end"]) for s in c4["slices"]] == [(s["start"], s["end"]) for s in c1["slices"]]
+        parts = [p for p in c4["planning"] if p["bin"] == c1["planning"][0]["bin"]][:4]
+        assert len(parts) == 4 and parts[0]["start"] == c1["queried"]["start"] and parts[-1]["end"] == c1["queried"]["end"]
+        assert all(x["end"] == y["start"] for x, y in zip(parts, parts[1:]))  # no gap, no overlap
+        assert sum(p["records_matched"] for p in parts) == c1["planning"][0]["records_matched"]
+        assert c4["planning_queries"] == c1["planning_queries"] + 3
+        assert fake.calls["StartQuery"] - n_one == c4["start_queries"]
+        _assert_tiling(fake, c4)
+
+
+def test_a_hopeless_request_is_sent_once_although_the_planning_is_split() -> None:
+    with fake_service(denied_actions=["StartQuery"]) as fake:
+        load(fake, 300, T0, T0 + timedelta(days=4), seed=18)
+        with pytest.raises(AccessDenied):
+            s3audit.pull_events(GROUP, T0, T0 + timedelta(days=4), **pull_kwargs(fake, plan_queries=4))
+        assert fake.calls["StartQuery"] == 1
+
+
+def test_a_short_window_is_planned_by_one_query() -> None:
+    with fake_service() as fake:
+        load(fake, 300, T0, T0 + timedelta(hours=20), seed=17)
+        df = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=20), **pull_kwargs(fake, plan_queries=4))
+        assert df.attrs["coverage"]["planning_queries"] == 1  # parts are at least a day
+
+
+def test_a_planning_part_that_always_fails_means_slicing_without_counts() -> None:
+    with fake_service() as fake:
+        end = T0 + timedelta(days=4)
+        msgs = load(fake, 3_000, T0, end, seed=16)
+        original, lock, second = fake._op_StartQuery, threading.Lock(), []
+
+        def start_query(body):
+            with lock:  # one StartQuery at a time: the outcome below is this query's
+                if "stats" in body["queryString"] and (second or [None])[0] in (None, body["startTime"]):
+                    if not second and len([q for q in fake.started if "stats" in q["queryString"]]) == 1:
+                        second.append(body["startTime"])  # the second part to be started fails, always
+                    if second and body["startTime"] == second[0]:
+                        fake.faults.outcomes = ["Failed"]
+                return original(body)
+
+        fake._op_StartQuery = start_query
+        df = s3audit.pull_events(GROUP, T0, end, **pull_kwargs(fake, plan_queries=4))
+        assert set(_ids(df)) == truth_ids(msgs, T0, end) and df["eventID"].is_unique
+        cov = df.attrs["coverage"]
+        assert cov["complete"] and len(cov["planning"]) == 3 + 4  # three parts counted, one failed 4 times
+        assert sorted(p["status"] for p in cov["planning"]) == ["Complete"] * 3 + ["Failed"] * 4
         _assert_tiling(fake, cov)
 
 

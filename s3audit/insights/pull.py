@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 DATA_FIELDS = "fields @timestamp, @message"
 DATA_COLUMNS = ("@timestamp", "@message", "@ptr")  # what a data query's rows hold
+PLAN_PART_S = 86_400  # planning queries in parallel each count at least a day of the window
 T = TypeVar("T")
 
 
@@ -144,6 +145,7 @@ def pull_events(
     page_size: int = 10_000,
     fill: float | None = None,
     plan_rows: int = 5_000,
+    plan_queries: int = 4,
     max_retries: int = 3,
     poll_interval: tuple[float, float] = (0.5, 5.0),
     clock: Callable[[], float] = time.monotonic,
@@ -187,6 +189,11 @@ def pull_events(
         arriving between planning and fetching).
     plan_rows : int
         Bins per planning query (at most one page).
+    plan_queries : int
+        The window is counted by up to this many planning queries at once, each over a part of
+        at least a day (default 4, at most ``max_concurrency``): a query's run time grows with
+        what it scans, so the parts are counted sooner than the whole, for the same bytes
+        scanned. 1 plans with a single query (the fewest StartQuery calls).
     max_retries : int
         Re-runs of a slice whose query ends ``Failed``, ``Cancelled``, ``Unknown`` or
         (one-second slices) ``Timeout``.
@@ -232,6 +239,8 @@ def pull_events(
         raise ValueError("page_size must be between 1 and 10,000")
     if max_concurrency < 1:
         raise ValueError("max_concurrency must be at least 1")
+    if plan_queries < 1:
+        raise ValueError("plan_queries must be at least 1")
     if fill is not None and not 0 < fill <= 1:
         raise ValueError("fill must be in (0, 1]")
     pad = as_seconds(padding, "padding") or 0.0
@@ -240,7 +249,8 @@ def pull_events(
     puller = _Puller(
         logs=logs, groups=groups, start=t0, end=t1, where=where, pad=pad, max_concurrency=max_concurrency,
         deadline_at=None if budget is None else clock() + budget, progress=progress, cache_dir=cache_dir,
-        limit=limit, page_size=page_size, fill=fill, plan_rows=plan_rows, max_retries=max_retries,
+        limit=limit, page_size=page_size, fill=fill, plan_rows=plan_rows, plan_queries=plan_queries,
+        max_retries=max_retries,
         poll_interval=poll_interval, clock=clock, sleep=sleep, now=now or (lambda: datetime.now(timezone.utc)),
         seed=seed,
     )
@@ -263,7 +273,7 @@ class _Puller:
     def __init__(self, *, logs: Any, groups: list[str], start: datetime, end: datetime, where: str | None,
                  pad: float, max_concurrency: int, deadline_at: float | None, progress: bool,
                  cache_dir: str | PathLike[str] | None, limit: int, page_size: int, fill: float | None,
-                 plan_rows: int, max_retries: int, poll_interval: tuple[float, float],
+                 plan_rows: int, plan_queries: int, max_retries: int, poll_interval: tuple[float, float],
                  clock: Callable[[], float], sleep: Callable[[float], Any] | None,
                  now: Callable[[], datetime], seed: int | None) -> None:
         self.logs = logs
@@ -281,6 +291,7 @@ class _Puller:
             fill = 0.995 if self.E * 1000 <= self._fresh_ms() else 0.95
         self.target = max(1, min(limit - 1, int(limit * fill)))
         self.plan_rows = max(1, min(plan_rows, 10_000 - 2, limit - 2))
+        self.plan_queries = max(1, min(plan_queries, max_concurrency))
         self.max_retries = max_retries
         self.clock = clock
         self.abort = threading.Event()
@@ -376,11 +387,27 @@ class _Puller:
         bar.set_description("plan")
         # every query runs in a worker: the main thread only waits (a Ctrl-C there never falls
         # between a StartQuery and its answer, which would leave a query nobody can stop)
-        bins = self._result(self._submit(pool, self._plan_range, self.S, self.E, width, text))
-        if bins is None:
+        parts = planner.split_range(self.S, self.E, width, min(self.plan_queries, max(1, (self.E - self.S) // PLAN_PART_S)))
+        # the other parts start once the first StartQuery is accepted: a request that cannot
+        # succeed (bad filter, no permission, unknown group) is then sent once, not once a part
+        accepted = threading.Event()
+        first = self._submit(pool, self._plan_range, *parts[0], width, text, accepted)
+        while len(parts) > 1 and not accepted.wait(0.05) and not first.done():
+            pass
+        # (if the first part ended before any StartQuery was accepted, it raised or failed: the
+        # plan cannot succeed and the other parts are not started)
+        futures = [first] + ([self._submit(pool, self._plan_range, a, b, width, text) for a, b in parts[1:]]
+                             if accepted.is_set() else [])
+        counted = [self._result(f) for f in futures]
+        self.planning.sort(key=lambda p: (p["start"], p["end"]))
+        if any(c is None for c in counted):
+            # counts for only part of the window cannot place slices in the rest: plan without
             self.plan_ok = False
-            log.warning("planning query failed; slicing without counts (saturated slices are re-split)")
+            failed = [f"{iso_seconds(a)}..{iso_seconds(b)}" for (a, b), c in zip(parts, counted) if c is None]
+            log.warning("planning query failed (%s); slicing without counts (saturated slices are re-split)",
+                        ", ".join(failed))
             return []
+        bins = [x for c in counted for x in c or []]
         # refine bins that hold more than a slice can return, down to one second
         failed: set[tuple[int, int]] = set()
         for _ in range(6):
@@ -388,6 +415,7 @@ class _Puller:
             if not hot:
                 break
             jobs: dict[Future[list[Bin] | None], tuple[int, int, int]] = {}
+            logged = len(self.planning)
             for a, b in hot:
                 cur = max(x.end - x.start for x in bins if x.start >= a and x.end <= b)
                 w2, t2 = planner.choose_bin(b - a, self.plan_rows)
@@ -400,13 +428,17 @@ class _Puller:
                     failed.add((a, b))
                     continue
                 bins = planner.replace_bins(bins, finer, a, b)
+            self.planning[logged:] = sorted(self.planning[logged:], key=lambda p: (p["start"], p["end"]))
         if self.cache is not None and self.plan_ok and self.E * 1000 <= self._fresh_ms():
             self.cache.save_plan(self.S, self.E, bins)
         return bins
 
-    def _plan_range(self, a: int, b: int, width: int, text: str) -> list[Bin] | None:
+    def _plan_range(self, a: int, b: int, width: int, text: str,
+                    accepted: threading.Event | None = None) -> list[Bin] | None:
+        """Counts per bin of ``[a, b)`` (None when the planning query keeps failing);
+        ``accepted`` is set once a StartQuery for it has been accepted."""
         spec = QuerySpec(planner.plan_query(self.where, text), self.groups, a, b, limit=min(10_000, self.limit, self.plan_rows + 2),
-                         kind="plan")
+                         kind="plan", on_start=None if accepted is None else (lambda _qid: accepted.set()))
         for attempt in range(self.max_retries + 1):
             out = self.runner.run(spec)
             self.planning.append({"start": iso_seconds(a), "end": iso_seconds(b), "bin": text,

@@ -79,6 +79,8 @@ class QuerySpec:
     # called with each page of a Complete query as it arrives (rows, column pages); the outcome
     # then holds none of them, only their number (``streamed``)
     on_page: Callable[[list[dict[str, str]], list[fastpage.ColumnPage]], None] | None = None
+    # called with the query id once StartQuery has accepted the query
+    on_start: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -237,6 +239,8 @@ class QueryRunner:
             self.count("start_query:" + spec.kind)
             with self._lock:
                 self._active[qid] = "Scheduled"
+            if spec.on_start is not None:
+                spec.on_start(qid)
             return qid
 
     def run(self, spec: QuerySpec) -> QueryOutcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -493,3 +494,34 @@ def test_a_multi_line_text_before_a_line_the_fast_path_hands_back_is_not_lost() 
         df = load_events(source)
         assert df["eventID"].tolist() == ["a", "b", "pretty", "w1", "w2"]
         assert df.attrs["rows_read"] == 5 and df.attrs["skipped_total"] == 1
+
+
+def test_columns_built_on_several_threads_equal_the_one_thread_build(monkeypatch) -> None:
+    """frame.assemble builds the columns of big frames on threads: same frame, same counts."""
+    from s3audit.loader import frame
+
+    recs = records(40)
+    bad = record("s-1", eventTime="yesterday", readOnly="maybe")
+    bad["additionalEventData"]["bytesTransferredOut"] = "lots"
+    odd = record("x-1", readOnly="true", extraField={"nested": [1, "two"]})
+    odd["additionalEventData"]["bytesTransferredOut"] = "89.0"
+    inputs = recs + [bad, odd, management("m-1"), network_copy("e-3")]
+    monkeypatch.setattr(frame, "PARALLEL_ROWS", 10**9)
+    one = load_events(inputs)
+    monkeypatch.setattr(frame, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(frame.os, "cpu_count", lambda: 4)
+    calls: list[str] = []
+    real_typed = frame._typed
+
+    def typed(*args):
+        calls.append(threading.current_thread().name)
+        return real_typed(*args)
+
+    monkeypatch.setattr(frame, "_typed", typed)
+    many = load_events(inputs)
+    assert any(name.startswith("s3audit-frame") for name in calls)  # the threaded path ran
+    pd.testing.assert_frame_equal(many, one)
+    assert list(many.columns) == list(one.columns)
+    for key in ("coerced", "filtered", "skipped_total", "rows_read"):
+        assert many.attrs[key] == one.attrs[key]
+    assert one.attrs["coerced"] == {"eventTime": 1, "readOnly": 1, "additionalEventData.bytesTransferredOut": 1}

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,10 @@ TIME_FALLBACK_COLUMN = "@@timestamp"
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+
+
+PARALLEL_ROWS = 50_000
+"""Rows per thread when the frame's columns are built (fewer rows: one thread)."""
 
 
 def empty_frame() -> pd.DataFrame:
@@ -54,10 +60,11 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
     for b in batches:
         for name in b.columns:
             names.setdefault(name)
-    data: dict[str, Any] = {}
     n = len(seq)
     extras = sorted((k for k in names if k not in EVENT_COLUMNS), key=natural_key)
-    for name in [c for c in EVENT_COLUMNS if c != "raw"] + extras + ["raw"]:
+    counts: dict[str, dict[str, int]] = {}
+
+    def column(name: str) -> pd.Series | None:
         if name == "raw":
             col = pa.chunked_array([b.raw.cast(pa.large_string()) for b in batches], type=pa.large_string())
         else:
@@ -68,12 +75,25 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
         if order is not None:
             col = col.take(pa.array(order))
         if name in EVENT_COLUMNS:
-            data[name] = _typed(name, col, EVENT_COLUMNS[name], coerced)
-        else:
-            if col.null_count == n:
-                continue  # extra columns exist only where some record has a value
-            data[name] = _natural(col)
-    return pd.DataFrame(data, copy=False)
+            counts[name] = {}
+            return _typed(name, col, EVENT_COLUMNS[name], counts[name])
+        if col.null_count == n:
+            return None  # extra columns exist only where some record has a value
+        return _natural(col)
+
+    # the columns are independent and their heavy parts (dictionary encoding, casts) run in
+    # Arrow without the GIL: build them on a few threads, then keep the declared order
+    order_of_names = [c for c in EVENT_COLUMNS if c != "raw"] + extras + ["raw"]
+    workers = min(4, os.cpu_count() or 1, max(1, n // PARALLEL_ROWS))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3audit-frame") as pool:
+            built = list(pool.map(column, order_of_names))
+    else:
+        built = [column(name) for name in order_of_names]
+    for column_name in order_of_names:  # (in column order, whichever thread finished first)
+        for name, k in counts.get(column_name, {}).items():
+            coerced[name] = coerced.get(name, 0) + k
+    return pd.DataFrame({name: s for name, s in zip(order_of_names, built) if s is not None}, copy=False)
 
 
 def _exact_kinds(name: str, kinds: set[str]) -> bool:
@@ -144,12 +164,15 @@ def _categorical(col: pa.ChunkedArray | pa.Array) -> pd.Series:
         col = pa.chunked_array([col])
     if not col.num_chunks:
         return pd.Series(pd.Categorical([]))
-    if col.type != DICT_STRING:
-        col = pa.chunked_array([to_dictionary(c) for c in col.chunks], type=DICT_STRING)
-    col = col.unify_dictionaries()
-    indices = pa.chunked_array([c.indices for c in col.chunks], type=pa.int32())
-    codes = pc.fill_null(indices, -1).to_numpy().astype(np.int32, copy=False)
-    categories = pd.Index(col.chunk(0).dictionary.to_pylist(), dtype=object)
+    if col.type == DICT_STRING:
+        col = col.unify_dictionaries()
+        indices: pa.ChunkedArray | pa.Array = pa.chunked_array([c.indices for c in col.chunks], type=pa.int32())
+        dictionary = col.chunk(0).dictionary
+    else:  # plain strings: one encoding of the whole column (no per-chunk dictionaries to unify)
+        encoded = pc.dictionary_encode(to_string_array(col).combine_chunks())
+        indices, dictionary = encoded.indices, encoded.dictionary
+    codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    categories = pd.Index(dictionary.to_pylist(), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 

@@ -8,8 +8,10 @@ Reported per client: events returned vs the truth (completeness, duplicates), St
 wall time. Targets (issue 4): 100 % complete; StartQuery count <= 1.3 x the minimum the
 100,000-row limit allows + the planning queries; wall time <= 1.5 x what the concurrency
 budget allows under the fake's own timing model (``ideal`` below: one planning query over the
-window, then the minimum number of data queries in waves of ``max_concurrency``, each paying
-its run time plus its pages). That ideal holds no client work at all; the report also shows the
+window, as the issue describes the recipe, then the minimum number of data queries in waves of
+``max_concurrency``, each paying its run time plus its pages). s3audit counts a long window with
+several planning queries at once (``plan_queries``); the report also shows the ideal with the
+same split, which is the stricter comparison. That ideal holds no client work at all; the report also shows the
 one client cost no pull can avoid, building the frame: ``s3audit.load_events`` run standalone on
 the same messages (``frame floor``), and compares s3audit with ``ideal + frame floor`` as well.
 The target verdict is always taken against the raw ideal.
@@ -100,10 +102,13 @@ def min_data_queries(events: int, limit: int = 100_000) -> int:
     return max(1, math.ceil(events / (limit - 1)))
 
 
-def ideal_seconds(padded_events: int, concurrency: int, limit: int = 100_000, page: int = 10_000) -> float:
-    """Wall time the concurrency budget allows under the fake's model (no client CPU)."""
+def ideal_seconds(padded_events: int, concurrency: int, limit: int = 100_000, page: int = 10_000,
+                  plan_parts: int = 1) -> float:
+    """Wall time the concurrency budget allows under the fake's model (no client CPU): the
+    planning (``plan_parts`` queries at once, each scanning its share of the window), then the
+    fewest data queries in waves of ``concurrency``, each paying its run time and its pages."""
     lat = sum(LATENCY) / 2
-    plan = lat + QUERY_BASE + padded_events / SCAN_RATE + lat
+    plan = lat + QUERY_BASE + padded_events / plan_parts / SCAN_RATE + lat
     q = min_data_queries(padded_events, limit)
     per_query_rows = padded_events / q
     pages = math.ceil(per_query_rows / page)
@@ -188,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ideal wall time under the budget ({args.concurrency} concurrent, server side only): {ideal:.1f}s; "
           f"s3audit {s['wall']:.1f}s = {s['wall'] / ideal:.2f}x (target <= 1.5x) -> "
           f"{'OK' if s['wall'] <= 1.5 * ideal else 'MISSED'}")
+    if s["plan_parts"] > 1:
+        split = ideal_seconds(info["padded"], args.concurrency, plan_parts=s["plan_parts"])
+        print(f"  the ideal plans with one query (the issue's recipe); s3audit counts the window in {s['plan_parts']} "
+              f"parts at once. With the same split the ideal is {split:.1f}s and s3audit = {s['wall'] / split:.2f}x of it")
     print(f"  network part (plan + fetch, pages parsed meanwhile) {s['net_s']:.1f}s = {s['net_s'] / ideal:.2f}x the ideal; "
           f"frame building after the last query {s['frame_s']:.1f}s")
     print(f"frame floor (s3audit.load_events alone on the same {info['padded']:,} messages, fresh process): {floor:.1f}s; "
@@ -216,6 +225,7 @@ def _run_s3audit(url: str, info: dict[str, Any], concurrency: int) -> dict[str, 
     return {"client": "s3audit.pull_events", "events": len(df), "complete": df["eventID"].nunique() / info["truth"],
             "dups": int(df["eventID"].duplicated().sum()), "start_queries": st["calls"].get("StartQuery", 0),
             "planning": cov["planning_queries"], "data_queries": cov["data_queries"], "wall": wall,
+            "plan_parts": len({(p["start"], p["end"]) for p in cov["planning"] if p["bin"] == cov["planning"][0]["bin"]}),
             "rss": rss, "frame_s": frame_s, "net_s": tm.get("plan_s", 0.0) + tm.get("fetch_s", 0.0)}
 
 

@@ -330,7 +330,9 @@ class _Puller:
             self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
             self.stream.close()
-            self.runner.interrupt(pool, list(self.inflight))
+            with self.inflight_lock:
+                busy = list(self.inflight)
+            self.runner.interrupt(pool, busy)
             bar.close()
             raise
         except LogGroupNotFound as exc:

@@ -81,3 +81,12 @@ def test_polls_are_at_most_a_fifth_of_the_query_age_late() -> None:
         while age < end:
             age += runner.next_poll(age)
         assert 0 <= age - end <= max(0.5, min(5.0, 0.2 * end)) + 1e-9
+
+
+@pytest.mark.parametrize("name", ["s3audit.insights.planner", "s3audit.insights.fastpage"])
+def test_docstring_examples(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from s3audit.flatten import top_level_name
+from s3audit.loader.scan import flatnonzero_blocked
 
 ATTRS_KEY = "record_facts"
 """Name of the facts in ``DataFrame.attrs``."""
@@ -43,7 +44,6 @@ _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
 
 
-_BLOCK = 1 << 19
 _TAIL = 24
 _NU = int(np.frombuffer(b"nu", dtype="<u2")[0])
 _UL = int(np.frombuffer(b"ul", dtype="<u2")[0])
@@ -59,9 +59,7 @@ def _null_values(b: np.ndarray) -> np.ndarray:
     if limit < 4:
         return np.zeros(0, dtype=np.int64)
     words = b[: limit - limit % 2].view("<u2")
-    # in blocks: small temporaries stay in cache (whole-chunk ones cost page faults each time)
-    cand = np.concatenate([np.flatnonzero((w == _NU) | (w == _UL)) + i
-                           for i in range(0, len(words), _BLOCK) for w in (words[i:i + _BLOCK],)]) * 2
+    cand = flatnonzero_blocked(words, lambda w: (w == _NU) | (w == _UL)) * 2
     cand -= (words[cand // 2] == _UL)  # "ul" at q: "null" would start at q - 1
     cand = cand[(cand >= 0) & (cand <= limit - 4)]
     ok = np.ones(len(cand), dtype=bool)

@@ -18,6 +18,7 @@ from s3audit.loader.batch import Batch, batch_from_records, merge_batches
 from s3audit.loader.documents import read_text
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.fastpath import FastReader, split_lines, split_numbered_lines
+from s3audit.loader.scan import flatnonzero_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ CHUNK_BYTES = 32 << 20
 TEXT_BATCH = 20_000
 """JSON texts (iterable input, Insights messages) parsed per Arrow call."""
 CAREFUL_FLUSH = 5_000
-_SCAN_BLOCK = 1 << 19
 
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 """Files picked up when a directory is loaded (CloudTrail trail files are ``*.json.gz``)."""
@@ -539,10 +539,7 @@ def _holds_line_break(texts: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset: texts.offset + len(texts) + 1]
     lo = int(offsets[0])
     data = np.frombuffer(data_buffer, dtype=np.uint8)[lo:int(offsets[-1])]
-    # in blocks: small temporaries stay in cache (whole-buffer ones cost fresh pages every call)
-    found = [np.flatnonzero((block == 10) | (block == 13)) + i
-             for i in range(0, len(data), _SCAN_BLOCK) for block in (data[i:i + _SCAN_BLOCK],)]
-    positions = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    positions = flatnonzero_blocked(data, lambda block: (block == 10) | (block == 13))
     if len(positions):
         hit[np.searchsorted(offsets, positions + lo, side="right") - 1] = True
     return hit

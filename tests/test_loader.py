@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import s3audit
@@ -509,7 +510,7 @@ def test_columns_built_on_several_threads_equal_the_one_thread_build(monkeypatch
     monkeypatch.setattr(frame, "PARALLEL_ROWS", 10**9)
     one = load_events(inputs)
     monkeypatch.setattr(frame, "PARALLEL_ROWS", 1)
-    monkeypatch.setattr(frame.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(frame, "_usable_cpus", lambda: 4)
     calls: list[str] = []
     real_typed = frame._typed
 
@@ -525,3 +526,21 @@ def test_columns_built_on_several_threads_equal_the_one_thread_build(monkeypatch
     for key in ("coerced", "filtered", "skipped_total", "rows_read"):
         assert many.attrs[key] == one.attrs[key]
     assert one.attrs["coerced"] == {"eventTime": 1, "readOnly": 1, "additionalEventData.bytesTransferredOut": 1}
+
+
+@pytest.mark.parametrize("chunks", [
+    [["b", None, "a"], [], ["a", "c", None], ["b"]],  # repeats across chunks, nulls, an empty chunk
+    [[None, None], [None]],
+    [["x"]],
+])
+def test_categorical_columns_equal_pandas_own_categorical(chunks) -> None:
+    from s3audit.loader.frame import _categorical
+
+    col = pa.chunked_array([pa.array(c, pa.string()) for c in chunks], type=pa.string())
+    values = [v for c in chunks for v in c]
+    got = _categorical(col)
+    as_list = [None if pd.isna(v) else v for v in got.tolist()]
+    assert as_list == values
+    assert sorted(got.cat.categories) == sorted({v for v in values if v is not None})
+    dict_col = pa.chunked_array([pa.array(c, pa.string()).dictionary_encode() for c in chunks])
+    assert [None if pd.isna(v) else v for v in _categorical(dict_col).tolist()] == values

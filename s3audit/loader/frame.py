@@ -31,6 +31,14 @@ PARALLEL_ROWS = 50_000
 """Rows per thread when the frame's columns are built (fewer rows: one thread)."""
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (affinity and cpusets), else the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def empty_frame() -> pd.DataFrame:
     """The event frame with no rows: every column of :data:`EVENT_COLUMNS` with its dtype."""
     return pd.DataFrame({name: pd.Series([], dtype=_dtype(d)) for name, d in EVENT_COLUMNS.items()
@@ -84,7 +92,7 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
     # the columns are independent and their heavy parts (dictionary encoding, casts) run in
     # Arrow without the GIL: build them on a few threads, then keep the declared order
     order_of_names = [c for c in EVENT_COLUMNS if c != "raw"] + extras + ["raw"]
-    workers = min(4, os.cpu_count() or 1, max(1, n // PARALLEL_ROWS))
+    workers = min(4, _usable_cpus(), max(1, n // PARALLEL_ROWS))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3audit-frame") as pool:
             built = list(pool.map(column, order_of_names))
@@ -169,8 +177,11 @@ def _categorical(col: pa.ChunkedArray | pa.Array) -> pd.Series:
         indices: pa.ChunkedArray | pa.Array = pa.chunked_array([c.indices for c in col.chunks], type=pa.int32())
         dictionary = col.chunk(0).dictionary
     else:  # plain strings: one encoding of the whole column (no per-chunk dictionaries to unify)
-        encoded = pc.dictionary_encode(to_string_array(col).combine_chunks())
-        indices, dictionary = encoded.indices, encoded.dictionary
+        encoded = pc.dictionary_encode(to_string_array(col))  # chunks share one dictionary
+        if len({len(c.dictionary) for c in encoded.chunks}) > 1:  # (not so in some Arrow version)
+            encoded = encoded.unify_dictionaries()
+        indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
+        dictionary = encoded.chunk(0).dictionary
     codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     categories = pd.Index(dictionary.to_pylist(), dtype=object)
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories))

@@ -424,6 +424,31 @@ def test_a_planning_part_that_always_fails_means_slicing_without_counts() -> Non
         _assert_tiling(fake, cov)
 
 
+def test_once_a_planning_part_has_failed_the_others_stop_retrying() -> None:
+    """The parts of one plan share a give-up flag: a part that failed every attempt sets it, and
+    another part's next retry is not started (the plan is made without counts anyway)."""
+    from s3audit.insights.pull import _Puller
+    from s3audit.insights.runner import QueryOutcome
+
+    class Runner:
+        def __init__(self) -> None:
+            self.runs = 0
+
+        def run(self, spec):
+            self.runs += 1
+            return QueryOutcome("Failed", query_id=f"q{self.runs}")
+
+    puller = _Puller.__new__(_Puller)
+    puller.where, puller.groups, puller.limit, puller.plan_rows, puller.max_retries = None, [GROUP], 100, 10, 3
+    puller.planning, puller.runner = [], Runner()
+    given_up = threading.Event()
+    assert puller._plan_range(0, 3600, 60, "1m", None, given_up) is None
+    assert puller.runner.runs == 4 and given_up.is_set()  # all its attempts, then the flag
+    assert puller._plan_range(3600, 7200, 60, "1m", None, given_up) is None
+    assert puller.runner.runs == 4  # another part starts no retry once the flag is up
+    assert puller._plan_range(3600, 7200, 60, "1m") is None and puller.runner.runs == 8  # (no flag: all)
+
+
 def test_timeout_splits_the_slice() -> None:
     faults = Faults(timeout_if_span_over=1800)
     with fake_service(faults=faults) as fake:

@@ -190,8 +190,8 @@ def pull_events(
     plan_rows : int
         Bins per planning query (at most one page).
     plan_queries : int
-        The window is counted by up to this many planning queries at once, each over a part of
-        at least a day (default 4, at most ``max_concurrency``): a query's run time grows with
+        The query window is counted by up to this many planning queries at once, each over a
+        part of about a day or more, cut at bin edges (default 4, at most ``max_concurrency``): a query's run time grows with
         what it scans, so the parts are counted sooner than the whole, for the same bytes
         scanned. 1 plans with a single query (the fewest StartQuery calls).
     max_retries : int
@@ -329,6 +329,7 @@ class _Puller:
             self._fetch_all(pool, bar)
             self.timings["fetch_s"] = time.perf_counter() - t - self.timings["plan_s"]
         except KeyboardInterrupt:
+            self.abort.set()  # first: no worker starts another query while the parser stops
             self.stream.close()
             with self.inflight_lock:
                 busy = list(self.inflight)
@@ -392,14 +393,14 @@ class _Puller:
         parts = planner.split_range(self.S, self.E, width, min(self.plan_queries, max(1, (self.E - self.S) // PLAN_PART_S)))
         # the other parts start once the first StartQuery is accepted: a request that cannot
         # succeed (bad filter, no permission, unknown group) is then sent once, not once a part
-        accepted = threading.Event()
-        first = self._submit(pool, self._plan_range, *parts[0], width, text, accepted)
+        accepted, given_up = threading.Event(), threading.Event()
+        first = self._submit(pool, self._plan_range, *parts[0], width, text, accepted, given_up)
         while len(parts) > 1 and not accepted.wait(0.05) and not first.done():
             pass
         # (if the first part ended before any StartQuery was accepted, it raised or failed: the
         # plan cannot succeed and the other parts are not started)
-        futures = [first] + ([self._submit(pool, self._plan_range, a, b, width, text) for a, b in parts[1:]]
-                             if accepted.is_set() else [])
+        futures = [first] + ([self._submit(pool, self._plan_range, a, b, width, text, None, given_up)
+                              for a, b in parts[1:]] if accepted.is_set() else [])
         counted = [self._result(f) for f in futures]
         self.planning.sort(key=lambda p: (p["start"], p["end"]))
         if any(c is None for c in counted):
@@ -435,13 +436,17 @@ class _Puller:
             self.cache.save_plan(self.S, self.E, bins)
         return bins
 
-    def _plan_range(self, a: int, b: int, width: int, text: str,
-                    accepted: threading.Event | None = None) -> list[Bin] | None:
+    def _plan_range(self, a: int, b: int, width: int, text: str, accepted: threading.Event | None = None,
+                    given_up: threading.Event | None = None) -> list[Bin] | None:
         """Counts per bin of ``[a, b)`` (None when the planning query keeps failing);
-        ``accepted`` is set once a StartQuery for it has been accepted."""
+        ``accepted`` is set once a StartQuery for it has been accepted. ``given_up`` is shared
+        by the parts of one plan: a part that fails sets it, and the others stop retrying (the
+        plan is then made without counts anyway)."""
         spec = QuerySpec(planner.plan_query(self.where, text), self.groups, a, b, limit=min(10_000, self.limit, self.plan_rows + 2),
                          kind="plan", on_start=None if accepted is None else (lambda _qid: accepted.set()))
-        for attempt in range(self.max_retries + 1):
+        for _attempt in range(self.max_retries + 1):
+            if given_up is not None and given_up.is_set():
+                return None
             out = self.runner.run(spec)
             self.planning.append({"start": iso_seconds(a), "end": iso_seconds(b), "bin": text,
                                   "status": out.status, "rows": len(out.rows), "query_id": out.query_id,
@@ -450,7 +455,9 @@ class _Puller:
             if out.status == "Complete" and not out.token_left and len(out.rows) < spec.limit:
                 return planner.parse_bins(out.rows, width, a, b)
             if out.status == "Abandoned":
-                return None
+                break
+        if given_up is not None:
+            given_up.set()
         return None
 
     # ----------------------------------------------------------------------------- fetch
@@ -726,11 +733,12 @@ class _Puller:
     def _assemble(self) -> tuple[pd.DataFrame, dict[str, Any]]:
         allrows = _concat(self.results)
         order = _order(allrows.ts, allrows.ptr)
-        dup = _repeats(allrows.ts[order], allrows.ptr.take(pa.array(order, pa.int64())))
+        ordered_ptr = allrows.ptr.take(pa.array(order, pa.int64()))
+        dup = _repeats(allrows.ts[order], ordered_ptr)
         keep = order[~dup]
         n_dup = int(dup.sum())
         ts = allrows.ts[keep]
-        ptrs = allrows.ptr.take(pa.array(keep, pa.int64()))
+        ptrs = ordered_ptr.filter(pa.array(~dup)) if n_dup else ordered_ptr
         select = allrows.arrival[keep].copy()  # stream numbers of the frame's rows, in frame order
         n_retrieved = len(allrows)
         self.results = []

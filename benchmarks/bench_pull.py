@@ -190,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
           f"s3audit used {s['data_queries']} data + {s['planning']} planning queries "
           f"(target <= 1.3 x {minimum} + {s['planning']} = {budget_q:.1f}) -> "
           f"{'OK' if s['start_queries'] <= budget_q else 'MISSED'}")
+    if s["plan_parts"] > 1:
+        one = s["start_queries"] - s["plan_parts"] + 1
+        print(f"  (counted as if the window were planned by one query: {one} StartQuery against "
+              f"1.3 x {minimum} + 1 = {1.3 * minimum + 1:.1f} -> {'OK' if one <= 1.3 * minimum + 1 else 'MISSED'}; "
+              f"the split adds {s['plan_parts'] - 1} planning queries that scan nothing more)")
     print(f"ideal wall time under the budget ({args.concurrency} concurrent, server side only): {ideal:.1f}s; "
           f"s3audit {s['wall']:.1f}s = {s['wall'] / ideal:.2f}x (target <= 1.5x) -> "
           f"{'OK' if s['wall'] <= 1.5 * ideal else 'MISSED'}")
@@ -225,7 +230,8 @@ def _run_s3audit(url: str, info: dict[str, Any], concurrency: int) -> dict[str, 
     return {"client": "s3audit.pull_events", "events": len(df), "complete": df["eventID"].nunique() / info["truth"],
             "dups": int(df["eventID"].duplicated().sum()), "start_queries": st["calls"].get("StartQuery", 0),
             "planning": cov["planning_queries"], "data_queries": cov["data_queries"], "wall": wall,
-            "plan_parts": len({(p["start"], p["end"]) for p in cov["planning"] if p["bin"] == cov["planning"][0]["bin"]}),
+            "plan_parts": len({(p["start"], p["end"]) for p in cov["planning"]
+                               if p["bin"] == cov["planning"][0]["bin"]}) if cov["planning"] else 0,
             "rss": rss, "frame_s": frame_s, "net_s": tm.get("plan_s", 0.0) + tm.get("fetch_s", 0.0)}
 
 

@@ -94,6 +94,11 @@ def test_empty_results() -> None:
     _body([[{"field": "@timestamp", "value": "x"}, {"field": "@message", "value": None}, {"field": "@ptr", "value": "p"}]]),
     _body([[{"field": "@timestamp", "value": "x"}, {"field": "@message", "value": 5}, {"field": "@ptr", "value": "p"}]]),
     _body(_rows(["lone SURROGATE"])).replace(b"SURROGATE", b"\\ud800"),
+    # every other lone or misordered surrogate escape: Arrow's reader fails, botocore decides
+    *[_body(_rows(["x SURROGATE y"])).replace(b"SURROGATE", bad) for bad in (
+        b"\\udc00", b"\\udfff", b"\\ude00\\ud83d", b"\\ud800\\u0041", b"\\ud83d\\ud83d\\ude00")],
+    _body(_rows(["end SURROGATE"])).replace(b'SURROGATE"', b'\\ud800"'),  # at the end of a string
+    _body(_rows(["ok"])).replace(b'"status"', b'"st\\ud800atus"'),  # in a key
     _body(_rows(["ok"])).replace(b'"ok"', b'"\xff\xfe"'),  # not UTF-8
     _body(None),  # type: ignore[arg-type]
     b'[{"results": []}]',

@@ -7,6 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -544,3 +545,24 @@ def test_categorical_columns_equal_pandas_own_categorical(chunks) -> None:
     assert sorted(got.cat.categories) == sorted({v for v in values if v is not None})
     dict_col = pa.chunked_array([pa.array(c, pa.string()).dictionary_encode() for c in chunks])
     assert [None if pd.isna(v) else v for v in _categorical(dict_col).tolist()] == values
+
+
+def test_select_rows_equals_pandas_selection_on_a_many_chunk_frame() -> None:
+    """select_rows (Arrow filter per chunk) gives what loc[mask].reset_index(drop=True) gives."""
+    import random
+
+    from s3audit.loader import TextStream
+    from s3audit.loader.frame import select_rows
+
+    stream = TextStream(background=False)
+    recs = records(300)
+    for lo in range(0, 300, 37):  # many pieces: the raw column has many chunks
+        stream.add(pa.array([line(r) for r in recs[lo:lo + 37]], pa.large_string()))
+    df = stream.finish(list(range(300)))
+    assert df["raw"].array.__arrow_array__().num_chunks > 1
+    rng = random.Random(3)
+    for keep in (np.array([rng.random() < 0.7 for _ in range(len(df))]), np.zeros(len(df), bool),
+                 np.ones(len(df), bool)):
+        got = select_rows(df, keep)
+        pd.testing.assert_frame_equal(got, df.loc[keep].reset_index(drop=True))
+        assert got.attrs == df.attrs

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 import s3audit.loader
+import s3audit.loader.frame
 import s3audit.loader.scan
 import s3audit.loader.stream
 from s3audit.loader import LoadError, TextStream, load_events
@@ -132,7 +133,7 @@ def test_close_stops_the_thread_and_drops_queued_work() -> None:
         stream.add(pa.array([line(record("late"))]))
 
 
-@pytest.mark.parametrize("module", [s3audit.loader, s3audit.loader.stream, s3audit.loader.scan])
+@pytest.mark.parametrize("module", [s3audit.loader, s3audit.loader.stream, s3audit.loader.scan, s3audit.loader.frame])
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)  # type: ignore[arg-type]
     assert result.failed == 0 and result.attempted > 0

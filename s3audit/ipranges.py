@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from s3audit.paths import PACKAGE_DATA_DIR
 
@@ -305,20 +307,36 @@ def _private_v4(ints: np.ndarray) -> np.ndarray:
 def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """Split values into IPv4 (vectorised parse) and IPv6 (``ipaddress``) integers.
 
-    Anything else (``AWS Internal``, ``athena.amazonaws.com``, NA) is neither.
+    Anything else (``AWS Internal``, ``athena.amazonaws.com``, NA) is neither. ASCII texts are
+    matched and split by Arrow (a million distinct addresses: ~0.3 s instead of ~3 s of pandas
+    string splitting); the rare non-ASCII ones keep Python's rules (``\\d`` there also matches
+    other scripts' digits, which ``int`` reads).
     """
     text = pd.Series(values, dtype="object").astype("string")
-    v4_mask = text.str.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}").fillna(False).to_numpy(bool)
+    arr = pa.array(text.to_numpy(dtype=object, na_value=None), pa.string())
+    ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
+    v4_mask = pc.fill_null(pc.match_substring_regex(arr, _V4_ASCII), False).to_numpy(zero_copy_only=False) & ascii_
     v4_pos = np.flatnonzero(v4_mask)
+    parts = (pc.list_flatten(pc.split_pattern(arr.filter(pa.array(v4_mask)), "."))
+             .cast(pa.int64()).to_numpy().reshape(-1, 4)) if len(v4_pos) else np.zeros((0, 4), np.int64)
+    if not ascii_.all():
+        other = np.flatnonzero(~ascii_)
+        odd = text.iloc[other]
+        hit = odd.str.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}").fillna(False).to_numpy(bool)
+        if hit.any():
+            more = odd[hit].str.split(".", expand=True).astype("int64").to_numpy()
+            v4_pos = np.concatenate([v4_pos, other[hit]])
+            parts = np.concatenate([parts, more])
+            order = np.argsort(v4_pos, kind="stable")
+            v4_pos, parts = v4_pos[order], parts[order]
     ints = np.zeros(0, dtype=np.uint64)
     if len(v4_pos):
-        parts = text.iloc[v4_pos].str.split(".", expand=True).astype("int64").to_numpy()
         valid = (parts <= 255).all(axis=1)
         v4_pos = v4_pos[valid]
         parts = parts[valid].astype(np.uint64)
         ints = (parts[:, 0] << np.uint64(24)) | (parts[:, 1] << np.uint64(16)) | \
             (parts[:, 2] << np.uint64(8)) | parts[:, 3]
-    v6_candidates = np.flatnonzero(text.str.contains(":", regex=False).fillna(False).to_numpy(bool))
+    v6_candidates = np.flatnonzero(pc.fill_null(pc.match_substring(arr, ":"), False).to_numpy(zero_copy_only=False))
     v6_pos, v6_ints = [], []
     for i in v6_candidates:
         try:
@@ -327,6 +345,9 @@ def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         except ValueError:
             continue
     return v4_pos, ints, np.asarray(v6_pos, dtype=np.int64), v6_ints
+
+
+_V4_ASCII = r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import logging
 import random
 import threading
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from s3audit.ipranges import (BUNDLED_PATH, AwsIpRanges, IpRangesError, load_ip_ranges,
@@ -235,3 +237,43 @@ def test_explicit_path_wins_over_refresh_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="s3audit.ipranges"):
         ranges = load_ip_ranges(path, refresh=True, fetch=fetch, cache_dir=tmp_path)
     assert ranges.origin == str(path) and "refresh ignored" in caplog.text
+
+
+def _parse_addresses_by_definition(values):
+    """The rules, with pandas and Python's re (the implementation before Arrow did the ASCII part)."""
+    from ipaddress import IPv6Address
+
+    text = pd.Series(values, dtype="object").astype("string")
+    v4_pos = np.flatnonzero(text.str.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}").fillna(False).to_numpy(bool))
+    ints = np.zeros(0, dtype=np.uint64)
+    if len(v4_pos):
+        parts = text.iloc[v4_pos].str.split(".", expand=True).astype("int64").to_numpy()
+        valid = (parts <= 255).all(axis=1)
+        v4_pos, parts = v4_pos[valid], parts[valid].astype(np.uint64)
+        ints = (parts[:, 0] << np.uint64(24)) | (parts[:, 1] << np.uint64(16)) | (parts[:, 2] << np.uint64(8)) | parts[:, 3]
+    v6_pos, v6_ints = [], []
+    for i in np.flatnonzero(text.str.contains(":", regex=False).fillna(False).to_numpy(bool)):
+        try:
+            v6_ints.append(int(IPv6Address(str(values[i]).split("%", 1)[0])))
+            v6_pos.append(i)
+        except ValueError:
+            continue
+    return v4_pos, ints, np.asarray(v6_pos, dtype=np.int64), v6_ints
+
+
+def test_address_parsing_follows_the_rules_on_odd_and_random_values() -> None:
+    import random
+
+    from s3audit.ipranges import _parse_addresses
+
+    rng = random.Random(5)
+    odd = ["10.0.0.1", "256.1.1.1", "1.2.3", "01.002.3.004", " 1.2.3.4", "1.2.3.4 ", "AWS Internal",
+           "athena.amazonaws.com", None, float("nan"), 5, 1.5, "", "::1", "fe80::1%eth0", "2001:db8::1",
+           "1.2.3.4:80", "\u0661\u0662\u0663.1.1.1", "1.2.3.\u0664", "999.999.999.999", "0.0.0.0",
+           "255.255.255.255", "1.2.3.4\n", "1..2.3", "1.2.3.4.5", "a:b", pd.NA, "12.34.56.78"]
+    values = np.asarray(odd + [f"{rng.randrange(300)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+                               for _ in range(3000)] + odd, dtype=object)
+    got, want = _parse_addresses(values), _parse_addresses_by_definition(values)
+    for g, w in zip(got, want):
+        assert np.array_equal(np.asarray(g), np.asarray(w))
+    assert len(got[0]) > 2000 and len(got[2]) == 6  # (most are IPv4; ::1, fe80::1%eth0, 2001:db8::1 twice)

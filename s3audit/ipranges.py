@@ -308,7 +308,7 @@ def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     """Split values into IPv4 (vectorised parse) and IPv6 (``ipaddress``) integers.
 
     Anything else (``AWS Internal``, ``athena.amazonaws.com``, NA) is neither. ASCII texts are
-    matched and split by Arrow (a million distinct addresses: ~0.3 s instead of ~3 s of pandas
+    matched and split by Arrow (a million distinct addresses: 0.5-0.9 s instead of ~3 s of pandas
     string splitting); the rare non-ASCII ones keep Python's rules (``\\d`` there also matches
     other scripts' digits, which ``int`` reads).
     """
@@ -329,22 +329,30 @@ def _parse_addresses(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
             parts = np.concatenate([parts, more])
             order = np.argsort(v4_pos, kind="stable")
             v4_pos, parts = v4_pos[order], parts[order]
-    ints = np.zeros(0, dtype=np.uint64)
-    if len(v4_pos):
-        valid = (parts <= 255).all(axis=1)
-        v4_pos = v4_pos[valid]
-        parts = parts[valid].astype(np.uint64)
-        ints = (parts[:, 0] << np.uint64(24)) | (parts[:, 1] << np.uint64(16)) | \
-            (parts[:, 2] << np.uint64(8)) | parts[:, 3]
-    v6_candidates = np.flatnonzero(pc.fill_null(pc.match_substring(arr, ":"), False).to_numpy(zero_copy_only=False))
-    v6_pos, v6_ints = [], []
-    for i in v6_candidates:
+    v4_pos, ints = _v4_integers(v4_pos, parts)
+    v6_pos, v6_ints = _v6_integers(values, np.flatnonzero(
+        pc.fill_null(pc.match_substring(arr, ":"), False).to_numpy(zero_copy_only=False)))
+    return v4_pos, ints, v6_pos, v6_ints
+
+
+def _v4_integers(positions: np.ndarray, octets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions whose four octets (one row each) are all at most 255, and their integers."""
+    valid = (octets <= 255).all(axis=1)
+    parts = octets[valid].astype(np.uint64)
+    ints = (parts[:, 0] << np.uint64(24)) | (parts[:, 1] << np.uint64(16)) | (parts[:, 2] << np.uint64(8)) | parts[:, 3]
+    return positions[valid], ints
+
+
+def _v6_integers(values: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The candidate positions that hold an IPv6 address (a ``%zone`` suffix ignored), and its integer."""
+    positions, ints = [], []
+    for i in candidates:
         try:
-            v6_ints.append(int(IPv6Address(str(values[i]).split("%", 1)[0])))
-            v6_pos.append(i)
+            ints.append(int(IPv6Address(str(values[i]).split("%", 1)[0])))
+            positions.append(i)
         except ValueError:
             continue
-    return v4_pos, ints, np.asarray(v6_pos, dtype=np.int64), v6_ints
+    return np.asarray(positions, dtype=np.int64), ints
 
 
 _V4_ASCII = r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$"

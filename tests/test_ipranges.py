@@ -240,30 +240,19 @@ def test_explicit_path_wins_over_refresh_with_a_warning(tmp_path, caplog):
 
 
 def _parse_addresses_by_definition(values):
-    """The rules, with pandas and Python's re (the implementation before Arrow did the ASCII part)."""
-    from ipaddress import IPv6Address
+    """Which texts are IPv4 and their octets, with pandas and Python's re (the implementation
+    before Arrow did the ASCII part); the integer packing and IPv6 parsing are shared."""
+    from s3audit.ipranges import _v4_integers, _v6_integers
 
     text = pd.Series(values, dtype="object").astype("string")
     v4_pos = np.flatnonzero(text.str.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}").fillna(False).to_numpy(bool))
-    ints = np.zeros(0, dtype=np.uint64)
-    if len(v4_pos):
-        parts = text.iloc[v4_pos].str.split(".", expand=True).astype("int64").to_numpy()
-        valid = (parts <= 255).all(axis=1)
-        v4_pos, parts = v4_pos[valid], parts[valid].astype(np.uint64)
-        ints = (parts[:, 0] << np.uint64(24)) | (parts[:, 1] << np.uint64(16)) | (parts[:, 2] << np.uint64(8)) | parts[:, 3]
-    v6_pos, v6_ints = [], []
-    for i in np.flatnonzero(text.str.contains(":", regex=False).fillna(False).to_numpy(bool)):
-        try:
-            v6_ints.append(int(IPv6Address(str(values[i]).split("%", 1)[0])))
-            v6_pos.append(i)
-        except ValueError:
-            continue
-    return v4_pos, ints, np.asarray(v6_pos, dtype=np.int64), v6_ints
+    octets = (text.iloc[v4_pos].str.split(".", expand=True).astype("int64").to_numpy() if len(v4_pos)
+              else np.zeros((0, 4), np.int64))
+    v6_pos, v6_ints = _v6_integers(values, np.flatnonzero(text.str.contains(":", regex=False).fillna(False).to_numpy(bool)))
+    return (*_v4_integers(v4_pos, octets), v6_pos, v6_ints)
 
 
 def test_address_parsing_follows_the_rules_on_odd_and_random_values() -> None:
-    import random
-
     from s3audit.ipranges import _parse_addresses
 
     rng = random.Random(5)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_dictionary, to_string_array, unify_chunks
+from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
 logger = logging.getLogger(__name__)

@@ -38,9 +38,13 @@ def test_balanced_packing_evens_out_the_slices() -> None:
 
 def test_cut_detection_vectorised_matches_the_definition() -> None:
     texts = ['{"a":1}', '{"a":1}  \n', '{"a":', "plain", "", "{", "}", ' {"a":1', '{"a":"\u00e9"}\t',
-             '{"a":"\u00e9"', "{\u2003}", "{x}\u2003"]
+             '{"a":"\u00e9"', "{\u2003}", "{x}\u2003", "{x}\u00a0", "{x}\u3000\n", "{x\u3000", '{"a":"}"',
+             "{x} }", "{\U0001F600", "{}\r\n"]
     got = _looks_cut_array(pa.array(texts, pa.large_string())).tolist()
     assert got == [_looks_cut(t) for t in texts]
+    # a slice of a bigger array, and nulls (no message: not cut)
+    sliced = pa.array(["{a"] + texts + [None], pa.large_string()).slice(1)
+    assert _looks_cut_array(sliced).tolist() == [_looks_cut(t) for t in texts] + [False]
 
 
 def test_row_order_matches_numpy_lexsort() -> None:

@@ -860,10 +860,22 @@ def _looks_cut(message: str) -> bool:
 
 
 def _looks_cut_array(msg: pa.Array) -> np.ndarray:
-    """:func:`_looks_cut` over an Arrow string array (bool numpy array)."""
-    head = pc.starts_with(msg, "{")
-    tail = pc.ends_with(pc.utf8_rtrim_whitespace(msg), "}")
-    return pc.fill_null(pc.and_(head, pc.invert(tail)), False).to_numpy(zero_copy_only=False)
+    """:func:`_looks_cut` over an Arrow string array (bool numpy array).
+
+    Only the last character of each text is looked at (no copy of the texts): a text ending in
+    ``}`` is whole, one ending in anything but whitespace is cut; only texts that end in
+    whitespace (rare) are trimmed to decide.
+    """
+    head = pc.fill_null(pc.starts_with(msg, "{"), False).to_numpy(zero_copy_only=False)
+    if not head.any():
+        return head
+    last = pc.utf8_slice_codeunits(msg, -1)
+    cut = head & ~pc.fill_null(pc.equal(last, "}"), False).to_numpy(zero_copy_only=False)
+    spaced = np.flatnonzero(cut & pc.fill_null(pc.utf8_is_space(last), False).to_numpy(zero_copy_only=False))
+    if len(spaced):
+        trimmed = pc.utf8_rtrim_whitespace(msg.take(pa.array(spaced)))
+        cut[spaced] = ~pc.fill_null(pc.ends_with(trimmed, "}"), False).to_numpy(zero_copy_only=False)
+    return cut
 
 
 def _stat(out: QueryOutcome, key: str) -> float:

@@ -386,6 +386,43 @@ def test_unconvertible_values_are_na_and_counted() -> None:
     assert df.attrs["coerced"] == {"eventTime": 1, "readOnly": 1, "additionalEventData.bytesTransferredOut": 1}
 
 
+def test_times_outside_the_nanosecond_range_are_na_and_counted() -> None:
+    # pandas would raise OutOfBoundsDatetime on the cast to ns: one odd record must not sink a load
+    df = load_events([record("far", eventTime="3000-01-01T00:00:00Z"), record("old", eventTime="1600-01-01T00:00:00Z"),
+                      record("ok")])
+    assert df["eventTime"].isna().tolist() == [True, True, False]
+    assert df.attrs["coerced"] == {"eventTime": 2}
+    r = record("ts")
+    del r["eventTime"]
+    r["@timestamp"] = "2900-01-01T00:00:00.000Z"
+    r["@version"] = "1"
+    df = load_events([r])
+    assert df["eventTime"].isna().all() and df.attrs["time_from_timestamp"] == 0
+
+
+@pytest.mark.parametrize("texts", [
+    ["2026-11-02T10:00:05Z", "2024-02-29T23:59:59Z", None, "1677-09-21T00:12:44Z", "2262-04-11T23:47:16Z"],
+    ["2026-11-02T10:00:05Z", "2024-02-30T00:00:00Z"],  # no such day
+    ["2026-11-02T10:00:05Z", "2024-01-01T23:59:60Z"],  # leap second
+    ["2026-11-02T10:00:05Z", "2024-01-01T24:00:00Z"],
+    ["2026-11-02T10:00:05Z", "2300-01-01T00:00:00Z"],  # beyond ns
+    ["2026-11-02T10:00:05Z", "2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00+01:00", "2024-01-01 00:00:00Z"],
+    ["2026-11-02T10:00:05Z", "x", "\u0662024-01-01T00:00:00Z", "2024-1-01T00:00:00Z"],
+])
+def test_canonical_times_parse_as_pandas_would(texts: list[str | None]) -> None:
+    from s3audit.loader.frame import _canonical_utc_times, _typed, parse_utc_times
+
+    chunked = pa.chunked_array([pa.array(texts[:1], pa.string()), pa.array(texts[1:], pa.string())])
+    coerced: dict[str, int] = {}
+    got = _typed("eventTime", chunked, "datetime64[ns, UTC]", coerced)
+    expected = parse_utc_times(pd.Series(texts, dtype="string"))
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert coerced.get("eventTime", 0) == int((pd.Series(texts).notna() & expected.isna()).sum())
+    canonical = all(t is None or (len(t) == 20 and t[10] == "T" and t.endswith("Z")) for t in texts)
+    # the Arrow path answers exactly when every text is canonical and valid
+    assert (_canonical_utc_times(chunked) is not None) == (canonical and not expected[pd.Series(texts).notna()].isna().any())
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -127,10 +127,13 @@ def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int])
     """One contract column in its declared dtype; unparseable values become NA and are counted."""
     if dtype.startswith("datetime64"):
         text = to_string_array(col)
+        fast = _canonical_utc_times(text)
+        if fast is not None:
+            return fast
         s = _to_pandas_str(text)
-        out = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
+        out = parse_utc_times(s)
         _count(coerced, name, s.notna() & out.isna())
-        return out.astype(_dtype(dtype))
+        return out
     if dtype == "boolean":
         if pa.types.is_boolean(col.type) or pa.types.is_null(col.type):
             return pd.Series(col.cast(pa.bool_()).to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get),
@@ -151,6 +154,43 @@ def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int])
     if dtype == "category":
         return _categorical(col)
     return _to_pandas_str(to_string_array(col))
+
+
+CANONICAL_TIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+"""CloudTrail's own spelling of ``eventTime`` (``2026-11-02T10:00:05Z``)."""
+
+
+def parse_utc_times(texts: pd.Series) -> pd.Series:
+    """ISO-8601 texts -> ``datetime64[ns, UTC]``; a text that is not such a time, or one outside
+    the nanosecond range (years before 1677 or after 2262), becomes NaT (the caller counts it).
+
+    >>> parse_utc_times(pd.Series(["2026-11-02T10:00:05Z", "3000-01-01T00:00:00Z", "x", None])).tolist()
+    [Timestamp('2026-11-02 10:00:05+0000', tz='UTC'), NaT, NaT, NaT]
+    """
+    out = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+    unit = np.datetime_data(out.dtype.base)[0] if hasattr(out.dtype, "base") else "ns"
+    if unit != "ns":  # pandas keeps the texts' own resolution; a time beyond ns would raise below
+        lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+        out = out.where(out.isna() | ((out >= lo) & (out <= hi)))
+    return out.astype(_dtype("datetime64[ns, UTC]"))
+
+
+def _canonical_utc_times(text: pa.ChunkedArray | pa.Array) -> pd.Series | None:
+    """``datetime64[ns, UTC]`` parsed by Arrow (without the GIL, ~10x faster than pandas) when
+    every non-null text is spelled :data:`CANONICAL_TIME` and is a valid time in range; else None
+    and :func:`parse_utc_times` decides (the same result for such texts, and counts the rest)."""
+    if not len(text) or text.null_count == len(text):
+        return None
+    if not pc.all(pc.match_substring_regex(text, CANONICAL_TIME)).as_py():
+        return None
+    try:
+        stamps = text.cast(pa.timestamp("ns", tz="UTC"))  # rejects 02-30, 24:00, 23:59:60, years beyond ns
+    except pa.ArrowInvalid:
+        return None
+    if isinstance(stamps, pa.Array):
+        stamps = pa.chunked_array([stamps])
+    out = stamps.to_pandas()
+    return out if out.dtype == _dtype("datetime64[ns, UTC]") else out.astype(_dtype("datetime64[ns, UTC]"))
 
 
 def _count(coerced: dict[str, int], name: str, bad: pd.Series) -> None:
@@ -215,8 +255,7 @@ def fall_back_time(df: pd.DataFrame) -> int:
     missing = df["eventTime"].isna()
     if not missing.any():
         return 0
-    stamps = pd.to_datetime(df[TIME_FALLBACK_COLUMN].astype("string"), utc=True, format="ISO8601",
-                            errors="coerce").astype(_dtype(EVENT_COLUMNS["eventTime"]))
+    stamps = parse_utc_times(df[TIME_FALLBACK_COLUMN].astype("string"))
     fill = missing & stamps.notna()
     df.loc[fill, "eventTime"] = stamps[fill]
     return int(fill.sum())

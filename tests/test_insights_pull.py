@@ -400,7 +400,7 @@ def test_a_short_window_is_planned_by_one_query() -> None:
         assert df.attrs["coverage"]["planning_queries"] == 1  # parts are at least a day
 
 
-def test_a_planning_part_that_always_fails_means_slicing_without_counts() -> None:
+def test_a_planning_part_that_always_fails_is_sliced_without_counts_and_the_others_keep_theirs() -> None:
     with fake_service() as fake:
         end = T0 + timedelta(days=4)
         msgs = load(fake, 3_000, T0, end, seed=16)
@@ -422,31 +422,14 @@ def test_a_planning_part_that_always_fails_means_slicing_without_counts() -> Non
         assert cov["complete"] and len(cov["planning"]) == 3 + 4  # three parts counted, one failed 4 times
         assert sorted(p["status"] for p in cov["planning"]) == ["Complete"] * 3 + ["Failed"] * 4
         _assert_tiling(fake, cov)
-
-
-def test_once_a_planning_part_has_failed_the_others_stop_retrying() -> None:
-    """The parts of one plan share a give-up flag: a part that failed every attempt sets it, and
-    another part's next retry is not started (the plan is made without counts anyway)."""
-    from s3audit.insights.pull import _Puller
-    from s3audit.insights.runner import QueryOutcome
-
-    class Runner:
-        def __init__(self) -> None:
-            self.runs = 0
-
-        def run(self, spec):
-            self.runs += 1
-            return QueryOutcome("Failed", query_id=f"q{self.runs}")
-
-    puller = _Puller.__new__(_Puller)
-    puller.where, puller.groups, puller.limit, puller.plan_rows, puller.max_retries = None, [GROUP], 100, 10, 3
-    puller.planning, puller.runner = [], Runner()
-    given_up = threading.Event()
-    assert puller._plan_range(0, 3600, 60, "1m", None, given_up) is None
-    assert puller.runner.runs == 4 and given_up.is_set()  # all its attempts, then the flag
-    assert puller._plan_range(3600, 7200, 60, "1m", None, given_up) is None
-    assert puller.runner.runs == 4  # another part starts no retry once the flag is up
-    assert puller._plan_range(3600, 7200, 60, "1m") is None and puller.runner.runs == 8  # (no flag: all)
+        (fa, fb), = {(p["start"], p["end"]) for p in cov["planning"] if p["status"] == "Failed"}
+        inside = [s for s in cov["slices"] if fa <= s["start"] and s["end"] <= fb]
+        outside = [s for s in cov["slices"] if s["end"] <= fa or s["start"] >= fb]
+        assert inside and outside and len(inside) + len(outside) == len(cov["slices"])  # none straddles
+        assert all(s["expected"] is None for s in inside)  # the failed part: no counts
+        assert all(s["expected"] is not None for s in outside)  # the others: sliced by their counts
+        assert sum(s["expected"] for s in outside) == sum(p["records_matched"] for p in cov["planning"]
+                                                          if p["status"] == "Complete")
 
 
 def test_timeout_splits_the_slice() -> None:

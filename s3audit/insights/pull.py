@@ -306,6 +306,7 @@ class _Puller:
         self.planning: list[dict[str, Any]] = []
         self.results: list[_Rows] = []
         self.bins: list[Bin] = []
+        self.uncounted: list[tuple[int, int]] = []  # planning parts whose query failed
         self.plan_ok = True
         self.get_log_record = 0
         self.events_so_far = 0
@@ -394,23 +395,27 @@ class _Puller:
         parts = planner.split_range(self.S, self.E, width, min(self.plan_queries, max(1, (self.E - self.S) // PLAN_PART_S)))
         # the other parts start once the first StartQuery is accepted: a request that cannot
         # succeed (bad filter, no permission, unknown group) is then sent once, not once a part
-        accepted, given_up = threading.Event(), threading.Event()
-        first = self._submit(pool, self._plan_range, *parts[0], width, text, accepted, given_up)
+        accepted = threading.Event()
+        first = self._submit(pool, self._plan_range, *parts[0], width, text, accepted)
         while len(parts) > 1 and not accepted.wait(0.05) and not first.done():
             pass
         # (if the first part ended before any StartQuery was accepted, it raised or failed: the
         # plan cannot succeed and the other parts are not started)
-        futures = [first] + ([self._submit(pool, self._plan_range, a, b, width, text, None, given_up)
+        futures = [first] + ([self._submit(pool, self._plan_range, a, b, width, text)
                               for a, b in parts[1:]] if accepted.is_set() else [])
-        counted = [self._result(f) for f in futures]
+        counted = [self._result(f) for f in futures] + [None] * (len(parts) - len(futures))
         self.planning.sort(key=lambda p: (p["start"], p["end"]))
         if any(c is None for c in counted):
-            # counts for only part of the window cannot place slices in the rest: plan without
+            # the parts that were counted keep their counts; the others are sliced without
+            # (halved while a slice saturates)
             self.plan_ok = False
-            failed = [f"{iso_seconds(a)}..{iso_seconds(b)}" for (a, b), c in zip(parts, counted) if c is None]
-            log.warning("planning query failed (%s); slicing without counts (saturated slices are re-split)",
-                        ", ".join(failed))
-            return []
+            self.uncounted = [(a, b) for (a, b), c in zip(parts, counted) if c is None]
+            log.warning("planning query failed for %s; %s",
+                        ", ".join(f"{iso_seconds(a)}..{iso_seconds(b)}" for a, b in self.uncounted),
+                        "slicing without counts (saturated slices are re-split)" if len(self.uncounted) == len(parts)
+                        else "that part is sliced without counts, the rest by the counts")
+            if len(self.uncounted) == len(parts):
+                return []
         bins = [x for c in counted for x in c or []]
         # refine bins that hold more than a slice can return, down to one second
         failed: set[tuple[int, int]] = set()
@@ -437,17 +442,13 @@ class _Puller:
             self.cache.save_plan(self.S, self.E, bins)
         return bins
 
-    def _plan_range(self, a: int, b: int, width: int, text: str, accepted: threading.Event | None = None,
-                    given_up: threading.Event | None = None) -> list[Bin] | None:
+    def _plan_range(self, a: int, b: int, width: int, text: str,
+                    accepted: threading.Event | None = None) -> list[Bin] | None:
         """Counts per bin of ``[a, b)`` (None when the planning query keeps failing);
-        ``accepted`` is set once a StartQuery for it has been accepted. ``given_up`` is shared
-        by the parts of one plan: a part that fails sets it, and the others stop retrying (the
-        plan is then made without counts anyway)."""
+        ``accepted`` is set once a StartQuery for it has been accepted."""
         spec = QuerySpec(planner.plan_query(self.where, text), self.groups, a, b, limit=min(10_000, self.limit, self.plan_rows + 2),
                          kind="plan", on_start=None if accepted is None else (lambda _qid: accepted.set()))
         for _attempt in range(self.max_retries + 1):
-            if given_up is not None and given_up.is_set():
-                return None
             out = self.runner.run(spec)
             self.planning.append({"start": iso_seconds(a), "end": iso_seconds(b), "bin": text,
                                   "status": out.status, "rows": len(out.rows), "query_id": out.query_id,
@@ -457,8 +458,6 @@ class _Puller:
                 return planner.parse_bins(out.rows, width, a, b)
             if out.status == "Abandoned":
                 break
-        if given_up is not None:
-            given_up.set()
         return None
 
     # ----------------------------------------------------------------------------- fetch
@@ -466,11 +465,24 @@ class _Puller:
         """Pieces ending after this (epoch ms) may still receive events: not cached."""
         return int((self.now() - timedelta(seconds=max(self.pad, 300))).timestamp() * 1000)
 
+    def _counted(self, a: int, b: int) -> bool:
+        """Whether the plan counted all of ``[a, b)``."""
+        return bool(self.bins) and not any(x < b and a < y for x, y in self.uncounted)
+
     def _initial_tasks(self) -> list[_Task]:
+        slices: list[tuple[int, int, int | None]] = []
         if self.bins:
-            slices = self._pack(self.bins, self.S, self.E)
+            # the counted stretches are packed by their counts; a part whose planning query
+            # failed is one slice without counts (halved if it saturates)
+            edge = self.S
+            for a, b in sorted(self.uncounted) + [(self.E, self.E)]:
+                if a > edge:
+                    slices += self._pack([x for x in self.bins if x.start >= edge and x.end <= a], edge, a)
+                if b > a:
+                    slices.append((a, b, None))
+                edge = max(edge, b)
         else:
-            slices = [(self.S, self.E, None)]  # type: ignore[list-item]
+            slices = [(self.S, self.E, None)]
         tasks: list[_Task] = []
         for a, b, expected in slices:
             if self.cache is None:
@@ -489,7 +501,7 @@ class _Puller:
                                                note="reused from cache (no query)"))
                 self.events_so_far += len(rows)
             for ga, gb in gaps:
-                tasks.append(_Task(ga, gb, planner.expected_between(self.bins, ga, gb) if self.bins else None))
+                tasks.append(_Task(ga, gb, self._expected(ga, gb)))
         return tasks
 
     def _fetch_all(self, pool: ThreadPoolExecutor, bar: Any) -> None:
@@ -720,10 +732,10 @@ class _Puller:
         return planner.pack_balanced(bins, a, b, self.target)
 
     def _expected(self, a: int, b: int) -> int | None:
-        return planner.expected_between(self.bins, a, b) if self.bins else None
+        return planner.expected_between(self.bins, a, b) if self._counted(a, b) else None
 
     def _replan(self, a: int, b: int) -> list[_Task]:
-        if not self.bins:  # no counts (planning failed): halve, saturated halves are re-split
+        if not self._counted(a, b):  # no counts (planning failed): halve, saturated halves are re-split
             mid = a + (b - a) // 2
             return [_Task(a, mid, None), _Task(mid, b, None)] if b - a > 1 else [_Task(a, b, None)]
         sub = [x for x in self.bins if x.end > a and x.start < b]

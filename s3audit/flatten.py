@@ -84,7 +84,7 @@ def unflatten_record(flat: Mapping[str, Any]) -> dict[str, Any]:
             parts[0] = parts[0][1:]
         node: Any = root
         for part, nxt in zip(parts, parts[1:]):
-            child_default: Any = [] if nxt.isdigit() else {}
+            child_default: Any = [] if nxt.isascii() and nxt.isdigit() else {}
             node = _child(node, part, child_default)
         _set(node, parts[-1], value)
     return root

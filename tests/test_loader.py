@@ -423,6 +423,43 @@ def test_canonical_times_parse_as_pandas_would(texts: list[str | None]) -> None:
     assert (_canonical_utc_times(chunked) is not None) == (canonical and not expected[pd.Series(texts).notna()].isna().any())
 
 
+def test_the_words_now_and_today_are_not_times() -> None:
+    # pandas reads "now" and "today" as the current time: here they are unparseable, counted
+    df = load_events([record("a", eventTime="now"), record("b", eventTime="today"), record("c")])
+    assert df["eventTime"].isna().tolist() == [True, True, False]
+    assert df.attrs["coerced"] == {"eventTime": 2}
+
+
+def test_integers_beyond_double_precision_do_not_sink_a_load() -> None:
+    # a float in one batch and an integer beyond 2**53 in another (the mixed list splits the
+    # chunk into batches); and a declared Float64 column holding 2**63 - 1
+    lines = [json.dumps(record("e0", x=0.5)), json.dumps(record("e1", y=[1, "a"])),
+             json.dumps(record("e2", x=2**53 + 1))]
+    df = load_events(lines)
+    assert df["x"].tolist()[0] == 0.5 and df["x"].tolist()[2] == float(2**53 + 1)
+    r = record("big")
+    r["additionalEventData"]["bytesTransferredOut"] = 2**63 - 1
+    df = load_events([r])
+    assert df["additionalEventData.bytesTransferredOut"].tolist() == [float(2**63 - 1)]
+
+
+@pytest.mark.parametrize("key", ["\u2460", "\u00b2", "1" * 5000, "007"])
+def test_keys_that_look_like_positions_but_are_not_ascii_numbers(key: str) -> None:
+    r = record("k")
+    r["requestParameters"][key] = "x"
+    df = load_events([r, record("other")])
+    column = df[f"requestParameters.{key}"]
+    assert column.iloc[0] == "x" and column.isna().tolist() == [False, True]
+
+
+def test_event_sources_may_name_one_source() -> None:
+    r = record("x", eventSource="s3express.amazonaws.com")
+    df = load_events([r, record("s3")], event_sources="s3express.amazonaws.com")
+    assert df["eventID"].tolist() == ["x"] and df.attrs["filtered"]["non_s3"] == 1
+    with pytest.raises(TypeError):
+        load_events([r], event_sources=[1])
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -14,7 +14,7 @@ import pandas as pd
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.frame import FILTER_NAMES, filter_batch
 from s3audit.loader.reader import CHUNK_BYTES, Reader
-from s3audit.loader.result import finish_frame, keep_set as _keep_set
+from s3audit.loader.result import finish_frame, keep_set as _keep_set, source_set as _source_set
 from s3audit.loader.stream import TextStream
 from s3audit.schema import DEFAULT_EVENT_SOURCES
 
@@ -25,7 +25,7 @@ def load_events(
     *,
     strict: bool = False,
     keep: str | Collection[str] = (),
-    event_sources: Collection[str] = DEFAULT_EVENT_SOURCES,
+    event_sources: str | Collection[str] = DEFAULT_EVENT_SOURCES,
     max_skipped: int = 100,
     progress: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
@@ -47,8 +47,8 @@ def load_events(
         Filters to switch off: ``"network_activity"`` (NetworkActivity copies of calls through
         VPC endpoints), ``"non_s3"`` (events from other sources than ``event_sources``),
         ``"management"`` (management events), ``"duplicates"`` (repeated eventIDs).
-    event_sources : collection of str, default ("s3.amazonaws.com",)
-        Event sources that count as S3. Add ``"s3express.amazonaws.com"`` for directory buckets.
+    event_sources : str or collection of str, default ("s3.amazonaws.com",)
+        Event sources that count as S3 (a str names one). Add ``"s3express.amazonaws.com"`` for directory buckets.
     max_skipped : int, default 100
         How many skipped inputs are listed in ``df.attrs["skipped"]`` (all are counted).
     progress : bool, default False
@@ -92,7 +92,7 @@ def load_events(
     {'network_activity': 0, 'non_s3': 0, 'management': 0, 'duplicates': 0}
     """
     keep_set = _keep_set(keep)
-    sources = set(event_sources)
+    sources = _source_set(event_sources)
     skips = SkipLog(strict=strict, cap=max_skipped)
     counts: dict[str, int] = {}
     # the type filters run on each batch as it is read, so dropped rows never pile up in memory

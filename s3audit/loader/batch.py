@@ -197,7 +197,9 @@ def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
         target = pa.float64()
     else:
         return pa.chunked_array([to_string_array(c) for c in chunks], type=pa.string())
-    return pa.chunked_array([c.cast(target) for c in chunks], type=target)
+    # int64 -> float64: an integer beyond 2**53 becomes the nearest double (as Arrow does when
+    # one batch holds both kinds); a safe cast would refuse it and sink the whole load
+    return pa.chunked_array([c.cast(target, safe=not pa.types.is_floating(target)) for c in chunks], type=target)
 
 
 def merge_batches(batches: list[Batch], max_runs: int = 256) -> list[Batch]:

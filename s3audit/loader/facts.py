@@ -90,7 +90,7 @@ def _distinct_keys(b: np.ndarray, close: np.ndarray) -> np.ndarray:
 
 def is_odd_key(key: str, top: bool) -> bool:
     """A key whose flattened name is ambiguous (see the module docstring)."""
-    return "." in key or key == "" or key.isdigit() or (top and key.startswith("@"))
+    return "." in key or key == "" or (key.isascii() and key.isdigit()) or (top and key.startswith("@"))
 
 
 class FactsDict(dict):

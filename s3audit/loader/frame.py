@@ -120,7 +120,10 @@ def _exact_kinds(name: str, kinds: set[str]) -> bool:
 
 def natural_key(name: str) -> list[Any]:
     """Sort key for dotted names: numeric parts as numbers (``resources.2`` before ``resources.10``)."""
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split(".")]
+    # only ASCII digits are list positions ("²".isdigit() is true, int("²") fails); a position
+    # compares as its length and text (no int(): keys of >4300 digits exceed its limit)
+    return [(0, len(p.lstrip("0")), p.lstrip("0")) if p.isascii() and p.isdigit() else (1, 0, p)
+            for p in name.split(".")]
 
 
 def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int]) -> pd.Series:
@@ -146,7 +149,11 @@ def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int])
         return out
     if dtype in ("Float64", "Int64"):
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_null(col.type):
-            return pd.Series(col.cast(pa.float64()).to_pandas(), dtype="Float64").astype(dtype)
+            if dtype == "Int64" and (pa.types.is_integer(col.type) or pa.types.is_null(col.type)):
+                return pd.Series(col.cast(pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get),
+                                 dtype="Int64")
+            # an integer beyond 2**53 becomes the nearest double, as a JSON parser reads it
+            return pd.Series(col.cast(pa.float64(), safe=False).to_pandas(), dtype="Float64").astype(dtype)
         s = _to_pandas_str(to_string_array(col))
         out = pd.to_numeric(s, errors="coerce").astype("Float64")
         _count(coerced, name, s.notna() & out.isna())
@@ -164,9 +171,11 @@ def parse_utc_times(texts: pd.Series) -> pd.Series:
     """ISO-8601 texts -> ``datetime64[ns, UTC]``; a text that is not such a time, or one outside
     the nanosecond range (years before 1677 or after 2262), becomes NaT (the caller counts it).
 
-    >>> parse_utc_times(pd.Series(["2026-11-02T10:00:05Z", "3000-01-01T00:00:00Z", "x", None])).tolist()
+    >>> parse_utc_times(pd.Series(["2026-11-02T10:00:05Z", "3000-01-01T00:00:00Z", "now", None])).tolist()
     [Timestamp('2026-11-02 10:00:05+0000', tz='UTC'), NaT, NaT, NaT]
     """
+    # pandas reads the words "now" and "today" as the current time: they are not times of an event
+    texts = texts.mask(texts.isin(["now", "today"]))
     out = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
     unit = np.datetime_data(out.dtype.base)[0] if hasattr(out.dtype, "base") else "ns"
     if unit != "ns":  # pandas keeps the texts' own resolution; a time beyond ns would raise below

@@ -25,6 +25,20 @@ def keep_set(keep: str | Collection[str]) -> set[str]:
     return set(keep)
 
 
+def source_set(event_sources: str | Collection[str]) -> set[str]:
+    """The ``eventSource`` values to keep: one name (a str) or several.
+
+    >>> sorted(source_set("s3.amazonaws.com")), sorted(source_set(["a", "b"]))
+    (['s3.amazonaws.com'], ['a', 'b'])
+    """
+    if isinstance(event_sources, str):
+        return {event_sources}
+    sources = set(event_sources)
+    if not all(isinstance(x, str) for x in sources):
+        raise TypeError(f"event_sources must be strings, got {sorted(map(repr, sources))}")
+    return sources
+
+
 def finish_frame(reader: Reader, skips: SkipLog, *, keep: set[str], event_sources: set[str],
                  counts: dict[str, int], filtered_while_reading: bool = True) -> pd.DataFrame:
     """The event frame of the batches ``reader`` holds: :func:`~s3audit.loader.frame.assemble`,

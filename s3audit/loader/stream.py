@@ -25,7 +25,7 @@ import pyarrow as pa
 from s3audit.loader.batch import Batch, merge_batches
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.reader import ITERABLE, TEXT_BATCH, Reader
-from s3audit.loader.result import finish_frame, keep_set
+from s3audit.loader.result import finish_frame, keep_set, source_set
 from s3audit.schema import DEFAULT_EVENT_SOURCES
 
 __all__ = ["TextStream"]
@@ -58,9 +58,9 @@ class TextStream:
     """
 
     def __init__(self, *, keep: str | Collection[str] = (),
-                 event_sources: Collection[str] = DEFAULT_EVENT_SOURCES, background: bool = True) -> None:
+                 event_sources: str | Collection[str] = DEFAULT_EVENT_SOURCES, background: bool = True) -> None:
         self._keep = keep_set(keep)
-        self._event_sources = set(event_sources)
+        self._event_sources = source_set(event_sources)
         self._skips = SkipLog(cap=sys.maxsize)  # every skip is listed until finish() selects
         self._reader = Reader(self._skips)  # no batch filter: every filter runs in finish()
         self._firsts: list[int] = []

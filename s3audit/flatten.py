@@ -54,16 +54,19 @@ def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _flatten_into(name: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            _flatten_into(f"{name}.{key}", child, out)
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            _flatten_into(f"{name}.{index}", child, out)
-    elif name in out and out[name] is not None and value is None:
-        pass  # two spellings of one name (a key with a dot in it): keep the value
-    else:
-        out[name] = value
+    # depth first, in document order, with an explicit stack: a record nested a thousand levels
+    # deep must not hit Python's recursion limit
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(reversed([(f"{name}.{key}", child) for key, child in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{name}.{index}", child) for index, child in enumerate(value)]))
+        elif name in out and out[name] is not None and value is None:
+            pass  # two spellings of one name (a key with a dot in it): keep the value
+        else:
+            out[name] = value
 
 
 def unflatten_record(flat: Mapping[str, Any]) -> dict[str, Any]:

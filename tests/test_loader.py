@@ -460,6 +460,21 @@ def test_event_sources_may_name_one_source() -> None:
         load_events([r], event_sources=[1])
 
 
+@pytest.mark.parametrize("depth", [40, 400, 900])
+def test_a_deeply_nested_record_is_a_row_on_every_route(depth: int) -> None:
+    deep = record("deep")
+    node = deep["requestParameters"]
+    for _ in range(depth):
+        node["n"] = {}
+        node = node["n"]
+    node["leaf"] = 1
+    name = "requestParameters." + "n." * depth + "leaf"
+    for source in ([deep, record("x")], [json.dumps(deep), json.dumps(record("x"))],
+                   pa.array([json.dumps(deep), json.dumps(record("x"))])):
+        df = load_events(source)
+        assert df["eventID"].tolist() == ["deep", "x"] and df[name].tolist()[0] == 1
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -36,6 +36,9 @@ from s3audit.loader.facts import RecordFacts, is_odd_key
 logger = logging.getLogger(__name__)
 
 CAREFUL_RANGE = 32
+FAST_MAX_DEPTH = 32
+"""Records nested deeper than this (CloudTrail's go ~8 levels) take the careful path, which
+flattens without recursion: the fast path's walks over Arrow types are recursive."""
 PARSE_BLOCKS = 4
 """Blocks per Arrow call on the first attempt (Arrow parses blocks on its thread pool)."""
 MIN_BLOCK = 2 << 20
@@ -350,6 +353,8 @@ class FastReader:
                 match = _ERROR_ROW.search(str(exc))
                 self._learn(str(exc))
                 return None, int(match.group(1)) if match else None
+            if type_depth(table.schema) > FAST_MAX_DEPTH:
+                return None, None  # bisected down to the careful path (see FAST_MAX_DEPTH)
             stamps, in_list = _timestamp_paths(table.schema)
             if in_list:
                 return None, None
@@ -459,11 +464,31 @@ class FastReader:
 
 
 def _has_list(t: pa.DataType) -> bool:
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return True
-    if pa.types.is_struct(t):
-        return any(_has_list(f.type) for f in t)
+    types = [t]
+    while types:
+        t = types.pop()
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            return True
+        if pa.types.is_struct(t):
+            types.extend(f.type for f in t)
     return False
+
+
+def type_depth(t: pa.DataType | pa.Schema) -> int:
+    """Nesting depth of an Arrow type or schema (a scalar: 0; a struct of scalars: 1).
+
+    >>> type_depth(pa.schema([("a", pa.struct([("b", pa.list_(pa.int64()))]))]))
+    3
+    """
+    deepest, todo = 0, [(f.type, 1) for f in t] if isinstance(t, pa.Schema) else [(t, 0)]
+    while todo:
+        t, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if pa.types.is_struct(t):
+            todo.extend((f.type, depth + 1) for f in t)
+        elif pa.types.is_list(t) or pa.types.is_large_list(t):
+            todo.append((t.value_type, depth + 1))
+    return deepest
 
 
 def _lists_valid(table: pa.Table) -> bool:

@@ -475,6 +475,37 @@ def test_a_deeply_nested_record_is_a_row_on_every_route(depth: int) -> None:
         assert df["eventID"].tolist() == ["deep", "x"] and df[name].tolist()[0] == 1
 
 
+def _fast_and_careful(recs: list[dict], tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same records read by the fast path (JSON lines) and the careful one (a trail file)."""
+    trail = tmp_path / "trail.json.gz"
+    with gzip.open(trail, "wt") as f:
+        json.dump({"Records": recs}, f)
+    return load_events([json.dumps(r) for r in recs]), load_events(trail)
+
+
+def test_a_key_with_a_dot_keeps_its_values_after_holding_a_time(tmp_path: Path) -> None:
+    # a time-like value makes the fast path declare the path a string; "event.created" is one
+    # key, not "event" > "created" (the values after it were NA on the fast path)
+    recs = [record("e0", **{"event.created": "2026-11-02T10:00:01Z"}), record("e1", **{"event.created": 1762077601}),
+            record("e2", **{"event.created": True})]
+    fast, careful = _fast_and_careful(recs, tmp_path)
+    assert fast["event.created"].tolist() == careful["event.created"].tolist() == \
+        ["2026-11-02T10:00:01Z", "1762077601", "true"]
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    ({"a.b": None}, {"a": {"b": 2}}, 2),  # a null never replaces a value
+    ({"a": {"b": 2}}, {"a.b": 1}, 1),  # the later spelling wins
+    ({"a": {"b": 2}}, {"a.b": "x"}, "x"),  # two kinds: JSON text
+])
+def test_two_spellings_of_one_name_give_the_same_value_on_every_route(first: dict, second: dict, expected: object,
+                                                                      tmp_path: Path) -> None:
+    recs = [record(f"e{i}", **first, **second) for i in range(3)]
+    fast, careful = _fast_and_careful(recs, tmp_path)
+    assert fast["a.b"].tolist() == careful["a.b"].tolist()
+    assert str(fast["a.b"].tolist()[0]) == str(expected)
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

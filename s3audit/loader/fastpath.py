@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from s3audit.flatten import top_level_name
-from s3audit.loader.batch import Batch, compact
+from s3audit.loader.batch import Batch, compact, to_string_array
 from s3audit.loader.facts import RecordFacts, is_odd_key
 
 logger = logging.getLogger(__name__)
@@ -75,13 +75,14 @@ CarefulSink = Callable[[list[tuple[bytes, int]]], None]
 
 
 class SchemaState:
-    """Explicitly typed (string) JSON paths, grown when Arrow infers a timestamp."""
+    """Explicitly typed (string) JSON paths, grown when Arrow infers a timestamp. A path is the
+    tuple of its keys (a key may hold a dot: ``("event.created",)`` is not ``event`` > ``created``)."""
 
     def __init__(self) -> None:
-        self.paths: set[str] = set(STRING_PATHS)
+        self.paths: set[tuple[str, ...]] = {tuple(p.split(".")) for p in STRING_PATHS}
         self._schema: pa.Schema | None = None
 
-    def add(self, paths: set[str]) -> None:
+    def add(self, paths: set[tuple[str, ...]]) -> None:
         self.paths |= paths
         self._schema = None
 
@@ -89,9 +90,8 @@ class SchemaState:
     def schema(self) -> pa.Schema:
         if self._schema is None:
             tree: dict = {}
-            for path in sorted(self.paths):
+            for parts in sorted(self.paths):
                 node = tree
-                parts = path.split(".")
                 for part in parts[:-1]:
                     node = node.setdefault(part, {})
                     if not isinstance(node, dict):
@@ -217,8 +217,19 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
             _note_hollow(facts, name, arr, full)
         return full
     if name in out:
-        # a key containing a dot collides with a nested name: keep the first non-null value
-        out[name] = pc.coalesce(out[name], arr) if out[name].type == arr.type else out[name]
+        # a key containing a dot collides with a nested name ({"a.b": 1, "a": {"b": 2}}): as in
+        # flatten_record, the later spelling wins where it holds a value, a null never replaces one
+        prev = out[name]
+        if pa.types.is_null(prev.type):
+            out[name] = arr
+        elif pa.types.is_null(arr.type):
+            pass
+        elif prev.type == arr.type:
+            out[name] = pc.coalesce(arr, prev)
+        else:  # two kinds: the column holds JSON text, as when batches disagree
+            out[name] = pc.coalesce(to_string_array(arr), to_string_array(prev))
+            if facts is not None:
+                facts.mixed.add(name)
     else:
         out[name] = arr
     if facts is None or top:
@@ -238,21 +249,22 @@ def _note_hollow(facts: RecordFacts, name: str, arr: pa.Array, full: np.ndarray)
         facts.hollow.add(name)
 
 
-def _timestamp_paths(fields: list[pa.Field] | pa.Schema, prefix: str = "") -> tuple[set[str], bool]:
-    """Dotted JSON paths Arrow inferred as timestamps; second item: one sits inside a list."""
-    found: set[str] = set()
+def _timestamp_paths(fields: list[pa.Field] | pa.Schema,
+                     prefix: tuple[str, ...] = ()) -> tuple[set[tuple[str, ...]], bool]:
+    """JSON paths (tuples of keys) Arrow inferred as timestamps; second item: one sits inside a list."""
+    found: set[tuple[str, ...]] = set()
     in_list = False
     for field in fields:
-        path = prefix + field.name
+        path = prefix + (field.name,)
         t = field.type
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             found.add(path)
         elif pa.types.is_struct(t):
-            sub, sub_list = _timestamp_paths(list(t), path + ".")
+            sub, sub_list = _timestamp_paths(list(t), path)
             found |= sub
             in_list |= sub_list
         elif pa.types.is_list(t) or pa.types.is_large_list(t):
-            sub, sub_list = _timestamp_paths([t.value_field], path + ".")
+            sub, sub_list = _timestamp_paths([t.value_field], path)
             in_list |= bool(sub) or sub_list
     return found, in_list
 

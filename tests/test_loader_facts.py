@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,23 @@ def test_spaced_json_and_escaped_keys() -> None:
     texts += ['{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"z","v\\u0061l" :  null}']
     facts = load_events(texts, keep="all").attrs[ATTRS_KEY]
     assert {"k\\u0031", "y", "val"} <= set(facts["null_keys"])
+
+
+@pytest.mark.parametrize("gap, before", [(10, 0), (1, 12), (300, 300)])
+def test_a_null_far_from_its_key_is_still_found(gap: int, before: int) -> None:
+    # column-aligned JSON: many spaces between the key, the colon and null; a missed key made
+    # the pattern mask answer NOT EXISTS for a record whose field is JSON null
+    from s3audit.pattern import compile_pattern
+
+    bare = [record(f"e{i}") for i in range(2)]
+    for r in bare:
+        r.pop("vpcEndpointId", None)
+    lines = [json.dumps(bare[0])[:-1] + ', "vpcEndpointId"' + " " * before + ":" + " " * gap + "null}",
+             json.dumps(bare[1])]
+    df = load_events(lines)
+    assert "vpcEndpointId" in df.attrs[ATTRS_KEY]["null_keys"]
+    pattern = compile_pattern("{ $.vpcEndpointId NOT EXISTS }")
+    assert pattern.mask(df).tolist() == [pattern.matches(json.loads(t)) for t in lines] == [False, True]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -68,6 +68,27 @@ def _null_values(b: np.ndarray) -> np.ndarray:
     return cand[ok].astype(np.int64)
 
 
+def _skip_space_back(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """For each position, the nearest position at or before it that holds no JSON whitespace
+    (-1 if none): a few vectorised steps, then one by one for long runs (column-aligned JSON).
+
+    >>> _skip_space_back(np.frombuffer(b'a:  ' + b' ' * 20 + b'x', dtype=np.uint8), np.array([23, 24, 1])).tolist()
+    [1, 24, 1]
+    """
+    pos = pos.copy()
+    for _ in range(8):
+        sp = (pos >= 0) & _SPACE[b[np.maximum(pos, 0)]]
+        if not sp.any():
+            return pos
+        pos[sp] -= 1
+    for i in np.flatnonzero((pos >= 0) & _SPACE[b[np.maximum(pos, 0)]]).tolist():
+        p = int(pos[i])
+        while p >= 0 and _SPACE[b[p]]:
+            p -= 1
+        pos[i] = p
+    return pos
+
+
 def _distinct_keys(b: np.ndarray, close: np.ndarray) -> np.ndarray:
     """``close`` (closing quotes of keys followed by null) with repeats of one key dropped.
 
@@ -158,22 +179,10 @@ class RecordFacts:
         if not len(pos):
             return
         # the byte before the value, skipping whitespace: must be ':' for "key": null
-        prev = pos - 1
-        for _ in range(8):
-            ok = prev >= 0
-            sp = np.zeros(len(prev), dtype=bool)
-            sp[ok] = _SPACE[b[prev[ok]]]
-            if not sp.any():
-                break
-            prev[sp] -= 1
+        prev = _skip_space_back(b, pos - 1)
         keep = prev >= 1
         keep[keep] &= b[prev[keep]] == 0x3A  # ':'
-        close = prev[keep] - 1
-        for _ in range(8):
-            sp = (close >= 0) & _SPACE[b[np.maximum(close, 0)]]
-            if not sp.any():
-                break
-            close[sp] -= 1
+        close = _skip_space_back(b, prev[keep] - 1)
         close = close[(close >= 1) & (b[np.maximum(close, 0)] == 0x22)]  # the key's closing quote
         if not len(close):
             return

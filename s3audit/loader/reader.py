@@ -495,23 +495,34 @@ def _is_document(start: bytes, *, whole: bool) -> bool:
     """One JSON document (pretty-printed record, trail file, Insights export, array) rather than
     JSON lines. A first line that is a complete JSON value means JSON lines, even when it is a
     ``{"Records": [...]}`` wrapper (concatenated trail files): those lines are expanded one by one."""
+    first_line, newline, rest = start.partition(b"\n")
+    if first_line.strip() in (b"{", b"["):
+        return True
     if start[:1] == b"[":
-        return True
-    first_line, newline, _ = start.partition(b"\n")
-    if first_line.strip() == b"{":
-        return True
+        # a one-line array (`[]` page, `[record]`) followed by JSON lines is JSON lines; so is a
+        # partial first line (a file cut at a byte offset) followed by whole lines
+        return not ((newline or whole) and (_parses(first_line) or _parses(rest.partition(b"\n")[0])))
     if newline or whole:
-        try:
-            json.loads(first_line)
-        except ValueError:
+        if not _parses(first_line):
             return bool(_DOCUMENT_START.match(start))
         return False
     return bool(_DOCUMENT_START.match(start))  # the first line is longer than the sniffed head
 
 
+def _parses(line: bytes) -> bool:
+    """Whether ``line`` is one whole JSON value (a sniff: deep nesting counts as whole)."""
+    try:
+        json.loads(line)
+    except RecursionError:
+        return True
+    except ValueError:  # JSONDecodeError, invalid UTF-8, an over-long integer
+        return False
+    return True
+
+
 def _looks_like_json(value: Any) -> bool:
     if isinstance(value, str):
-        return value.lstrip()[:1] in ("{", "[")
+        return value.lstrip().lstrip("\ufeff").lstrip()[:1] in ("{", "[")  # a byte order mark may lead
     return False
 
 

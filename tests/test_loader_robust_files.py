@@ -1,0 +1,145 @@
+"""The loader on damaged or unusual files and texts: nothing silent, no exception but LoadError.
+
+Concatenated documents, text after a JSON array, partial first lines, damaged gzip streams,
+values Python's JSON decoder cannot take, byte order marks, empty paths and non-JSON strings in
+an iterable. Every record is a row or a counted skip; the same records give the same rows on
+every route.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from s3audit.loader import LoadError, load_events
+from tests._loader_support import line, record, records
+
+
+def _ids(df: pd.DataFrame) -> list[str]:
+    return df["eventID"].tolist()
+
+
+def _reasons(df: pd.DataFrame) -> list[str]:
+    return [s["reason"] for s in df.attrs["skipped"]]
+
+
+# ------------------------------------------------------------------ several JSON values in one text
+
+def test_jq_style_pretty_records_one_after_another_all_load(tmp_path: Path) -> None:
+    """`jq '.Records[]' trail.json > events.json`: pretty-printed objects one after another."""
+    texts = [json.dumps(r, indent=2) for r in records(40)]
+    path = tmp_path / "events.json"
+    path.write_text("\n".join(texts) + "\n")
+    df = load_events(path)
+    assert _ids(df) == [f"e-{i}" for i in range(40)]
+    assert df["raw"].tolist() == texts
+    assert df.attrs["skipped_total"] == 0
+
+
+def test_cat_of_trail_files_reads_every_member(tmp_path: Path) -> None:
+    """`cat a.json.gz b.json.gz c.json.gz`: one gzip member each, no newline between documents."""
+    recs = records(9)
+    path = tmp_path / "all.json.gz"
+    path.write_bytes(b"".join(gzip.compress(json.dumps({"Records": recs[i:i + 3]}).encode()) for i in (0, 3, 6)))
+    df = load_events(path)
+    assert _ids(df) == [f"e-{i}" for i in range(9)]
+    assert df.attrs["skipped_total"] == 0
+
+
+def test_text_after_a_json_array_is_read_not_dropped() -> None:
+    r0, r1 = line(record("a-0")), line(record("a-1"))
+    df = load_events([f"[{r0}][{r1}]"])
+    assert _ids(df) == ["a-0", "a-1"]
+    df = load_events([f"[{r0}] trailing"])
+    assert _ids(df) == ["a-0"]
+    assert df.attrs["skipped_total"] == 1 and "extra data after the array" in _reasons(df)[0]
+
+
+@pytest.mark.parametrize("first", ["[]", "[FIRST]"])
+def test_jsonl_file_whose_first_line_is_an_array(tmp_path: Path, first: str) -> None:
+    first = first.replace("FIRST", line(record("first")))
+    rest = [line(r) for r in records(5)]
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join([first, *rest]) + "\n")
+    df = load_events(path)
+    expected = (["first"] if first != "[]" else []) + [f"e-{i}" for i in range(5)]
+    assert _ids(df) == expected
+    assert df["raw"].tolist()[-5:] == rest
+    assert df.attrs["skipped_total"] == 0
+
+
+def test_a_broken_value_in_a_document_is_one_skip_and_reading_goes_on(tmp_path: Path) -> None:
+    texts = [json.dumps(r, indent=2) for r in records(5)]
+    texts[2] = texts[2].replace('"eventName": "GetObject",', '"eventName": "GetObject"', 1)  # a missing comma
+    path = tmp_path / "events.json"
+    path.write_text("\n".join(texts) + "\n")
+    df = load_events(path)
+    assert _ids(df) == ["e-0", "e-1", "e-3", "e-4"]
+    assert df.attrs["skipped_total"] == 1 and "malformed JSON" in _reasons(df)[0]
+    assert df.attrs["skipped"][0]["line"] > texts[0].count("\n") * 2  # the line of the bad record
+
+
+def test_a_truncated_array_resumes_after_the_break_without_duplicates(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(3)]
+    path = tmp_path / "cut.json"
+    path.write_text("[\n" + ",\n".join(lines)[:-10])  # one record per line, the last one cut
+    df = load_events(path)
+    assert _ids(df) == ["e-0", "e-1"]
+    assert df.attrs["skipped_total"] == 1 and "records before this point were kept" in _reasons(df)[0]
+
+
+# ------------------------------------------------------------------ values the decoder cannot take
+
+def _deep(event_id: str, depth: int) -> str:
+    return line(record(event_id))[:-1] + ',"x":' + '{"a":' * depth + "1" + "}" * depth + "}"
+
+
+def _long_int(event_id: str) -> str:
+    return line(record(event_id))[:-1] + ',"y":' + "1" * 5000 + "}"
+
+
+def test_too_deep_and_too_long_values_in_a_trail_file_are_counted_skips(tmp_path: Path) -> None:
+    texts = [line(record("ok-0")), _deep("deep", 1500), line(record("ok-1")), _long_int("long"), line(record("ok-2"))]
+    path = tmp_path / "t.json.gz"
+    path.write_bytes(gzip.compress(('{"Records":[' + ",".join(texts) + "]}").encode()))
+    df = load_events(path)
+    assert _ids(df) == ["ok-0", "ok-1", "ok-2"]
+    reasons = _reasons(df)
+    assert df.attrs["skipped_total"] == 2
+    assert "Records[1]" in reasons[0] and "nested too deeply" in reasons[0]
+    assert "Records[3]" in reasons[1] and "digits" in reasons[1]
+    # the same wrapper as an in-memory text
+    df = load_events(['{"Records":[' + ",".join(texts) + "]}"])
+    assert _ids(df) == ["ok-0", "ok-1", "ok-2"] and df.attrs["skipped_total"] == 2
+
+
+def test_a_too_deep_pretty_record_among_others_is_one_skip(tmp_path: Path) -> None:
+    texts = [json.dumps(record("ok-0"), indent=1), _deep("deep", 1500), json.dumps(record("ok-1"), indent=1)]
+    path = tmp_path / "events.json"
+    path.write_text("\n".join(texts) + "\n")
+    df = load_events(path)
+    assert _ids(df) == ["ok-0", "ok-1"]
+    assert df.attrs["skipped_total"] == 1 and "nested too deeply" in _reasons(df)[0]
+
+
+# ------------------------------------------------------------------ byte order marks
+
+def test_a_byte_order_mark_before_a_record_loads_on_every_route(tmp_path: Path) -> None:
+    texts = [line(record("b-1")), "\ufeff" + line(record("b-2"))]
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    for source in (path, texts, pa.array(texts)):
+        df = load_events(source)
+        assert _ids(df) == ["b-1", "b-2"], source
+        assert df.attrs["skipped_total"] == 0
+
+
+def test_a_text_with_a_byte_order_mark_in_a_list_is_a_text_not_a_path() -> None:
+    bom = "\ufeff" + json.dumps(record("b-1", userAgent="a/b"), separators=(",", ":"))  # no space anywhere
+    assert " " not in bom
+    assert _ids(load_events([bom])) == ["b-1"]

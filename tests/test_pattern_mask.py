@@ -281,3 +281,20 @@ def test_first_mask_on_loaded_samples_scans_no_raw(samples, monkeypatch):
                     '{ $.additionalEventData.bytesTransferredOut > 1000 && $.userIdentity.type = "AssumedRole" }'):
         compile_pattern(pattern).mask(fresh)
     assert called == []
+
+
+@pytest.mark.parametrize("text", ['{ $.raw NOT EXISTS }', '{ $.raw = "x" }', '{ $.raw = * }', '{ $.raw IS NULL }',
+                                  '{ $.raw.a = 1 }'])
+def test_a_record_field_named_raw_is_not_the_frame_raw_column(text: str) -> None:
+    # the frame's "raw" column is the record's JSON text; a record's own top-level "raw" field
+    # was invisible to the mask (NOT EXISTS answered true for it)
+    from tests._loader_support import record
+
+    with_raw, without, nested, null = record("a"), record("b"), record("c"), record("d")
+    with_raw["raw"], nested["raw"], null["raw"] = "x", {"a": 1}, None
+    records = [with_raw, without, nested, null]
+    pattern = compile_pattern(text)
+    expected = [pattern.matches(r) for r in records]
+    for source in (records, [json.dumps(r) for r in records]):
+        df = s3audit.load_events(source)
+        assert pattern.mask(df).tolist() == expected

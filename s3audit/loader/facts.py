@@ -16,8 +16,9 @@ record once and records, cheaply:
   elements are not keys: a list holding only nulls is ``hollow``.
 * ``hollow``: flattened paths that held a container without any non-null scalar inside
   (``{}``, ``[]``, ``[null]``, ``{"a": {}}``) in some record.
-* ``odd_keys``: keys that make flattened names ambiguous: with a ``.``, all digits, empty, or a
-  top-level key starting with ``@`` (shown as ``@@key``).
+* ``odd_keys``: keys that make flattened names ambiguous: with a ``.``, all digits, empty, a
+  top-level key starting with ``@`` (shown as ``@@key``), or a top-level key ``raw`` (the
+  frame's ``raw`` column is the record's JSON text: such a field's value is only there).
 
 The facts hold for every row read (filtered rows included), so they stay true for any subset of
 rows: pandas carries ``attrs`` through copies, ``assign`` and boolean indexing.
@@ -38,6 +39,7 @@ ATTRS_KEY = "record_facts"
 """Name of the facts in ``DataFrame.attrs``."""
 
 FACTS_VERSION = 1
+RAW_COLUMN = "raw"
 
 _WINDOW = 64
 _SPACE = np.zeros(256, dtype=bool)
@@ -111,7 +113,8 @@ def _distinct_keys(b: np.ndarray, close: np.ndarray) -> np.ndarray:
 
 def is_odd_key(key: str, top: bool) -> bool:
     """A key whose flattened name is ambiguous (see the module docstring)."""
-    return "." in key or key == "" or (key.isascii() and key.isdigit()) or (top and key.startswith("@"))
+    return "." in key or key == "" or (key.isascii() and key.isdigit()) or \
+        (top and (key.startswith("@") or key == RAW_COLUMN))
 
 
 class FactsDict(dict):

@@ -68,6 +68,7 @@ class _Facts:
         self._dotted = [k for k in odd if "." in k]
         self._empty_key = "" in odd
         self._at_key = any(k.startswith("@") for k in odd)
+        self._raw_key = "raw" in odd  # a record's own top-level "raw": the column holds the JSON text
 
     @classmethod
     def of(cls, df: pd.DataFrame) -> "_Facts | None":
@@ -84,6 +85,8 @@ class _Facts:
         if any(k in col for k in self._dotted):
             return True
         if self._empty_key and (".." in col or col.startswith(".") or col.endswith(".")):
+            return True
+        if self._raw_key and col == "raw":
             return True
         return self._at_key and col.startswith("@")
 

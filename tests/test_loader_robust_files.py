@@ -143,3 +143,13 @@ def test_a_text_with_a_byte_order_mark_in_a_list_is_a_text_not_a_path() -> None:
     bom = "\ufeff" + json.dumps(record("b-1", userAgent="a/b"), separators=(",", ":"))  # no space anywhere
     assert " " not in bom
     assert _ids(load_events([bom])) == ["b-1"]
+
+
+# ------------------------------------------------------------------ empty path (bug 11)
+
+@pytest.mark.parametrize("source", ["", "  ", "\n"])
+def test_an_empty_path_is_a_load_error_not_the_working_directory(tmp_path: Path, monkeypatch, source: str) -> None:
+    (tmp_path / "stray.jsonl").write_text(line(record("stray")) + "\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LoadError):
+        load_events(source)

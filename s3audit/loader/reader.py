@@ -63,6 +63,9 @@ class Reader:
 
     # ----------------------------------------------------------------- entry points
     def read(self, source: Any) -> None:
+        if isinstance(source, str) and not source.strip():
+            # Path("") is "." - an unset setting must not load the working directory
+            raise LoadError("empty path: no file or directory given", source=source)
         if isinstance(source, (str, os.PathLike)) and not _looks_like_json(source):
             self._read_path(Path(source), explicit=True)
         elif isinstance(source, (str, bytes, Mapping)):

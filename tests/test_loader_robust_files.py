@@ -153,3 +153,26 @@ def test_an_empty_path_is_a_load_error_not_the_working_directory(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     with pytest.raises(LoadError):
         load_events(source)
+# ------------------------------------------------------------------ strings in an iterable (bug 17)
+
+def test_non_json_messages_in_a_list_are_skips_like_in_an_arrow_array() -> None:
+    texts = ["GET /bucket/key HTTP/1.1", "s3://bucket/k.jsonl.gz", line(record("m-1")), "plain text"]
+    df = load_events(texts)
+    assert _ids(df) == ["m-1"]
+    assert [(s["source"], s["line"]) for s in df.attrs["skipped"]] == [("<iterable>", 1), ("<iterable>", 2),
+                                                                       ("<iterable>", 4)]
+    pd.testing.assert_frame_equal(df, load_events(pa.array(texts)))
+    assert df.attrs["skipped"] == load_events(pa.array(texts)).attrs["skipped"]
+
+
+def test_paths_in_a_list_still_load_and_a_missing_one_still_fails(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(line(record("p-1")) + "\n")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "b.jsonl").write_text(line(record("p-2")) + "\n")
+    df = load_events([str(path), str(tmp_path / "dir"), line(record("p-3"))])
+    assert _ids(df) == ["p-1", "p-2", "p-3"]
+    with pytest.raises(LoadError, match="no such file"):
+        load_events([str(tmp_path / "nope.jsonl"), str(path)])
+    with pytest.raises(LoadError, match="no such file"):
+        load_events([str(tmp_path / "no-such-dir")])

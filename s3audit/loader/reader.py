@@ -105,8 +105,8 @@ class Reader:
                 except UnicodeDecodeError as exc:
                     self.skips.add(ITERABLE, index, f"invalid UTF-8: {exc}")
                     continue
-            elif isinstance(item, str) and (_looks_like_json(item) or not _looks_like_path(item)):
-                texts.append((item, index))
+            elif isinstance(item, str) and not _names_path(item):
+                texts.append((item, index))  # JSON, or other text: a counted skip on the careful path
             elif isinstance(item, (str, os.PathLike)):
                 self._read_texts(texts, ITERABLE)
                 texts = []
@@ -529,8 +529,22 @@ def _looks_like_json(value: Any) -> bool:
     return False
 
 
-def _looks_like_path(value: str) -> bool:
-    return os.sep in value or value.lower().endswith(EVENT_SUFFIXES + UNSUPPORTED_SUFFIXES + (".gz",))
+def _names_path(value: str) -> bool:
+    """Whether a string item of an iterable is a path rather than a JSON text / log message: not
+    JSON-looking, and an existing file or directory, or - to report a missing file as such - one
+    line without a URL scheme ending like an event file or holding a separator but no space.
+    Other text ("GET /bucket/key HTTP/1.1", "s3://b/k.json.gz") is a message: one counted skip."""
+    if _looks_like_json(value) or not value.strip() or "\n" in value or "\0" in value:
+        return False
+    try:
+        if os.path.exists(value):
+            return True
+    except (OSError, ValueError):
+        return False
+    if "://" in value:
+        return False
+    return value.lower().endswith(EVENT_SUFFIXES + UNSUPPORTED_SUFFIXES + (".gz",)) or (
+        os.sep in value and not any(c.isspace() for c in value))
 
 
 def _hidden(path: Path, root: Path) -> bool:

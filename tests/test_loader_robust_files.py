@@ -176,3 +176,46 @@ def test_paths_in_a_list_still_load_and_a_missing_one_still_fails(tmp_path: Path
         load_events([str(tmp_path / "nope.jsonl"), str(path)])
     with pytest.raises(LoadError, match="no such file"):
         load_events([str(tmp_path / "no-such-dir")])
+
+
+# ------------------------------------------------------------------ a partial first line (bug 16)
+
+def _split_parts(tmp_path: Path, n: int = 50) -> tuple[Path, Path, list[str]]:
+    lines = [line(r) for r in records(n)]
+    data = ("\n".join(lines) + "\n").encode()
+    half = len(data) // 2 + 7  # inside a record, not at a line start
+    first, second = tmp_path / "part-aa.jsonl", tmp_path / "part-ab.jsonl"
+    first.write_bytes(data[:half])  # what `split -b` makes
+    second.write_bytes(data[half:])
+    return first, second, lines
+
+
+def test_a_file_cut_at_a_byte_offset_keeps_its_whole_lines(tmp_path: Path) -> None:
+    first, second, lines = _split_parts(tmp_path)
+    df = load_events(second)
+    cut = first.read_bytes().count(b"\n")  # the record split in two
+    assert df["raw"].tolist() == lines[cut + 1:]
+    assert df.attrs["skipped_total"] == 1
+    assert df.attrs["skipped"][0]["line"] == 1 and "malformed JSON" in df.attrs["skipped"][0]["reason"]
+    both = load_events([first, second])
+    assert both["raw"].tolist() == lines[:cut] + lines[cut + 1:]
+    assert both.attrs["skipped_total"] == 2  # the two halves of the cut record
+
+
+def test_a_partial_first_line_starting_inside_a_list_keeps_the_rest(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(20)]
+    data = "\n".join(lines) + "\n"
+    start = data.index('[{"type"', len(data) // 2)
+    path = tmp_path / "part.jsonl"
+    path.write_text(data[start:])
+    df = load_events(path)
+    complete = data[start:].count("\n") - 1
+    assert df["raw"].tolist() == lines[-complete:]
+    assert df.attrs["skipped_total"] >= 1 and {s["line"] for s in df.attrs["skipped"]} == {1}
+
+
+def test_a_file_that_is_not_json_is_still_one_skip(tmp_path: Path) -> None:
+    path = tmp_path / "notes.json"
+    path.write_text("these are notes\nnot events\n{ neither is this\n")
+    df = load_events(path)
+    assert len(df) == 0 and df.attrs["skipped_total"] == 1 and "whole file skipped" in _reasons(df)[0]

@@ -212,12 +212,12 @@ class Reader:
             start = head.lstrip(b" \t\r\n")
             if not start and error is None:
                 return  # an empty file holds no events
-            if start and start[:1] not in (b"{", b"["):
+            if start and start[:1] not in (b"{", b"[") and not _lines_after_partial_first(start):
                 first = start.split(b"\n", 1)[0][:80].decode("utf-8", "replace")
                 hint = " (looks like CSV)" if first.count(",") >= 2 and not first.startswith("{") else ""
                 self.skips.add(source, 1, f"not JSON{hint}: first line {first!r}; whole file skipped")
                 return
-            if _is_document(start, whole=len(head) < 1 << 16):
+            if start[:1] in (b"{", b"[") and _is_document(start, whole=len(head) < 1 << 16):
                 self._read_document(stream, source, head, error)
             else:
                 self._read_lines(stream, source, head, error, path.stat().st_size)
@@ -521,6 +521,14 @@ def _parses(line: bytes) -> bool:
     except ValueError:  # JSONDecodeError, invalid UTF-8, an over-long integer
         return False
     return True
+
+
+def _lines_after_partial_first(start: bytes) -> bool:
+    """A file that does not start with JSON but whose second line is a JSON object: JSON lines
+    whose first line was cut (``split -b``, ``tail -c``, a byte-range GET)."""
+    _, newline, rest = start.partition(b"\n")
+    second = rest.partition(b"\n")[0].strip()
+    return bool(newline) and second[:1] == b"{" and _parses(second)
 
 
 def _looks_like_json(value: Any) -> bool:

@@ -219,3 +219,27 @@ def test_a_file_that_is_not_json_is_still_one_skip(tmp_path: Path) -> None:
     path.write_text("these are notes\nnot events\n{ neither is this\n")
     df = load_events(path)
     assert len(df) == 0 and df.attrs["skipped_total"] == 1 and "whole file skipped" in _reasons(df)[0]
+# ------------------------------------------------------------------ a gzip stream that ends early (bug 5)
+
+@pytest.mark.parametrize("damage", ["trailer cut", "trailing garbage"])
+def test_a_trail_file_whose_gzip_ends_early_after_the_document_keeps_its_records(tmp_path: Path, damage: str) -> None:
+    gz = gzip.compress(json.dumps({"Records": records(30)}).encode())  # one line, no final newline
+    path = tmp_path / "trail.json.gz"
+    path.write_bytes(gz[:-8] if damage == "trailer cut" else gz + b"garbage!")
+    df = load_events(path)
+    assert _ids(df) == [f"e-{i}" for i in range(30)]
+    assert df.attrs["skipped_total"] == 1 and "truncated or corrupt" in _reasons(df)[0]
+
+
+def test_a_complete_last_line_without_newline_before_a_gzip_break_is_a_row(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(3)]
+    path = tmp_path / "l.jsonl.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode())[:-8])
+    df = load_events(path)
+    assert df["raw"].tolist() == lines
+    assert df.attrs["skipped_total"] == 1 and "after line 3" in _reasons(df)[0]
+    # an incomplete last line is still dropped, and said so
+    path.write_bytes(gzip.compress("\n".join(lines)[:-20].encode())[:-8])
+    df = load_events(path)
+    assert df["raw"].tolist() == lines[:2]
+    assert any("incomplete last line" in r for r in _reasons(df))

@@ -262,7 +262,11 @@ class Reader:
         if bar is not None:
             bar.close()
         if error is not None:
-            if pending.strip():
+            if pending.strip() and _parses(pending):
+                # a complete last line without its newline (CloudTrail writes none), then the break
+                lines_before = self._lines_chunk(pending, len(pending), source, lines_before)
+                lines_before += 1
+            elif pending.strip():
                 self.skips.add(source, lines_before + 1, "truncated compressed stream: incomplete last line dropped")
             self.skips.add(source, lines_before + 1,
                            f"compressed stream truncated or corrupt after line {lines_before} ({error}); "

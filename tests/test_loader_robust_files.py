@@ -243,3 +243,47 @@ def test_a_complete_last_line_without_newline_before_a_gzip_break_is_a_row(tmp_p
     df = load_events(path)
     assert df["raw"].tolist() == lines[:2]
     assert any("incomplete last line" in r for r in _reasons(df))
+# ------------------------------------------------------------------ corruption inside a gzip block (bug 4)
+
+def _decodable_prefix(data: bytes) -> bytes:
+    """What zlib decodes from ``data`` before its error, fed byte by byte (the most there is)."""
+    d, out = zlib.decompressobj(31), b""
+    for i in range(len(data)):
+        try:
+            out += d.decompress(data[i:i + 1])
+        except zlib.error:
+            break
+    return out
+
+
+def test_lines_decoded_before_a_corrupt_spot_in_a_gzip_block_are_kept(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(300)]
+    data = ("\n".join(lines) + "\n").encode()
+    gz = gzip.compress(data)
+    mid = len(gz) // 2
+    bad = gz[:mid] + b"\x00" * 20 + gz[mid + 20:]
+    prefix = _decodable_prefix(bad)
+    intact = 0
+    for got, want in zip(prefix.split(b"\n")[:-1], lines):
+        if got.decode("utf-8", "replace") != want:
+            break
+        intact += 1
+    assert intact > 50  # the test makes sense: many lines lie before the damage
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(bad)
+    df = load_events(path)
+    assert df["raw"].tolist()[:intact] == lines[:intact]
+    assert any("truncated or corrupt" in r for r in _reasons(df))
+
+
+def test_corruption_in_a_later_gzip_member_keeps_the_earlier_members(tmp_path: Path) -> None:
+    lines = [line(r) for r in records(200)]
+    first = gzip.compress(("\n".join(lines[:100]) + "\n").encode())
+    second = gzip.compress(("\n".join(lines[100:]) + "\n").encode())
+    mid = len(second) // 2
+    path = tmp_path / "two.jsonl.gz"
+    path.write_bytes(first + second[:mid] + b"\xff" * 16 + second[mid + 16:])
+    df = load_events(path, max_skipped=100_000)  # the damaged deflate data decodes to junk lines first
+    raw = df["raw"].tolist()
+    assert raw[:100] == lines[:100] and len(raw) > 100 and raw[100] == lines[100]
+    assert any("truncated or corrupt" in r for r in _reasons(df))

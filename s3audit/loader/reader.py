@@ -439,16 +439,34 @@ class GzipStream:
                 self._done = True
                 break
             try:
-                self._buf += self._d.decompress(comp)
+                self._feed(comp)
                 while self._d.eof and self._d.unused_data:
                     rest = self._d.unused_data
                     if not rest.strip(b"\x00"):
                         break  # zero padding after the last member (allowed by gzip)
                     self._d = zlib.decompressobj(31)
-                    self._buf += self._d.decompress(rest)
+                    self._feed(rest)
             except zlib.error as exc:
                 self._error = exc
                 self._done = True
+
+    def _feed(self, comp: bytes) -> None:
+        """Decompress ``comp`` into the buffer. zlib's ``decompress`` raises at a corrupt spot and
+        returns nothing of what it decoded before it in that call: then the block is fed again from
+        the state before it in ever smaller pieces (down to single bytes), so every byte decoded
+        before the corruption is kept, and the error is raised after. Input past the end of a
+        gzip member goes to ``unused_data`` (read as the next member by the caller)."""
+        saved = self._d.copy()
+        try:
+            self._buf += self._d.decompress(comp)
+            return
+        except zlib.error:
+            if len(comp) <= 1:
+                raise
+        self._d = saved
+        step = max(1, len(comp) // 64)
+        for lo in range(0, len(comp), step):
+            self._feed(comp[lo:lo + step])  # raises at the piece holding the corruption
 
     def read(self, n: int = -1) -> bytes:
         self._fill(n if n >= 0 else 1 << 62)

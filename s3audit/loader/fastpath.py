@@ -403,6 +403,18 @@ class FastReader:
         """Lines ``lo:hi``. On a failure at row r, rows before r are parsed again on their own (they
         were fine up to there) and the rest restarts at r, so a rare odd line costs about one extra
         parse and stays on the fast path; repeated failures switch to bisection."""
+        other = ~_starts_object(buf, starts, ends, lo, hi)
+        if other.any():
+            # a line that is not a JSON object never reaches Arrow: pyarrow's reader crashes the
+            # process on data starting with a top-level null (pyarrow 25); the careful path
+            # records such lines as skips
+            bounds = np.concatenate(([lo - 1], lo + np.flatnonzero(other), [hi]))
+            for a, b in zip(bounds[:-1] + 1, bounds[1:]):
+                if b > a:
+                    self._read_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
+                if b < hi:
+                    self._careful_range(buf, seq, starts, ends, int(b), int(b) + 1)
+            return
         failures = 0
         while lo < hi:
             table, row = self._parse(memoryview(buf)[int(starts[lo]):int(ends[hi - 1])])
@@ -473,6 +485,26 @@ class FastReader:
             if not len(part_seq):
                 return
         batches.append(Batch(compact(columns, len(part_seq), self.unique_columns), part_raw, part_seq))
+
+
+def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    r"""Per line ``lo:hi``: whether its first byte other than JSON whitespace is ``{``.
+
+    >>> b = b'{"a":1}\n null\n  {"b":2}\n[1]'
+    >>> _starts_object(b, np.array([0, 8, 14, 23]), np.array([7, 13, 22, 26]), 0, 4).tolist()
+    [True, False, True, False]
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    first = data[starts[lo:hi]]
+    ok = first == 0x7B
+    for i in np.flatnonzero(_SPACE_BYTES[first]).tolist():  # indented lines (rare)
+        text = bytes(data[int(starts[lo + i]):int(ends[lo + i])]).lstrip(b" \t\r\n")
+        ok[i] = text[:1] == b"{"
+    return ok
+
+
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[0x20, 0x09, 0x0A, 0x0D]] = True
 
 
 def _has_list(t: pa.DataType) -> bool:

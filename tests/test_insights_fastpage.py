@@ -191,3 +191,16 @@ def test_pull_gives_the_same_frame_with_and_without_fast_decoding(monkeypatch, t
     assert fast.attrs["coverage"]["complete"] and len(fast) > n * 2 // 3
     if truncate:
         assert fast.attrs["coverage"]["get_log_record"] > 0
+
+
+@pytest.mark.parametrize("body", [b"null", b"null\n{}", b" {}", b"[]", b"1", b""])
+def test_a_body_that_is_not_an_object_is_left_to_botocore(body: bytes) -> None:
+    # pyarrow 25's JSON reader kills the process on data that starts with null: never call it
+    # there (in a child process, so a regression fails this test instead of the run)
+    import subprocess
+    import sys
+
+    code = ("from s3audit.insights.fastpage import decode; "
+            f"print(decode({body!r}, ['@message']) is None)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr[-300:]

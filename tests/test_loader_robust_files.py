@@ -127,6 +127,18 @@ def test_a_too_deep_pretty_record_among_others_is_one_skip(tmp_path: Path) -> No
     assert df.attrs["skipped_total"] == 1 and "nested too deeply" in _reasons(df)[0]
 
 
+def test_arrays_nested_hundreds_deep_are_one_skip_not_a_recursion_error(tmp_path: Path) -> None:
+    text = "[" * 400 + line(record("deep")) + "]" * 400
+    path = tmp_path / "deep.json"
+    path.write_text(text + "\n" + json.dumps(record("ok"), indent=1) + "\n")
+    for source, rows in (([text, line(record("ok"))], ["ok"]), (path, ["ok"])):
+        df = load_events(source)
+        assert _ids(df) == rows
+        assert df.attrs["skipped_total"] == 1 and "nested" in _reasons(df)[0]
+    # a few levels are pages of pages: read
+    assert _ids(load_events(["[[[" + line(record("p")) + "]]]"])) == ["p"]
+
+
 # ------------------------------------------------------------------ byte order marks
 
 def test_a_byte_order_mark_before_a_record_loads_on_every_route(tmp_path: Path) -> None:
@@ -287,3 +299,12 @@ def test_corruption_in_a_later_gzip_member_keeps_the_earlier_members(tmp_path: P
     raw = df["raw"].tolist()
     assert raw[:100] == lines[:100] and len(raw) > 100 and raw[100] == lines[100]
     assert any("truncated or corrupt" in r for r in _reasons(df))
+
+
+def test_a_one_line_record_then_pretty_printed_ones_all_load(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_text(line(record("one")) + "\n" + json.dumps(record("two"), indent=2) + "\n"
+                    + json.dumps(record("three"), indent=2) + "\n")
+    df = load_events(path)
+    assert _ids(df) == ["one", "two", "three"]
+    assert df.attrs["skipped_total"] == 0

@@ -183,16 +183,20 @@ def _walk_object(text: str, pos: int, walk_keys: tuple[str, ...], done: dict[str
         pos = _skip_ws(text, pos + 1)
 
 
-def read_text(text: str) -> Iterator[Item]:
+MAX_NESTED_DOCUMENTS = 16
+"""Arrays inside arrays read as nested documents (pages of pages); deeper ones are a skip."""
+
+
+def read_text(text: str, depth: int = 0) -> Iterator[Item]:
     """Everything one JSON text holds, in order (see the module docstring): the JSON values in it
-    one after another (usually one)."""
+    one after another (usually one). ``depth``: how many arrays this text is nested in."""
     pos = _skip_ws(text, 0)
     if pos >= len(text):
         yield Item("skip", "empty JSON text")
         return
     after = ""
     while pos < len(text):
-        end = yield from _read_value(text, pos, after)
+        end = yield from _read_value(text, pos, after, depth)
         if isinstance(end, _Broken):  # not JSON from here: resume at the next line starting a value
             m = _NEXT_VALUE_LINE.search(text, max(end.at, pos + 1))
             if m is None:
@@ -211,7 +215,7 @@ class _Broken:
         self.at = at
 
 
-def _read_value(text: str, start: int, after: str) -> Generator[Item, None, int | _Broken]:
+def _read_value(text: str, start: int, after: str, depth: int = 0) -> Generator[Item, None, int | _Broken]:
     """The items of the JSON value at ``start``; returns its end, or :class:`_Broken` when the text
     there is not JSON (one skip recorded). ``after``: the first character of the value before it."""
     first = text[start]
@@ -233,7 +237,7 @@ def _read_value(text: str, start: int, after: str) -> Generator[Item, None, int 
         return end
     if first == "[":
         done: dict[str, int] = {}
-        items = list(_read_array(text, start, done))
+        items = list(_read_array(text, start, done, depth))
         if items and all(item.kind == "skip" for item in items) and len(items) > 1:
             yield Item("skip", f"no CloudTrail record in a JSON array ({len(items)} problems; first: {items[0].text})",
                        offset=items[0].offset)
@@ -327,7 +331,7 @@ def _insights_row(row: Any, offset: int, index: int) -> Item:
     return Item("message", message, offset=offset, index=index)
 
 
-def _read_array(text: str, start: int, done: dict[str, int]) -> Iterator[Item]:
+def _read_array(text: str, start: int, done: dict[str, int], depth: int = 0) -> Iterator[Item]:
     try:
         for index, (s, e, element) in enumerate(_walk_array(text, start, done)):
             if is_record(element):
@@ -336,9 +340,12 @@ def _read_array(text: str, start: int, done: dict[str, int]) -> Iterator[Item]:
                 yield Item("skip", f"[{index}]: {element.reason}", offset=s, index=index)
             elif isinstance(element, list) and element and all(isinstance(c, dict) and "field" in c for c in element):
                 yield _insights_row(element, s, index)
+            elif isinstance(element, list) and depth >= MAX_NESTED_DOCUMENTS:
+                yield Item("skip", f"[{index}]: JSON arrays nested more than {MAX_NESTED_DOCUMENTS} deep",
+                           offset=s, index=index)
             elif isinstance(element, (dict, list)) and not (isinstance(element, dict) and not element):
                 # a nested document (a GetQueryResults page, a Records wrapper): read it in place
-                for item in read_text(text[s:e]):
+                for item in read_text(text[s:e], depth + 1):
                     item.offset += s
                     if item.kind == "skip" and item.index is None:
                         item.text = f"[{index}]: " + item.text

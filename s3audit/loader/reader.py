@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from s3audit.loader.batch import Batch, batch_from_records, merge_batches
-from s3audit.loader.documents import read_text
+from s3audit.loader.documents import Item, read_text
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.fastpath import FastReader, split_lines, split_numbered_lines
 from s3audit.loader.scan import flatnonzero_blocked
@@ -306,14 +306,17 @@ class Reader:
 
     def _read_document_text(self, text: str, source: str) -> None:
         messages: list[tuple[str, int]] = []
-        for item in read_text(text):
+        counted = (0, 1)  # (offset, its line): skips come in offset order, count newlines once
+        for item in _guarded(read_text(text)):
             if item.kind == "record":
                 self._pending.append((item.text, item.value, self._seq))
                 self._seq += 1
             elif item.kind == "message":
                 messages.append((item.text, (item.index or 0) + 1))
             else:
-                line = text.count("\n", 0, item.offset) + 1
+                at, line = counted if item.offset >= counted[0] else (0, 1)
+                line += text.count("\n", at, item.offset)
+                counted = (item.offset, line)
                 self.skips.add(source, line, item.text)
             if len(self._pending) >= CAREFUL_FLUSH:
                 self._flush()
@@ -385,7 +388,7 @@ class Reader:
             except UnicodeEncodeError as exc:
                 self.skips.add(source, line, f"text is not valid Unicode ({exc.reason} at {exc.start})")
                 return
-        for item in read_text(text):
+        for item in _guarded(read_text(text)):
             if item.kind == "record":
                 self._pending.append((item.text, item.value, seq))
             elif item.kind == "message" and depth == 0:
@@ -479,6 +482,15 @@ class GzipStream:
         return data
 
 
+def _guarded(items: Iterator[Item]) -> Iterator[Item]:
+    """``items``, ending in a skip instead of a ``RecursionError`` (a last resort: documents.py
+    catches the decoder's own and bounds its nesting)."""
+    try:
+        yield from items
+    except RecursionError:
+        yield Item("skip", "JSON nested too deeply to read; the rest of this text is lost", offset=0)
+
+
 def _read_into(stream: IO[bytes], view: memoryview) -> tuple[int, Exception | None]:
     """Fill ``view`` from the stream (``readinto`` when it has one); bytes read and any
     truncation/corruption error of a compressed stream (what was read before it is kept)."""
@@ -517,12 +529,15 @@ def _read_some(stream: IO[bytes], n: int) -> tuple[bytes, Exception | None]:
 
 
 def _is_document(start: bytes, *, whole: bool) -> bool:
-    """One JSON document (pretty-printed record, trail file, Insights export, array) rather than
-    JSON lines. A first line that is a complete JSON value means JSON lines, even when it is a
-    ``{"Records": [...]}`` wrapper (concatenated trail files): those lines are expanded one by one."""
+    """One JSON document (pretty-printed record, trail file, Insights export, array, several of
+    these one after another) rather than JSON lines. A first line that is a complete JSON value
+    means JSON lines (unless a pretty-printed value follows), even when it is a ``{"Records":
+    [...]}`` wrapper (concatenated trail files) or an array: those lines are expanded one by one."""
     first_line, newline, rest = start.partition(b"\n")
     if first_line.strip() in (b"{", b"["):
         return True
+    if rest.lstrip(b" \t\r\n").partition(b"\n")[0].strip() in (b"{", b"["):
+        return True  # a one-line value, then pretty-printed ones: values one after another
     if start[:1] == b"[":
         # a one-line array (`[]` page, `[record]`) followed by JSON lines is JSON lines; so is a
         # partial first line (a file cut at a byte offset) followed by whole lines

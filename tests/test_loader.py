@@ -529,6 +529,22 @@ def test_lines_that_are_not_objects_never_reach_arrow(lines: list[str], tmp_path
     assert skipped == sum(1 for x in lines if not x.startswith("R"))  # (the indented object is no record)
 
 
+def test_a_key_with_a_lone_surrogate_is_repaired_like_values() -> None:
+    text = json.dumps(record("e0"))[:-1] + ', "k\\ud800": 1, "v": "x\\udc00"}'
+    for source in ([text], pa.array([text])):
+        df = load_events(source)
+        assert df["k\ufffd"].tolist() == [1] and df["v"].tolist() == ["x\ufffd"]
+
+
+def test_a_column_that_only_ever_holds_numbers_stays_numeric(tmp_path: Path) -> None:
+    # ["a", null] lists make x.1 an all-null *string* column in their batch; numbers elsewhere
+    recs = [record(f"s{i}", x=["a", None]) for i in range(3)] + [record(f"n{i}", x=[1, 2.5]) for i in range(3)]
+    fast, careful = _fast_and_careful(recs, tmp_path)
+    for df in (fast, careful):
+        assert str(df["x.1"].dtype) == "Float64" and df["x.1"].tolist()[3:] == [2.5] * 3
+    assert fast.attrs["record_facts"]["columns"]["x.1"] is True
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -177,6 +177,9 @@ def unify_chunks(chunks: list[pa.Array]) -> pa.ChunkedArray:
     strings (dictionary-encoded if any batch was); any other mix gives strings holding the JSON
     text of non-string values.
     """
+    # a chunk holding only nulls (a string-typed one, say, from ["a", null] lists) has no kind
+    chunks = [pa.nulls(len(c)) if len(c) and c.null_count == len(c) and not pa.types.is_null(c.type) else c
+              for c in chunks]
     types = {c.type for c in chunks}
     nonnull = [t for t in types if not pa.types.is_null(t)]
     if len(nonnull) == 1 and nonnull[0] in (DICT_STRING, pa.string(), pa.int64(), pa.float64(), pa.bool_()):

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_string_array, unify_chunks
+from s3audit.loader.batch import DICT_STRING, Batch, _kind, _valid_unicode, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
 
     ``exact`` (filled when given): per column, whether every value kept its JSON kind (see
     :mod:`s3audit.loader.facts`); ``mixed`` names columns a batch already stored as JSON text."""
-    batches = [b for b in batches if len(b)]
+    batches = [_valid_names(b) for b in batches if len(b)]
     if not batches:
         return empty_frame()
     seq = np.concatenate([b.seq for b in batches])
@@ -77,8 +77,9 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
             col = pa.chunked_array([b.raw.cast(pa.large_string()) for b in batches], type=pa.large_string())
         else:
             chunks = [b.columns.get(name, pa.nulls(len(b))) for b in batches]
-            if exact is not None:
-                exact[name] = name not in mixed and _exact_kinds(name, {_kind(c.type) for c in chunks} - {"null"})
+            if exact is not None:  # (a chunk holding only nulls says nothing about the kind)
+                exact[name] = name not in mixed and _exact_kinds(
+                    name, {_kind(c.type) for c in chunks if c.null_count < len(c)} - {"null"})
             col = unify_chunks(chunks)
         if order is not None:
             col = col.take(pa.array(order))
@@ -102,6 +103,23 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
         for name, k in counts.get(column_name, {}).items():
             coerced[name] = coerced.get(name, 0) + k
     return pd.DataFrame({name: s for name, s in zip(order_of_names, built) if s is not None}, copy=False)
+
+
+def _valid_names(batch: Batch) -> Batch:
+    """``batch`` with every column name storable as UTF-8: a key holding a lone surrogate
+    (JSON ``"k\\ud800"``) gets U+FFFD, as values do; of two names that then coincide, the
+    first keeps its values where it has them."""
+    if all(name.isascii() for name in batch.columns):
+        return batch
+    columns: dict[str, pa.Array] = {}
+    for name, values in batch.columns.items():
+        fixed = _valid_unicode(name) or ""
+        if fixed in columns and columns[fixed].type == values.type:
+            values = pc.coalesce(columns[fixed], values)
+        elif fixed in columns:
+            continue
+        columns[fixed] = values
+    return Batch(columns, batch.raw, batch.seq)
 
 
 def _exact_kinds(name: str, kinds: set[str]) -> bool:

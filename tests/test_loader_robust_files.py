@@ -177,6 +177,15 @@ def test_non_json_messages_in_a_list_are_skips_like_in_an_arrow_array() -> None:
     assert df.attrs["skipped"] == load_events(pa.array(texts)).attrs["skipped"]
 
 
+def test_one_word_messages_with_a_slash_among_json_texts_are_skips_not_missing_files() -> None:
+    texts = [line(record("m-1")), "2026/11/02", "arn:aws:s3:::bucket/key", "/aws/lambda/x", "events.json.gz"]
+    df = load_events(texts)
+    assert _ids(df) == ["m-1"]
+    assert [s["line"] for s in df.attrs["skipped"]] == [2, 3, 4, 5]
+    assert df.attrs["skipped"] == load_events(pa.array(texts)).attrs["skipped"]
+    assert _ids(load_events(["/aws/lambda/x", line(record("m-2"))])) == ["m-2"]  # the order does not matter
+
+
 def test_paths_in_a_list_still_load_and_a_missing_one_still_fails(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     path.write_text(line(record("p-1")) + "\n")
@@ -188,6 +197,8 @@ def test_paths_in_a_list_still_load_and_a_missing_one_still_fails(tmp_path: Path
         load_events([str(tmp_path / "nope.jsonl"), str(path)])
     with pytest.raises(LoadError, match="no such file"):
         load_events([str(tmp_path / "no-such-dir")])
+    with pytest.raises(LoadError, match="no such file"):
+        load_events([path, str(tmp_path / "nope.json.gz")])  # a Path object and a string
 
 
 # ------------------------------------------------------------------ a partial first line (bug 16)

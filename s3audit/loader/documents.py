@@ -233,6 +233,10 @@ def _read_value(text: str, start: int, after: str, depth: int = 0) -> Generator[
         except (RecursionError, ValueError) as exc:
             yield Item("skip", _unreadable_reason(exc), offset=start)
             return _Broken(start)
+        rest = _skip_ws(text, end)
+        if rest < len(text) and text[rest] not in "{[":  # "2026/11/02", "1 2": one text, one skip
+            yield Item("skip", f"malformed JSON: extra data (char {rest})", offset=start)
+            return _Broken(rest)
         yield Item("skip", "not a CloudTrail record: JSON " + type(value).__name__, offset=start)
         return end
     if first == "[":

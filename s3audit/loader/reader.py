@@ -91,7 +91,11 @@ class Reader:
     def _read_items(self, items: Iterable[Any]) -> None:
         texts: list[tuple[str, int]] = []
         any_text = False
+        other_items = False  # records, JSON texts, messages: anything but paths
+        missing: str | None = None  # the first string that looks like a path but names nothing
         for index, item in enumerate(items, start=1):
+            kind = _path_kind(item) if isinstance(item, str) else None
+            other_items |= kind is None and not isinstance(item, os.PathLike)
             if isinstance(item, Mapping):
                 try:
                     text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
@@ -105,8 +109,11 @@ class Reader:
                 except UnicodeDecodeError as exc:
                     self.skips.add(ITERABLE, index, f"invalid UTF-8: {exc}")
                     continue
-            elif isinstance(item, str) and not _names_path(item):
-                texts.append((item, index))  # JSON, or other text: a counted skip on the careful path
+            elif isinstance(item, str) and kind != "path":
+                # JSON, or other text: a counted skip on the careful path, as in a pyarrow array
+                texts.append((item, index))
+                if kind == "missing" and missing is None:
+                    missing = item
             elif isinstance(item, (str, os.PathLike)):
                 self._read_texts(texts, ITERABLE)
                 texts = []
@@ -119,6 +126,10 @@ class Reader:
             if len(texts) >= TEXT_BATCH:
                 self._read_texts(texts, ITERABLE)
                 texts = []
+        if missing is not None and not other_items:
+            # a list of paths (the CLI's PATH...) naming a missing file: say so; among messages
+            # such a text ("2026/11/02", "arn:aws:s3:::b/k") is just a message that is not JSON
+            raise LoadError("no such file or directory", source=missing)
         self._read_texts(texts, ITERABLE)
         if any_text and ITERABLE not in self.sources:
             self.sources.append(ITERABLE)
@@ -574,22 +585,25 @@ def _looks_like_json(value: Any) -> bool:
     return False
 
 
-def _names_path(value: str) -> bool:
-    """Whether a string item of an iterable is a path rather than a JSON text / log message: not
-    JSON-looking, and an existing file or directory, or - to report a missing file as such - one
-    line without a URL scheme ending like an event file or holding a separator but no space.
-    Other text ("GET /bucket/key HTTP/1.1", "s3://b/k.json.gz") is a message: one counted skip."""
+def _path_kind(value: str) -> str | None:
+    """What a string item of an iterable is: ``"path"`` (names an existing file or directory),
+    ``"missing"`` (not JSON-looking, one line without a URL scheme, ending like an event file or
+    holding a separator but no space: a path if the iterable holds only paths, else a message),
+    or ``None`` (a JSON text or a message such as "GET /bucket/key HTTP/1.1", "s3://b/k.json.gz":
+    a counted skip when it is not JSON)."""
     if _looks_like_json(value) or not value.strip() or "\n" in value or "\0" in value:
-        return False
+        return None
     try:
         if os.path.exists(value):
-            return True
+            return "path"
     except (OSError, ValueError):
-        return False
+        return None
     if "://" in value:
-        return False
-    return value.lower().endswith(EVENT_SUFFIXES + UNSUPPORTED_SUFFIXES + (".gz",)) or (
-        os.sep in value and not any(c.isspace() for c in value))
+        return None
+    if value.lower().endswith(EVENT_SUFFIXES + UNSUPPORTED_SUFFIXES + (".gz",)) or (
+            os.sep in value and not any(c.isspace() for c in value)):
+        return "missing"
+    return None
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -319,3 +319,18 @@ def test_a_one_line_record_then_pretty_printed_ones_all_load(tmp_path: Path) -> 
     df = load_events(path)
     assert _ids(df) == ["one", "two", "three"]
     assert df.attrs["skipped_total"] == 0
+
+
+def test_several_values_on_one_line_give_the_same_frame_on_every_route(tmp_path: Path) -> None:
+    texts = [line(record("a")) + line(record("b")), line(record("c")) + " " + line(record("d")),
+             line(record("e")), line(record("f")) + " junk"]
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join(texts) + "\n")
+    frames = [load_events(source) for source in (path, texts, pa.array(texts))]
+    assert _ids(frames[0]) == ["a", "b", "c", "d", "e", "f"]
+    assert frames[0]["raw"].tolist() == [line(record(i)) for i in "abcdef"]
+    for df in frames[1:]:
+        pd.testing.assert_frame_equal(df, frames[0])
+        assert [(s["line"], s["reason"]) for s in df.attrs["skipped"]] == [
+            (s["line"], s["reason"]) for s in frames[0].attrs["skipped"]]
+    assert frames[0].attrs["skipped"][0]["line"] == 4 and "extra data" in frames[0].attrs["skipped"][0]["reason"]

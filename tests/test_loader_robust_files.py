@@ -145,10 +145,12 @@ def test_a_byte_order_mark_before_a_record_loads_on_every_route(tmp_path: Path) 
     texts = [line(record("b-1")), "\ufeff" + line(record("b-2"))]
     path = tmp_path / "x.jsonl"
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    for source in (path, texts, pa.array(texts)):
-        df = load_events(source)
-        assert _ids(df) == ["b-1", "b-2"], source
+    frames = [load_events(source) for source in (path, texts, pa.array(texts))]
+    for df in frames:
+        assert _ids(df) == ["b-1", "b-2"]
         assert df.attrs["skipped_total"] == 0
+        assert df["raw"].tolist() == [line(record("b-1")), line(record("b-2"))]  # the mark is not JSON
+        pd.testing.assert_frame_equal(df, frames[0])
 
 
 def test_a_text_with_a_byte_order_mark_in_a_list_is_a_text_not_a_path() -> None:

@@ -336,3 +336,12 @@ def test_several_values_on_one_line_give_the_same_frame_on_every_route(tmp_path:
         assert [(s["line"], s["reason"]) for s in df.attrs["skipped"]] == [
             (s["line"], s["reason"]) for s in frames[0].attrs["skipped"]]
     assert frames[0].attrs["skipped"][0]["line"] == 4 and "extra data" in frames[0].attrs["skipped"][0]["reason"]
+
+
+def test_a_partial_first_line_before_records_longer_than_the_sniffed_head(tmp_path: Path) -> None:
+    big = [line(record(f"big-{i}", requestParameters={"bucketName": "b", "key": "k" * 70_000})) for i in range(3)]
+    path = tmp_path / "part.jsonl"
+    path.write_text('Version":"1.09"}\n' + "\n".join(big) + "\n")
+    df = load_events(path)
+    assert _ids(df) == ["big-0", "big-1", "big-2"]
+    assert df.attrs["skipped_total"] == 1 and df.attrs["skipped"][0]["line"] == 1

@@ -223,12 +223,13 @@ class Reader:
             start = head.lstrip(b" \t\r\n")
             if not start and error is None:
                 return  # an empty file holds no events
-            if start and start[:1] not in (b"{", b"[") and not _lines_after_partial_first(start):
+            whole = len(head) < 1 << 16
+            if start and start[:1] not in (b"{", b"[") and not _lines_after_partial_first(start, whole=whole):
                 first = start.split(b"\n", 1)[0][:80].decode("utf-8", "replace")
                 hint = " (looks like CSV)" if first.count(",") >= 2 and not first.startswith("{") else ""
                 self.skips.add(source, 1, f"not JSON{hint}: first line {first!r}; whole file skipped")
                 return
-            if start[:1] in (b"{", b"[") and _is_document(start, whole=len(head) < 1 << 16):
+            if start[:1] in (b"{", b"[") and _is_document(start, whole=whole):
                 self._read_document(stream, source, head, error)
             else:
                 self._read_lines(stream, source, head, error, path.stat().st_size)
@@ -571,12 +572,16 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def _lines_after_partial_first(start: bytes) -> bool:
+def _lines_after_partial_first(start: bytes, *, whole: bool = True) -> bool:
     """A file that does not start with JSON but whose second line is a JSON object: JSON lines
-    whose first line was cut (``split -b``, ``tail -c``, a byte-range GET)."""
+    whose first line was cut (``split -b``, ``tail -c``, a byte-range GET). A second line longer
+    than the sniffed head counts when it starts like a record (``{"``)."""
     _, newline, rest = start.partition(b"\n")
-    second = rest.partition(b"\n")[0].strip()
-    return bool(newline) and second[:1] == b"{" and _parses(second)
+    second, complete, _ = rest.partition(b"\n")
+    second = second.strip()
+    if not newline or second[:1] != b"{":
+        return False
+    return _parses(second) if complete or whole else second.startswith(b'{"')
 
 
 def _looks_like_json(value: Any) -> bool:

@@ -282,7 +282,7 @@ class Reader:
                 self.skips.add(source, lines_before + 1, "truncated compressed stream: incomplete last line dropped")
             self.skips.add(source, lines_before + 1,
                            f"compressed stream truncated or corrupt after line {lines_before} ({error}); "
-                           "earlier lines were kept, anything after the break is lost")
+                           "earlier lines were kept, anything after the break is lost" + _damage_note(error))
 
     def _lines_chunk(self, buf: bytes | bytearray, cut: int, source: str, lines_before: int) -> int:
         """Read the whole lines in ``buf[:cut]``; returns the line count after them."""
@@ -314,7 +314,8 @@ class Reader:
         self._read_document_text(text, source)
         if error is not None:
             self.skips.add(source, text.count("\n") + 1,
-                           f"compressed stream truncated or corrupt ({error}); records before the break were kept")
+                           f"compressed stream truncated or corrupt ({error}); records before the break were kept"
+                           + _damage_note(error))
 
     def _read_document_text(self, text: str, source: str) -> None:
         messages: list[tuple[str, int]] = []
@@ -492,6 +493,18 @@ class GzipStream:
             error, self._error = self._error, None
             raise error
         return data
+
+
+def _damage_note(error: Exception) -> str:
+    """What a user must know about the data kept before a gzip error: a truncation loses only
+    what follows, but damaged data is found only where zlib trips over it (often at the member's
+    checksum, at its end), so what was decoded before may hold altered bytes."""
+    if isinstance(error, EOFError):
+        return ""
+    if "header check" in str(error):  # bytes after a complete member: what was kept passed its check
+        return "; the bytes after the last complete gzip member are not gzip"
+    return ("; the damage may lie before that point (gzip checks a member as a whole, at its end): "
+            "records read from this member may hold altered bytes")
 
 
 def _guarded(items: Iterator[Item]) -> Iterator[Item]:

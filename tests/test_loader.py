@@ -545,6 +545,25 @@ def test_a_column_that_only_ever_holds_numbers_stays_numeric(tmp_path: Path) -> 
     assert fast.attrs["record_facts"]["columns"]["x.1"] is True
 
 
+@pytest.mark.parametrize("route", ["jsonl", "arrow"])
+def test_a_record_nested_deeper_than_arrow_survives_is_one_skip(route: str, tmp_path: Path) -> None:
+    # pyarrow 25's JSON reader overflows its stack at ~17,500 levels (35 KB of text, well within
+    # a CloudWatch event): such lines never reach it (child process: a regression must not kill the run)
+    import subprocess
+    import sys
+
+    deep = json.dumps(record("deep"))[:-1] + ', "x": ' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "}"
+    texts = [json.dumps(record("a")), deep, json.dumps(record("b"))]
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(texts) + "\n")
+    source = repr(str(path)) if route == "jsonl" else f"__import__('pyarrow').array(open({str(path)!r}).read().splitlines())"
+    code = ("import s3audit, json; df = s3audit.load_events(%s); "
+            "print(json.dumps([sorted(df['eventID']), df.attrs['skipped_total']]))" % source)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [["a", "b"], 1]
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -403,11 +403,12 @@ class FastReader:
         """Lines ``lo:hi``. On a failure at row r, rows before r are parsed again on their own (they
         were fine up to there) and the rest restarts at r, so a rare odd line costs about one extra
         parse and stays on the fast path; repeated failures switch to bisection."""
-        other = ~_starts_object(buf, starts, ends, lo, hi)
+        other = ~_starts_object(buf, starts, ends, lo, hi) | _maybe_too_deep(buf, starts, ends, lo, hi)
         if other.any():
-            # a line that is not a JSON object never reaches Arrow: pyarrow's reader crashes the
-            # process on data starting with a top-level null (pyarrow 25); the careful path
-            # records such lines as skips
+            # a line that is not a JSON object, or one that may nest deeper than Arrow's stack
+            # allows, never reaches Arrow: pyarrow's reader crashes the process on data starting
+            # with a top-level null, and on ~17,500 levels of nesting (pyarrow 25); the careful
+            # path reads them (or records them as skips)
             bounds = np.concatenate(([lo - 1], lo + np.flatnonzero(other), [hi]))
             for a, b in zip(bounds[:-1] + 1, bounds[1:]):
                 if b > a:
@@ -498,9 +499,30 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
     first = data[starts[lo:hi]]
     ok = first == 0x7B
     for i in np.flatnonzero(_SPACE_BYTES[first]).tolist():  # indented lines (rare)
-        text = bytes(data[int(starts[lo + i]):int(ends[lo + i])]).lstrip(b" \t\r\n")
+        s, e = int(starts[lo + i]), int(ends[lo + i])
+        text = bytes(data[s:min(e, s + 64)]).lstrip(b" \t\r\n")
+        if not text and e > s + 64:  # (more than 64 bytes of indentation)
+            text = bytes(data[s:e]).lstrip(b" \t\r\n")
         ok[i] = text[:1] == b"{"
     return ok
+
+
+MAX_BRACKETS = 4096
+"""A line holding more ``{``/``[`` than this may nest deeper than Arrow's reader survives
+(~17,500 levels): it takes the careful path. CloudTrail records hold a few dozen."""
+
+
+def _maybe_too_deep(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Per line ``lo:hi``: whether it holds more than :data:`MAX_BRACKETS` opening brackets
+    (only lines longer than that are counted)."""
+    long = np.flatnonzero(ends[lo:hi] - starts[lo:hi] > MAX_BRACKETS)
+    deep = np.zeros(hi - lo, dtype=bool)
+    if len(long):
+        data = np.frombuffer(buf, dtype=np.uint8)
+        for i in long.tolist():
+            seg = data[int(starts[lo + i]):int(ends[lo + i])]
+            deep[i] = np.count_nonzero((seg == 0x7B) | (seg == 0x5B)) > MAX_BRACKETS
+    return deep
 
 
 _SPACE_BYTES = np.zeros(256, dtype=bool)

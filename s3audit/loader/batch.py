@@ -50,8 +50,8 @@ def python_column(values: Sequence[Any]) -> pa.Array:
             return pa.array(values, type=pa.bool_())
         if kinds == {int}:
             return pa.array(values, type=pa.int64())
-        if kinds <= {int, float}:
-            return pa.array(values, type=pa.float64())
+        if kinds <= {int, float}:  # an int beyond 2**53 becomes the nearest double, as on the fast path
+            return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass  # e.g. an integer beyond int64
     return pa.array([_valid_unicode(_json_text(v)) for v in values], type=pa.string())

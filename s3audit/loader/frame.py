@@ -167,9 +167,6 @@ def _typed(name: str, col: pa.ChunkedArray, dtype: str, coerced: dict[str, int])
         return out
     if dtype in ("Float64", "Int64"):
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_null(col.type):
-            if dtype == "Int64" and (pa.types.is_integer(col.type) or pa.types.is_null(col.type)):
-                return pd.Series(col.cast(pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get),
-                                 dtype="Int64")
             # an integer beyond 2**53 becomes the nearest double, as a JSON parser reads it
             return pd.Series(col.cast(pa.float64(), safe=False).to_pandas(), dtype="Float64").astype(dtype)
         s = _to_pandas_str(to_string_array(col))

@@ -564,6 +564,13 @@ def test_a_record_nested_deeper_than_arrow_survives_is_one_skip(route: str, tmp_
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [["a", "b"], 1]
 
 
+def test_an_integer_beyond_double_precision_next_to_floats_is_the_same_double_on_every_route(tmp_path: Path) -> None:
+    recs = [record("a", x=2**60 + 1), record("b", x=1.5)]
+    fast, careful = _fast_and_careful(recs, tmp_path)
+    for df in (fast, careful):
+        assert str(df["x"].dtype) == "Float64" and df["x"].tolist() == [float(2**60 + 1), 1.5]
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

@@ -536,6 +536,14 @@ def test_a_key_with_a_lone_surrogate_is_repaired_like_values() -> None:
         assert df["k\ufffd"].tolist() == [1] and df["v"].tolist() == ["x\ufffd"]
 
 
+def test_two_keys_repaired_to_one_name_keep_both_values_as_text() -> None:
+    a = json.dumps(record("e0"))[:-1] + ', "k\\ud800": 1}'
+    b = json.dumps(record("e1"))[:-1] + ', "k\\udc00": "s"}'
+    df = load_events([a, b])
+    assert df["k\ufffd"].tolist() == ["1", "s"]  # (was: "s" dropped silently)
+    assert df.attrs["record_facts"]["columns"]["k\ufffd"] is False  # JSON text of two kinds
+
+
 def test_a_column_that_only_ever_holds_numbers_stays_numeric(tmp_path: Path) -> None:
     # ["a", null] lists make x.1 an all-null *string* column in their batch; numbers elsewhere
     recs = [record(f"s{i}", x=["a", None]) for i in range(3)] + [record(f"n{i}", x=[1, 2.5]) for i in range(3)]

@@ -59,7 +59,9 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
 
     ``exact`` (filled when given): per column, whether every value kept its JSON kind (see
     :mod:`s3audit.loader.facts`); ``mixed`` names columns a batch already stored as JSON text."""
-    batches = [_valid_names(b) for b in batches if len(b)]
+    texts: set[str] = set()  # columns a repaired name made JSON text (see _valid_names)
+    batches = [_valid_names(b, texts) for b in batches if len(b)]
+    mixed = set(mixed) | texts
     if not batches:
         return empty_frame()
     seq = np.concatenate([b.seq for b in batches])
@@ -105,19 +107,22 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
     return pd.DataFrame({name: s for name, s in zip(order_of_names, built) if s is not None}, copy=False)
 
 
-def _valid_names(batch: Batch) -> Batch:
+def _valid_names(batch: Batch, texts: set[str]) -> Batch:
     """``batch`` with every column name storable as UTF-8: a key holding a lone surrogate
-    (JSON ``"k\\ud800"``) gets U+FFFD, as values do; of two names that then coincide, the
-    first keeps its values where it has them."""
+    (JSON ``"k\\ud800"``) gets U+FFFD, as values do. Of two names that then coincide, the first
+    keeps its values where it has them; if they hold different kinds, both become JSON text
+    and the name is added to ``texts``."""
     if all(name.isascii() for name in batch.columns):
         return batch
     columns: dict[str, pa.Array] = {}
     for name, values in batch.columns.items():
         fixed = _valid_unicode(name) or ""
-        if fixed in columns and columns[fixed].type == values.type:
-            values = pc.coalesce(columns[fixed], values)
-        elif fixed in columns:
-            continue
+        if fixed in columns:
+            first = columns[fixed]
+            if first.type != values.type:
+                first, values = to_string_array(first), to_string_array(values)
+                texts.add(fixed)
+            values = pc.coalesce(first, values)
         columns[fixed] = values
     return Batch(columns, batch.raw, batch.seq)
 

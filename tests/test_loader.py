@@ -579,6 +579,17 @@ def test_an_integer_beyond_double_precision_next_to_floats_is_the_same_double_on
         assert str(df["x"].dtype) == "Float64" and df["x"].tolist() == [float(2**60 + 1), 1.5]
 
 
+def test_two_spellings_in_different_key_orders_resolve_per_record(tmp_path: Path) -> None:
+    # the later spelling in each record's own key order (the fast path alone sees one order)
+    recs = [record("r1", **{"a.b": 1, "a": {"b": 2}}), record("r2", **{"a": {"b": 3}, "a.b": 4}),
+            record("r3", **{"x.y": "s", "x": {"y": 4}}), record("r4", x={"y": 5})]
+    fast, careful = _fast_and_careful(recs, tmp_path)
+    for df in (fast, careful):
+        assert df["a.b"].tolist()[:2] == [2, 4]
+        assert [str(v) for v in df["x.y"].tolist()[2:]] == ["4", "5"]
+    pd.testing.assert_series_equal(fast["x.y"], careful["x.y"])
+
+
 def test_host_as_list_or_lowercase() -> None:
     a = record("a")
     b = record("b")

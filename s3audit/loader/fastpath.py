@@ -170,22 +170,26 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | Non
     return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def flatten_table(table: pa.Table, facts: RecordFacts | None = None) -> dict[str, pa.Array]:
+def flatten_table(table: pa.Table, facts: RecordFacts | None = None,
+                  both: np.ndarray | None = None) -> dict[str, pa.Array]:
     """Flatten an Arrow table of records into Logs Insights names (see :mod:`s3audit.flatten`).
 
     With ``facts``, also note odd keys and hollow containers (see :mod:`s3audit.loader.facts`).
+    ``both`` (bool, one per row) is set for rows that hold two spellings of one name with a
+    value each (``{"a.b": 1, "a": {"b": 2}}``): which wins depends on the record's key order,
+    which only the careful path sees.
     """
     out: dict[str, pa.Array] = {}
     for name, col in zip(table.column_names, table.columns):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         if facts is not None and is_odd_key(name, True):
             facts.odd_keys.add(name)
-        _flatten_arrow(top_level_name(name), arr, out, facts, top=True)
+        _flatten_arrow(top_level_name(name), arr, out, facts, top=True, both=both)
     return out
 
 
 def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: RecordFacts | None = None,
-                   top: bool = False) -> np.ndarray | None:
+                   top: bool = False, both: np.ndarray | None = None) -> np.ndarray | None:
     """Flatten ``arr`` into ``out``. With ``facts``: returns, per row, whether the value holds a
     non-null scalar (and notes containers without one as hollow); otherwise None."""
     t = arr.type
@@ -194,7 +198,7 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
         for field, child in zip(t, arr.flatten()):
             if facts is not None and is_odd_key(field.name, False):
                 facts.odd_keys.add(field.name)
-            sub = _flatten_arrow(f"{name}.{field.name}", child, out, facts)
+            sub = _flatten_arrow(f"{name}.{field.name}", child, out, facts, both=both)
             if full is not None and sub is not None:
                 full |= sub
         if full is not None:
@@ -210,23 +214,28 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
             for index in range(int(lengths.max())):
                 valid = lengths > index
                 take = pa.array(np.where(valid, starts + index, 0), mask=~valid)
-                sub = _flatten_arrow(f"{name}.{index}", values.take(take), out, facts)
+                sub = _flatten_arrow(f"{name}.{index}", values.take(take), out, facts, both=both)
                 if full is not None and sub is not None:
                     full |= sub
         if full is not None:
             _note_hollow(facts, name, arr, full)
         return full
     if name in out:
-        # a key containing a dot collides with a nested name ({"a.b": 1, "a": {"b": 2}}): as in
-        # flatten_record, the later spelling wins where it holds a value, a null never replaces one
+        # a key containing a dot collides with a nested name ({"a.b": 1, "a": {"b": 2}}): in a row
+        # with one spelling, that one's value; a row with both is marked in ``both`` (the careful
+        # path reads it, in its own key order) and its value here does not matter
         prev = out[name]
-        if pa.types.is_null(prev.type):
+        has_prev = prev.is_valid().to_numpy(zero_copy_only=False)
+        has_new = arr.is_valid().to_numpy(zero_copy_only=False)
+        if both is not None:
+            both |= has_prev & has_new
+        if not (has_prev & ~has_new).any():
             out[name] = arr
-        elif pa.types.is_null(arr.type):
+        elif not (has_new & ~has_prev).any():
             pass
         elif prev.type == arr.type:
             out[name] = pc.coalesce(arr, prev)
-        else:  # two kinds: the column holds JSON text, as when batches disagree
+        else:  # two kinds in different rows: the column holds JSON text, as when batches disagree
             out[name] = pc.coalesce(to_string_array(arr), to_string_array(prev))
             if facts is not None:
                 facts.mixed.add(name)
@@ -471,10 +480,13 @@ class FastReader:
 
     def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
               ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
-        columns = flatten_table(table, self.facts)
+        both = np.zeros(hi - lo, dtype=bool)
+        columns = flatten_table(table, self.facts, both)
         part_raw = raw.slice(lo, hi - lo)
         part_seq = seq[lo:hi]
         is_record = _record_mask(columns, hi - lo)
+        if both.any():  # two spellings of one name in a row: the careful path decides which wins
+            is_record = ~both if is_record is None else is_record & ~both
         if is_record is not None:  # some rows are not records: the careful path decides what they are
             others = np.flatnonzero(~is_record)
             self.fallback_lines += len(others)

@@ -522,12 +522,15 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
 MAX_BRACKETS = 4096
 """A line holding more ``{``/``[`` than this may nest deeper than Arrow's reader survives
 (~17,500 levels): it takes the careful path. CloudTrail records hold a few dozen."""
+LONG_LINE = 16 * 1024
+"""Only lines longer than this are counted (a shorter one cannot nest 17,500 levels; the
+tables of the others are checked by :func:`type_depth` after parsing)."""
 
 
 def _maybe_too_deep(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Per line ``lo:hi``: whether it holds more than :data:`MAX_BRACKETS` opening brackets
-    (only lines longer than that are counted)."""
-    long = np.flatnonzero(ends[lo:hi] - starts[lo:hi] > MAX_BRACKETS)
+    """Per line ``lo:hi``: whether it is longer than :data:`LONG_LINE` and holds more than
+    :data:`MAX_BRACKETS` opening brackets."""
+    long = np.flatnonzero(ends[lo:hi] - starts[lo:hi] > LONG_LINE)
     deep = np.zeros(hi - lo, dtype=bool)
     if len(long):
         data = np.frombuffer(buf, dtype=np.uint8)

@@ -348,3 +348,15 @@ def test_a_partial_first_line_before_records_longer_than_the_sniffed_head(tmp_pa
     df = load_events(path)
     assert _ids(df) == ["big-0", "big-1", "big-2"]
     assert df.attrs["skipped_total"] == 1 and df.attrs["skipped"][0]["line"] == 1
+
+
+def test_a_broken_element_of_an_array_written_one_per_line_is_one_skip(tmp_path: Path) -> None:
+    # after the break, reading resumes at the next element: its ',' and the closing ']' are
+    # separators, not "extra data" (each was a skip of its own)
+    body = [json.dumps(record(f"r{i}")) for i in range(3)] + ['{"eventSource": "s3.amazonaws.com", bad}']
+    body += [json.dumps(record(f"r{i}")) for i in range(3, 6)]
+    path = tmp_path / "array.json"
+    path.write_text("[\n" + ",\n".join(body) + "\n]\n")
+    df = load_events(path)
+    assert sorted(df["eventID"]) == [f"r{i}" for i in range(6)]
+    assert df.attrs["skipped_total"] == 1 and df.attrs["skipped"][0]["line"] == 5

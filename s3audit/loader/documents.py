@@ -195,7 +195,12 @@ def read_text(text: str, depth: int = 0) -> Iterator[Item]:
         yield Item("skip", "empty JSON text")
         return
     after = ""
+    recovering = False  # after a break: the values read since may be elements of a broken array
     while pos < len(text):
+        if recovering and text[pos] in ",]":  # their separators and closing bracket are no data
+            pos = _skip_ws(text, pos + 1)
+            after = ""
+            continue
         end = yield from _read_value(text, pos, after, depth)
         if isinstance(end, _Broken):  # not JSON from here: resume at the next line starting a value
             m = _NEXT_VALUE_LINE.search(text, max(end.at, pos + 1))
@@ -203,6 +208,7 @@ def read_text(text: str, depth: int = 0) -> Iterator[Item]:
                 return
             end = m.end()
             after = ""
+            recovering = True
         else:
             after = text[pos]
         pos = _skip_ws(text, end)

@@ -42,8 +42,9 @@ FACTS_VERSION = 1
 RAW_COLUMN = "raw"
 
 _WINDOW = 64
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
+JSON_SPACE = np.zeros(256, dtype=bool)
+"""Per byte value: whether it is JSON whitespace (space, tab, LF, CR)."""
+JSON_SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
 
 
 _TAIL = 24
@@ -79,13 +80,13 @@ def _skip_space_back(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """
     pos = pos.copy()
     for _ in range(8):
-        sp = (pos >= 0) & _SPACE[b[np.maximum(pos, 0)]]
+        sp = (pos >= 0) & JSON_SPACE[b[np.maximum(pos, 0)]]
         if not sp.any():
             return pos
         pos[sp] -= 1
-    for i in np.flatnonzero((pos >= 0) & _SPACE[b[np.maximum(pos, 0)]]).tolist():
+    for i in np.flatnonzero((pos >= 0) & JSON_SPACE[b[np.maximum(pos, 0)]]).tolist():
         p = int(pos[i])
-        while p >= 0 and _SPACE[b[p]]:
+        while p >= 0 and JSON_SPACE[b[p]]:
             p -= 1
         pos[i] = p
     return pos

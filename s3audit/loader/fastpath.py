@@ -31,7 +31,7 @@ import pyarrow.json as pj
 
 from s3audit.flatten import top_level_name
 from s3audit.loader.batch import Batch, compact, to_string_array
-from s3audit.loader.facts import RecordFacts, is_odd_key
+from s3audit.loader.facts import JSON_SPACE, RecordFacts, is_odd_key
 
 logger = logging.getLogger(__name__)
 
@@ -510,7 +510,7 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
     data = np.frombuffer(buf, dtype=np.uint8)
     first = data[starts[lo:hi]]
     ok = first == 0x7B
-    for i in np.flatnonzero(_SPACE_BYTES[first]).tolist():  # indented lines (rare)
+    for i in np.flatnonzero(JSON_SPACE[first]).tolist():  # indented lines (rare)
         s, e = int(starts[lo + i]), int(ends[lo + i])
         text = bytes(data[s:min(e, s + 64)]).lstrip(b" \t\r\n")
         if not text and e > s + 64:  # (more than 64 bytes of indentation)
@@ -538,10 +538,6 @@ def _maybe_too_deep(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarra
             seg = data[int(starts[lo + i]):int(ends[lo + i])]
             deep[i] = np.count_nonzero((seg == 0x7B) | (seg == 0x5B)) > MAX_BRACKETS
     return deep
-
-
-_SPACE_BYTES = np.zeros(256, dtype=bool)
-_SPACE_BYTES[[0x20, 0x09, 0x0A, 0x0D]] = True
 
 
 def _has_list(t: pa.DataType) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 ACCOUNT = "111122223333"
@@ -78,3 +79,20 @@ def management(event_id: str) -> dict[str, Any]:
 
 def line(rec: dict[str, Any]) -> str:
     return json.dumps(rec, separators=(",", ":"))
+
+
+def load_in_child(path: Path, *, as_arrow: bool = False) -> tuple[list[str], int]:
+    """``(sorted eventIDs, skipped_total)`` of ``load_events`` on the JSON-lines file ``path`` (or
+    on its lines as a pyarrow array), run in a child process: input that could crash pyarrow
+    then fails the calling test (non-zero exit) instead of killing the test run."""
+    import subprocess
+    import sys
+
+    source = (f"__import__('pyarrow').array(open({str(path)!r}).read().splitlines())" if as_arrow
+              else repr(str(path)))
+    code = ("import s3audit, json; df = s3audit.load_events(%s); "
+            "print(json.dumps([sorted(df['eventID']), df.attrs['skipped_total']]))" % source)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"child exited {done.returncode}: {done.stderr[-500:]}"
+    ids, skipped = json.loads(done.stdout.strip().splitlines()[-1])
+    return ids, skipped

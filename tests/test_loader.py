@@ -15,7 +15,7 @@ import pytest
 import s3audit
 from s3audit.loader import LoadError, load_events
 from s3audit.schema import EVENT_COLUMNS
-from tests._loader_support import line, management, network_copy, record, records
+from tests._loader_support import line, load_in_child, management, network_copy, record, records
 
 
 def _write_lines(path: Path, lines: list[str], *, gz: bool = False) -> Path:
@@ -512,19 +512,11 @@ def test_two_spellings_of_one_name_give_the_same_value_on_every_route(first: dic
     ["R1", "  null", "\t{\"eventID\": \"x\"}", "R2"],
 ])
 def test_lines_that_are_not_objects_never_reach_arrow(lines: list[str], tmp_path: Path) -> None:
-    # pyarrow 25's JSON reader kills the process (SIGSEGV) on data starting with a null line:
-    # run the load in a child process so a regression fails this test instead of the run
-    import subprocess
-    import sys
-
+    # pyarrow 25's JSON reader kills the process (SIGSEGV) on data starting with a null line
     texts = [json.dumps(record(x)) if x.startswith("R") else x for x in lines]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(texts) + "\n")
-    code = ("import s3audit, json; df = s3audit.load_events(%r); "
-            "print(json.dumps([sorted(df['eventID']), df.attrs['skipped_total']]))" % str(path))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-500:]
-    ids, skipped = json.loads(done.stdout.strip().splitlines()[-1])
+    ids, skipped = load_in_child(path)
     assert ids == sorted(x for x in lines if x.startswith("R"))
     assert skipped == sum(1 for x in lines if not x.startswith("R"))  # (the indented object is no record)
 
@@ -556,20 +548,12 @@ def test_a_column_that_only_ever_holds_numbers_stays_numeric(tmp_path: Path) -> 
 @pytest.mark.parametrize("route", ["jsonl", "arrow"])
 def test_a_record_nested_deeper_than_arrow_survives_is_one_skip(route: str, tmp_path: Path) -> None:
     # pyarrow 25's JSON reader overflows its stack at ~17,500 levels (35 KB of text, well within
-    # a CloudWatch event): such lines never reach it (child process: a regression must not kill the run)
-    import subprocess
-    import sys
-
+    # a CloudWatch event): such lines never reach it
     deep = json.dumps(record("deep"))[:-1] + ', "x": ' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "}"
     texts = [json.dumps(record("a")), deep, json.dumps(record("b"))]
     path = tmp_path / "deep.jsonl"
     path.write_text("\n".join(texts) + "\n")
-    source = repr(str(path)) if route == "jsonl" else f"__import__('pyarrow').array(open({str(path)!r}).read().splitlines())"
-    code = ("import s3audit, json; df = s3audit.load_events(%s); "
-            "print(json.dumps([sorted(df['eventID']), df.attrs['skipped_total']]))" % source)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-500:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [["a", "b"], 1]
+    assert load_in_child(path, as_arrow=route == "arrow") == (["a", "b"], 1)
 
 
 def test_an_integer_beyond_double_precision_next_to_floats_is_the_same_double_on_every_route(tmp_path: Path) -> None:

@@ -39,12 +39,22 @@ def test_balanced_packing_evens_out_the_slices() -> None:
 def test_cut_detection_vectorised_matches_the_definition() -> None:
     texts = ['{"a":1}', '{"a":1}  \n', '{"a":', "plain", "", "{", "}", ' {"a":1', '{"a":"\u00e9"}\t',
              '{"a":"\u00e9"', "{\u2003}", "{x}\u2003", "{x}\u00a0", "{x}\u3000\n", "{x\u3000", '{"a":"}"',
-             "{x} }", "{\U0001F600", "{}\r\n"]
-    got = _looks_cut_array(pa.array(texts, pa.large_string())).tolist()
-    assert got == [_looks_cut(t) for t in texts]
+             "{x} }", "{\U0001F600", "{}\r\n", "{}\x1c", "{}\x1f\x0b", "{}\x85", "{}x\x1c", "{}\x00"]
+    for type_ in (pa.large_string(), pa.string()):
+        got = _looks_cut_array(pa.array(texts, type_)).tolist()
+        assert got == [_looks_cut(t) for t in texts]
     # a slice of a bigger array, and nulls (no message: not cut)
     sliced = pa.array(["{a"] + texts + [None], pa.large_string()).slice(1)
     assert _looks_cut_array(sliced).tolist() == [_looks_cut(t) for t in texts] + [False]
+
+
+def test_cut_detection_vectorised_matches_the_definition_on_random_texts() -> None:
+    rng = random.Random(11)
+    alphabet = ["{", "}", " ", "\n", "\x1c", "\u3000", "\u00a0", "\u00e9", "a", '"', "\U0001F600"]
+    texts = [rng.choice(["{", "", " {"]) + "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+             for _ in range(5_000)]
+    arr = pa.array(["pad"] + texts, pa.large_string()).slice(1)
+    assert _looks_cut_array(arr).tolist() == [_looks_cut(t) for t in texts]
 
 
 def test_row_order_matches_numpy_lexsort() -> None:

@@ -874,20 +874,29 @@ def _looks_cut(message: str) -> bool:
 def _looks_cut_array(msg: pa.Array) -> np.ndarray:
     """:func:`_looks_cut` over an Arrow string array (bool numpy array).
 
-    Only the last character of each text is looked at (no copy of the texts): a text ending in
-    ``}`` is whole, one ending in anything but whitespace is cut; only texts that end in
-    whitespace (rare) are trimmed to decide.
+    Only the last byte of each text is read, straight from the array's buffers (no copy, no
+    per-character walk): a text ending in ``}`` is whole, one ending in another ASCII character
+    that is not whitespace is cut. A text ending in whitespace or in a non-ASCII character (rare:
+    Python's ``rstrip`` also strips Unicode spaces) is decided by :func:`_looks_cut` itself.
     """
     head = pc.fill_null(pc.starts_with(msg, "{"), False).to_numpy(zero_copy_only=False)
     if not head.any():
         return head
-    last = pc.utf8_slice_codeunits(msg, -1)
-    cut = head & ~pc.fill_null(pc.equal(last, "}"), False).to_numpy(zero_copy_only=False)
-    spaced = np.flatnonzero(cut & pc.fill_null(pc.utf8_is_space(last), False).to_numpy(zero_copy_only=False))
-    if len(spaced):
-        trimmed = pc.utf8_rtrim_whitespace(msg.take(pa.array(spaced)))
-        cut[spaced] = ~pc.fill_null(pc.ends_with(trimmed, "}"), False).to_numpy(zero_copy_only=False)
+    width = np.int64 if pa.types.is_large_string(msg.type) else np.int32
+    buffers = msg.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=width)[msg.offset: msg.offset + len(msg) + 1].astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)  # a text starting with "{" is not empty
+    last = np.zeros(len(msg), dtype=np.uint8)
+    last[head] = data[offsets[1:][head] - 1]
+    cut = head & (last != ord("}"))
+    unsure = np.flatnonzero(cut & ((last >= 0x80) | np.isin(last, _ASCII_SPACE)))
+    for i in unsure.tolist():
+        cut[i] = _looks_cut(msg[i].as_py())
     return cut
+
+
+_ASCII_SPACE = np.array([c for c in range(128) if chr(c).isspace()], dtype=np.uint8)
+"""The ASCII characters ``str.rstrip`` strips (``\\t\\n\\v\\f\\r``, ``\\x1c``-``\\x1f`` and space)."""
 
 
 def _stat(out: QueryOutcome, key: str) -> float:

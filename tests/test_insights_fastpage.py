@@ -172,6 +172,36 @@ def test_handler_only_for_the_calls_that_ask() -> None:
             assert _complete(client, qid)["results"] == plain["results"]  # removed
 
 
+def test_pages_are_decoded_on_the_decoder_pool_while_installed(monkeypatch) -> None:
+    threads: list[str] = []
+    real = fastpage.decode
+
+    def spy(body: bytes, fields: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(body, fields)
+
+    monkeypatch.setattr(fastpage, "decode", spy)
+    body = _body(_rows())
+    with fake_service(scheduled_polls=0, running_polls=0) as fake:
+        load(fake, 30, T0, T0 + timedelta(hours=1), seed=5)
+        client = fake.client()
+        qid = _query(fake, client)
+        uninstall = fastpage.install(client)
+        try:
+            assert 1 <= fastpage.decoder_threads() <= fastpage.MAX_DECODERS
+            with fastpage.wanted(FIELDS):
+                assert fastpage.KEY in _complete(client, qid)
+            assert threads and all(t.startswith("s3audit-decode") for t in threads)
+            pool = fastpage._pool
+            assert pool is not None
+            pool.shutdown(wait=True)  # a call that outlives the pool decodes in its own thread
+            rest, page = fastpage._decode_in_pool(body, FIELDS)  # type: ignore[misc]
+            assert page.columns["@message"].to_pylist() == MESSAGES and threads[-1] == threading.current_thread().name
+        finally:
+            uninstall()
+    assert fastpage._pool is None  # no client has the handler: the pool is gone
+
+
 def test_install_on_a_client_without_events_is_a_no_op() -> None:
     fastpage.install(object())()
 

@@ -24,13 +24,22 @@ Exactness rules (any doubt -> the body is left alone and botocore parses it as u
 
 :func:`install` registers the handler on one client (reference-counted, with a unique id, never
 globally); the returned function removes it again.
+
+Bodies are decoded on a small pool of threads (one per core, at most :data:`MAX_DECODERS`), not
+in each of the up to 25 query threads that receive them: every thread has its own allocator heap,
+and 25 threads decoding 10 MB pages at once keep touching fresh memory and oversubscribe the
+cores. On the 1,000,000-event benchmark (2 cores), over 11 paired runs, this cut a pull's page
+faults by ~15-20 % and its wall time by ~0.6 s (median; better in 9 of the 11 pairs; the VM's noise
+is +-1 s). The pool exists while some client has the handler installed.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -49,9 +58,22 @@ _CELL = pa.struct([("field", pa.string()), ("value", pa.string())])
 _SCHEMA = pa.schema([pa.field("results", pa.list_(pa.list_(_CELL)))])
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=True)
 
+MAX_DECODERS = 4
+"""Most threads that decode pages at once (fewer on machines with fewer cores)."""
+
 _local = threading.local()
 _lock = threading.Lock()
 _installed: dict[int, int] = {}  # id(client.meta.events) -> users
+_pool: ThreadPoolExecutor | None = None  # the decoders, while some client has the handler
+
+
+def decoder_threads() -> int:
+    """Threads of the decoding pool: one per core this process may use, 1..:data:`MAX_DECODERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_DECODERS, cores))
 
 
 @dataclass
@@ -139,12 +161,24 @@ def _before_parse(response_dict: dict[str, Any], customized_response_dict: dict[
     body = response_dict.get("body")
     if not isinstance(body, (bytes, bytearray)):
         return
-    out = decode(bytes(body), fields)
+    out = _decode_in_pool(bytes(body), fields)
     if out is None:
         return
     rest, page = out
     response_dict["body"] = json.dumps(rest).encode()
     customized_response_dict[KEY] = page
+
+
+def _decode_in_pool(body: bytes, fields: Sequence[str]) -> tuple[dict[str, Any], ColumnPage] | None:
+    """:func:`decode` on the decoding pool (in this thread when there is none: a call that
+    outlives its pull, e.g. after Ctrl-C)."""
+    pool = _pool
+    if pool is not None:
+        try:
+            return pool.submit(decode, body, fields).result()
+        except RuntimeError:  # the pool was shut down meanwhile
+            pass
+    return decode(body, fields)
 
 
 def event_name(client: Any) -> str:
@@ -162,15 +196,19 @@ def install(client: Any) -> Callable[[], None]:
         name = event_name(client)
     except AttributeError:
         return lambda: None
+    global _pool
     key = id(events)
     with _lock:
         if _installed.get(key, 0) == 0:
             events.register(name, _before_parse, unique_id=_UNIQUE_ID)
         _installed[key] = _installed.get(key, 0) + 1
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=decoder_threads(), thread_name_prefix="s3audit-decode")
 
     done = threading.Event()
 
     def uninstall() -> None:
+        global _pool
         if done.is_set():
             return
         done.set()
@@ -179,5 +217,9 @@ def install(client: Any) -> Callable[[], None]:
             if _installed[key] == 0:
                 del _installed[key]
                 events.unregister(name, unique_id=_UNIQUE_ID)
+            if not _installed and _pool is not None:
+                _pool.shutdown(wait=False)  # its threads end once idle
+                _pool = None
 
     return uninstall
+

@@ -222,4 +222,3 @@ def install(client: Any) -> Callable[[], None]:
                 _pool = None
 
     return uninstall
-

@@ -59,6 +59,7 @@ from s3audit.insights.timeutil import (
     require_aware,
 )
 from s3audit.loader.frame import select_rows
+from s3audit.loader.scan import string_offsets
 from s3audit.loader.stream import TextStream
 
 log = logging.getLogger(__name__)
@@ -882,10 +883,8 @@ def _looks_cut_array(msg: pa.Array) -> np.ndarray:
     head = pc.fill_null(pc.starts_with(msg, "{"), False).to_numpy(zero_copy_only=False)
     if not head.any():
         return head
-    width = np.int64 if pa.types.is_large_string(msg.type) else np.int32
-    buffers = msg.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=width)[msg.offset: msg.offset + len(msg) + 1].astype(np.int64)
-    data = np.frombuffer(buffers[2], dtype=np.uint8)  # a text starting with "{" is not empty
+    offsets = string_offsets(msg).astype(np.int64)
+    data = np.frombuffer(msg.buffers()[2], dtype=np.uint8)  # a text starting with "{" is not empty
     last = np.zeros(len(msg), dtype=np.uint8)
     last[head] = data[offsets[1:][head] - 1]
     cut = head & (last != ord("}"))

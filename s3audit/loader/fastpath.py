@@ -409,22 +409,25 @@ class FastReader:
 
     def _read_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                     lo: int, hi: int, batches: list[Batch]) -> None:
-        """Lines ``lo:hi``. On a failure at row r, rows before r are parsed again on their own (they
-        were fine up to there) and the rest restarts at r, so a rare odd line costs about one extra
-        parse and stays on the fast path; repeated failures switch to bisection."""
+        """Lines ``lo:hi``. A line that is not a JSON object, or one that may nest deeper than
+        Arrow's stack allows, never reaches Arrow: pyarrow's reader crashes the process on data
+        starting with a top-level null, and on ~17,500 levels of nesting (pyarrow 25); the careful
+        path reads them (or records them as skips). The runs between them go to
+        :meth:`_parse_range` (lines are screened here once, not again on each retry or bisection)."""
         other = ~_starts_object(buf, starts, ends, lo, hi) | _maybe_too_deep(buf, starts, ends, lo, hi)
-        if other.any():
-            # a line that is not a JSON object, or one that may nest deeper than Arrow's stack
-            # allows, never reaches Arrow: pyarrow's reader crashes the process on data starting
-            # with a top-level null, and on ~17,500 levels of nesting (pyarrow 25); the careful
-            # path reads them (or records them as skips)
-            bounds = np.concatenate(([lo - 1], lo + np.flatnonzero(other), [hi]))
-            for a, b in zip(bounds[:-1] + 1, bounds[1:]):
-                if b > a:
-                    self._read_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
-                if b < hi:
-                    self._careful_range(buf, seq, starts, ends, int(b), int(b) + 1)
-            return
+        bounds = np.concatenate(([lo - 1], lo + np.flatnonzero(other), [hi]))
+        for a, b in zip(bounds[:-1] + 1, bounds[1:]):
+            if b > a:
+                self._parse_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
+            if b < hi:
+                self._careful_range(buf, seq, starts, ends, int(b), int(b) + 1)
+
+    def _parse_range(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                     lo: int, hi: int, batches: list[Batch]) -> None:
+        """Lines ``lo:hi``, screened by :meth:`_read_range`. On a failure at row r, rows before r are
+        parsed again on their own (they were fine up to there) and the rest restarts at r, so a rare
+        odd line costs about one extra parse and stays on the fast path; repeated failures switch to
+        bisection."""
         failures = 0
         while lo < hi:
             table, row = self._parse(memoryview(buf)[int(starts[lo]):int(ends[hi - 1])])
@@ -446,14 +449,14 @@ class FastReader:
                         self._careful_range(buf, seq, starts, ends, lo, lo + 1)
                     lo += 1
                 else:
-                    self._read_range(buf, raw, seq, starts, ends, lo, lo + row, batches)
+                    self._parse_range(buf, raw, seq, starts, ends, lo, lo + row, batches)
                     lo += row
                 continue
             if hi - lo <= CAREFUL_RANGE:
                 self._careful_range(buf, seq, starts, ends, lo, hi)
                 return
             mid = (lo + hi) // 2
-            self._read_range(buf, raw, seq, starts, ends, lo, mid, batches)
+            self._parse_range(buf, raw, seq, starts, ends, lo, mid, batches)
             lo = mid
 
     def _null_first_lists(self, buf: bytes, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
@@ -476,7 +479,7 @@ class FastReader:
         bounds = np.concatenate(([lo - 1], idx, [hi]))
         for a, b in zip(bounds[:-1] + 1, bounds[1:]):
             if b > a:
-                self._read_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
+                self._parse_range(buf, raw, seq, starts, ends, int(a), int(b), batches)
 
     def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
               ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:

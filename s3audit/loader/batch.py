@@ -102,8 +102,30 @@ def batch_from_records(rows: Iterable[tuple[str, dict[str, Any], int]], unique: 
         if facts is not None and pa.types.is_string(col.type) and \
                 any(v is not None and not isinstance(v, str) for v in values):
             facts.mixed.add(name)  # JSON text of numbers/booleans among strings
+    columns = _valid_names(columns, set() if facts is None else facts.mixed)
     return Batch(compact(columns, len(raws), unique), pa.array(raws, type=pa.large_string()),
                  np.asarray(seqs, dtype=np.int64))
+
+
+def _valid_names(columns: dict[str, pa.Array], mixed: set[str]) -> dict[str, pa.Array]:
+    """``columns`` with every name storable as UTF-8: a key holding a lone surrogate (JSON
+    ``"k\\ud800"``) gets U+FFFD, as values do (:func:`_valid_unicode`). Of two names that then
+    coincide, the first keeps its values where it has them; if they hold different kinds, both
+    become JSON text and the name is added to ``mixed``. (Only the careful path meets such keys:
+    Arrow's reader rejects the line.)"""
+    if all(name.isascii() for name in columns):
+        return columns
+    out: dict[str, pa.Array] = {}
+    for name, values in columns.items():
+        fixed = _valid_unicode(name) or ""
+        if fixed in out:
+            first = out[fixed]
+            if first.type != values.type:
+                first, values = to_string_array(first), to_string_array(values)
+                mixed.add(fixed)
+            values = pc.coalesce(first, values)
+        out[fixed] = values
+    return out
 
 
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from s3audit.loader.batch import DICT_STRING, Batch, _kind, _valid_unicode, to_string_array, unify_chunks
+from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
 logger = logging.getLogger(__name__)
@@ -59,9 +59,7 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
 
     ``exact`` (filled when given): per column, whether every value kept its JSON kind (see
     :mod:`s3audit.loader.facts`); ``mixed`` names columns a batch already stored as JSON text."""
-    texts: set[str] = set()  # columns a repaired name made JSON text (see _valid_names)
-    batches = [_valid_names(b, texts) for b in batches if len(b)]
-    mixed = set(mixed) | texts
+    batches = [b for b in batches if len(b)]
     if not batches:
         return empty_frame()
     seq = np.concatenate([b.seq for b in batches])
@@ -105,26 +103,6 @@ def assemble(batches: Sequence[Batch], coerced: dict[str, int], exact: dict[str,
         for name, k in counts.get(column_name, {}).items():
             coerced[name] = coerced.get(name, 0) + k
     return pd.DataFrame({name: s for name, s in zip(order_of_names, built) if s is not None}, copy=False)
-
-
-def _valid_names(batch: Batch, texts: set[str]) -> Batch:
-    """``batch`` with every column name storable as UTF-8: a key holding a lone surrogate
-    (JSON ``"k\\ud800"``) gets U+FFFD, as values do. Of two names that then coincide, the first
-    keeps its values where it has them; if they hold different kinds, both become JSON text
-    and the name is added to ``texts``."""
-    if all(name.isascii() for name in batch.columns):
-        return batch
-    columns: dict[str, pa.Array] = {}
-    for name, values in batch.columns.items():
-        fixed = _valid_unicode(name) or ""
-        if fixed in columns:
-            first = columns[fixed]
-            if first.type != values.type:
-                first, values = to_string_array(first), to_string_array(values)
-                texts.add(fixed)
-            values = pc.coalesce(first, values)
-        columns[fixed] = values
-    return Batch(columns, batch.raw, batch.seq)
 
 
 def _exact_kinds(name: str, kinds: set[str]) -> bool:

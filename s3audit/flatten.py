@@ -24,6 +24,16 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def is_position(part: str) -> bool:
+    """Whether a part of a flattened name is a list position: ASCII digits only (``"²".isdigit()``
+    is true, but no list index is spelled so).
+
+    >>> is_position("10"), is_position("²"), is_position("")
+    (True, False, False)
+    """
+    return part.isascii() and part.isdigit()
+
+
 def top_level_name(key: str) -> str:
     """The Insights name of a top-level record key (``@x`` -> ``@@x``)."""
     return "@" + key if key.startswith("@") else key
@@ -87,7 +97,7 @@ def unflatten_record(flat: Mapping[str, Any]) -> dict[str, Any]:
             parts[0] = parts[0][1:]
         node: Any = root
         for part, nxt in zip(parts, parts[1:]):
-            child_default: Any = [] if nxt.isascii() and nxt.isdigit() else {}
+            child_default: Any = [] if is_position(nxt) else {}
             node = _child(node, part, child_default)
         _set(node, parts[-1], value)
     return root

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from s3audit.flatten import top_level_name
+from s3audit.flatten import is_position, top_level_name
 from s3audit.loader.scan import flatnonzero_blocked
 
 ATTRS_KEY = "record_facts"
@@ -114,7 +114,7 @@ def _distinct_keys(b: np.ndarray, close: np.ndarray) -> np.ndarray:
 
 def is_odd_key(key: str, top: bool) -> bool:
     """A key whose flattened name is ambiguous (see the module docstring)."""
-    return "." in key or key == "" or (key.isascii() and key.isdigit()) or \
+    return "." in key or key == "" or is_position(key) or \
         (top and (key.startswith("@") or key == RAW_COLUMN))
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from s3audit.flatten import is_position
 from s3audit.loader.batch import DICT_STRING, Batch, _kind, to_string_array, unify_chunks
 from s3audit.schema import EVENT_COLUMNS, S3_DATA_EVENT_NAMES
 
@@ -121,9 +122,8 @@ def _exact_kinds(name: str, kinds: set[str]) -> bool:
 
 def natural_key(name: str) -> list[Any]:
     """Sort key for dotted names: numeric parts as numbers (``resources.2`` before ``resources.10``)."""
-    # only ASCII digits are list positions ("²".isdigit() is true, int("²") fails); a position
-    # compares as its length and text (no int(): keys of >4300 digits exceed its limit)
-    return [(0, len(p.lstrip("0")), p.lstrip("0")) if p.isascii() and p.isdigit() else (1, 0, p)
+    # a position compares as its length and text (no int(): keys of >4300 digits exceed its limit)
+    return [(0, len(p.lstrip("0")), p.lstrip("0")) if is_position(p) else (1, 0, p)
             for p in name.split(".")]
 
 

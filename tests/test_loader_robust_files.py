@@ -167,6 +167,21 @@ def test_an_empty_path_is_a_load_error_not_the_working_directory(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     with pytest.raises(LoadError):
         load_events(source)
+
+
+def test_an_empty_path_in_a_list_of_paths_is_a_load_error_too(tmp_path: Path, monkeypatch) -> None:
+    # the CLI passes its PATH arguments as a list: `s3audit summary "$UNSET"` must fail, not
+    # answer with an empty frame
+    path = tmp_path / "a.jsonl"
+    path.write_text(line(record("p-1")) + "\n")
+    monkeypatch.chdir(tmp_path)
+    for sources in ([""], ["  "], [str(path), ""]):
+        with pytest.raises(LoadError, match="empty path"):
+            load_events(sources)
+    df = load_events(["", line(record("m-1"))])  # among messages: an empty message, one skip
+    assert _ids(df) == ["m-1"] and df.attrs["skipped_total"] == 1
+
+
 # ------------------------------------------------------------------ strings in an iterable (bug 17)
 
 def test_non_json_messages_in_a_list_are_skips_like_in_an_arrow_array() -> None:

@@ -36,6 +36,7 @@ _DOCUMENT_START = re.compile(rb'\s*\{\s*"(Records|results|queryId|status|statist
 _GZIP_MAGIC = b"\x1f\x8b"
 _TRUNCATION_ERRORS = (EOFError, zlib.error, OSError)
 ITERABLE = "<iterable>"
+_EMPTY_PATH = "empty path: no file or directory given"  # Path("") would be "." (the working directory)
 
 
 class Reader:
@@ -65,7 +66,7 @@ class Reader:
     def read(self, source: Any) -> None:
         if isinstance(source, str) and not source.strip():
             # Path("") is "." - an unset setting must not load the working directory
-            raise LoadError("empty path: no file or directory given", source=source)
+            raise LoadError(_EMPTY_PATH, source=source)
         if isinstance(source, (str, os.PathLike)) and not _looks_like_json(source):
             self._read_path(Path(source), explicit=True)
         elif isinstance(source, (str, bytes, Mapping)):
@@ -129,7 +130,7 @@ class Reader:
         if missing is not None and not other_items:
             # a list of paths (the CLI's PATH...) naming a missing file: say so; among messages
             # such a text ("2026/11/02", "arn:aws:s3:::b/k") is just a message that is not JSON
-            raise LoadError("no such file or directory", source=missing)
+            raise LoadError("no such file or directory" if missing.strip() else _EMPTY_PATH, source=missing)
         self._read_texts(texts, ITERABLE)
         if any_text and ITERABLE not in self.sources:
             self.sources.append(ITERABLE)
@@ -608,8 +609,11 @@ def _path_kind(value: str) -> str | None:
     ``"missing"`` (not JSON-looking, one line without a URL scheme, ending like an event file or
     holding a separator but no space: a path if the iterable holds only paths, else a message),
     or ``None`` (a JSON text or a message such as "GET /bucket/key HTTP/1.1", "s3://b/k.json.gz":
-    a counted skip when it is not JSON)."""
-    if _looks_like_json(value) or not value.strip() or "\n" in value or "\0" in value:
+    a counted skip when it is not JSON). A blank string is ``"missing"`` too: an unset setting
+    among paths (``s3audit summary "$UNSET"``) is an error, among messages an empty message."""
+    if not value.strip():
+        return "missing"
+    if _looks_like_json(value) or "\n" in value or "\0" in value:
         return None
     try:
         if os.path.exists(value):

@@ -511,14 +511,15 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
     [True, False, True, False]
     """
     data = np.frombuffer(buf, dtype=np.uint8)
-    first = data[starts[lo:hi]]
-    ok = first == 0x7B
-    for i in np.flatnonzero(JSON_SPACE[first]).tolist():  # indented lines (rare)
-        s, e = int(starts[lo + i]), int(ends[lo + i])
-        text = bytes(data[s:min(e, s + 64)]).lstrip(b" \t\r\n")
-        if not text and e > s + 64:  # (more than 64 bytes of indentation)
-            text = bytes(data[s:e]).lstrip(b" \t\r\n")
-        ok[i] = text[:1] == b"{"
+    pos = starts[lo:hi].astype(np.int64)  # (a copy)
+    end = ends[lo:hi]
+    todo = np.flatnonzero(JSON_SPACE[data[pos]])  # indented lines: step each over its indentation
+    while len(todo):
+        pos[todo] += 1
+        todo = todo[pos[todo] < end[todo]]
+        todo = todo[JSON_SPACE[data[pos[todo]]]]
+    ok = pos < end  # (a line of whitespace only is not an object)
+    ok[ok] = data[pos[ok]] == 0x7B
     return ok
 
 

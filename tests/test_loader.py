@@ -475,6 +475,17 @@ def test_a_deeply_nested_record_is_a_row_on_every_route(depth: int) -> None:
         assert df["eventID"].tolist() == ["deep", "x"] and df[name].tolist()[0] == 1
 
 
+def test_a_dict_nested_too_deeply_to_serialise_is_one_skip() -> None:
+    deep = record("deep")
+    node = deep["requestParameters"]
+    for _ in range(5000):  # a dict can nest deeper than json.dumps (or any JSON text) goes
+        node["n"] = {}
+        node = node["n"]
+    df = load_events([deep, record("x")])
+    assert df["eventID"].tolist() == ["x"] and df.attrs["skipped_total"] == 1
+    assert "not JSON-serialisable" in df.attrs["skipped"][0]["reason"]
+
+
 def _fast_and_careful(recs: list[dict], tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The same records read by the fast path (JSON lines) and the careful one (a trail file)."""
     trail = tmp_path / "trail.json.gz"

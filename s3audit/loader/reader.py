@@ -100,7 +100,7 @@ class Reader:
             if isinstance(item, Mapping):
                 try:
                     text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-                except (TypeError, ValueError) as exc:
+                except (TypeError, ValueError, RecursionError) as exc:  # (nested ~1000 levels deep)
                     self.skips.add(ITERABLE, index, f"record is not JSON-serialisable: {exc}")
                     continue
                 texts.append((text, index))

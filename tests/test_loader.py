@@ -539,6 +539,15 @@ def test_a_key_with_a_lone_surrogate_is_repaired_like_values() -> None:
         assert df["k\ufffd"].tolist() == [1] and df["v"].tolist() == ["x\ufffd"]
 
 
+def test_keys_with_a_lone_surrogate_are_repaired_in_the_record_facts_too() -> None:
+    text = json.dumps(record("e0"))[:-1] + ', "k\\ud800": null, "a": {"q\\udc00": {}}, "x.\\ud800": 1}'
+    df = load_events([text])
+    facts = df.attrs["record_facts"]
+    assert "k\ufffd" in facts["null_keys"] and "a.q\ufffd" in facts["hollow"] and "x.\ufffd" in facts["odd_keys"]
+    assert "x.\ufffd" in df.columns
+    json.dumps(dict(facts), ensure_ascii=False).encode("utf-8")  # (a lone surrogate cannot be encoded)
+
+
 def test_two_keys_repaired_to_one_name_keep_both_values_as_text() -> None:
     a = json.dumps(record("e0"))[:-1] + ', "k\\ud800": 1}'
     b = json.dumps(record("e1"))[:-1] + ', "k\\udc00": "s"}'

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from s3audit.flatten import is_position, top_level_name
+from s3audit.loader.batch import _valid_unicode
 from s3audit.loader.scan import flatnonzero_blocked
 
 ATTRS_KEY = "record_facts"
@@ -242,7 +243,15 @@ class RecordFacts:
             "version": FACTS_VERSION,
             "columns": dict(columns),
             "dtypes": dict(dtypes or {}),
-            "null_keys": sorted(self.null_keys),
-            "hollow": sorted(self.hollow),
-            "odd_keys": sorted(self.odd_keys),
+            "null_keys": _valid_names(self.null_keys),
+            "hollow": _valid_names(self.hollow),
+            "odd_keys": _valid_names(self.odd_keys),
         })
+
+
+def _valid_names(names: set[str]) -> list[str]:
+    """``names`` sorted, a lone surrogate in one (JSON ``"k\\ud800"``, met by the careful path)
+    replaced by U+FFFD as in the column names (:func:`s3audit.loader.batch._valid_names`)."""
+    if all(name.isascii() for name in names):
+        return sorted(names)
+    return sorted({_valid_unicode(name) or "" for name in names})

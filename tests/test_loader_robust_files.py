@@ -375,3 +375,24 @@ def test_a_broken_element_of_an_array_written_one_per_line_is_one_skip(tmp_path:
     df = load_events(path)
     assert sorted(df["eventID"]) == [f"r{i}" for i in range(6)]
     assert df.attrs["skipped_total"] == 1 and df.attrs["skipped"][0]["line"] == 5
+
+
+def test_object_lines_are_found_past_any_indentation() -> None:
+    # _starts_object steps over short indentation with numpy and strips long indentation per
+    # line: both must agree with the definition (first non-whitespace byte is "{")
+    import random
+
+    import numpy as np
+
+    from s3audit.loader.fastpath import _starts_object
+
+    rng = random.Random(3)
+    lines = []
+    for _ in range(400):
+        indent = "".join(rng.choice(" \t\r") for _ in range(rng.choice([0, 1, 5, 63, 64, 65, 200, 5_000])))
+        lines.append(indent + rng.choice(['{"a":1}', "null", "[1]", "", " ", "{"]))
+    buf = "\n".join(lines).encode()
+    lengths = np.array([len(x.encode()) for x in lines])
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    got = _starts_object(buf, starts, starts + lengths, 0, len(lines)).tolist()
+    assert got == [x.lstrip(" \t\r\n").startswith("{") for x in lines]

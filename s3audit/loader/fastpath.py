@@ -514,14 +514,24 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
     pos = starts[lo:hi].astype(np.int64)  # (a copy)
     end = ends[lo:hi]
     todo = np.flatnonzero(JSON_SPACE[data[pos]])  # indented lines: step each over its indentation
-    while len(todo):
+    for _ in range(_STEPS):
+        if not len(todo):
+            break
         pos[todo] += 1
         todo = todo[pos[todo] < end[todo]]
         todo = todo[JSON_SPACE[data[pos[todo]]]]
+    for i in todo.tolist():  # indented by more than _STEPS bytes (rare): strip the rest at once
+        e = int(end[i])
+        pos[i] = e - len(bytes(data[int(pos[i]):e]).lstrip(b" \t\r\n"))
     ok = pos < end  # (a line of whitespace only is not an object)
     ok[ok] = data[pos[ok]] == 0x7B
     return ok
 
+
+_STEPS = 64
+"""Indentation bytes :func:`_starts_object` steps over with numpy (one pass per byte, over all
+lines still in their indentation); deeper indentation is stripped per line (a megabyte of
+spaces took seconds byte by byte)."""
 
 MAX_BRACKETS = 4096
 """A line holding more ``{``/``[`` than this may nest deeper than Arrow's reader survives

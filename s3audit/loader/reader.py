@@ -18,7 +18,7 @@ from s3audit.loader.batch import Batch, batch_from_records, merge_batches
 from s3audit.loader.documents import Item, read_text
 from s3audit.loader.errors import LoadError, SkipLog
 from s3audit.loader.fastpath import FastReader, split_lines, split_numbered_lines
-from s3audit.loader.scan import flatnonzero_blocked
+from s3audit.loader.scan import flatnonzero_blocked, string_offsets
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +175,7 @@ class Reader:
             picked = texts if simple.all() else texts.filter(pa.array(simple))
             # every text + "\n" in one buffer (one copy, in C++)
             joined = pc.binary_join_element_wise(picked, pa.scalar("", picked.type), pa.scalar("\n", picked.type))
-            width = np.int64 if pa.types.is_large_string(joined.type) else np.int32
-            offsets = np.frombuffer(joined.buffers()[1], dtype=width)[joined.offset: joined.offset + len(joined) + 1]
+            offsets = string_offsets(joined)
             lo, hi = int(offsets[0]), int(offsets[-1])
             buf = memoryview(joined.buffers()[2])[lo:hi]  # no copy: the fast reader takes a buffer
             starts = offsets[:-1].astype(np.int64) - lo
@@ -644,8 +643,7 @@ def _holds_line_break(texts: pa.Array) -> np.ndarray:
     data_buffer = texts.buffers()[2]
     if not len(texts) or data_buffer is None:
         return hit
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset: texts.offset + len(texts) + 1]
+    offsets = string_offsets(texts)
     lo = int(offsets[0])
     data = np.frombuffer(data_buffer, dtype=np.uint8)[lo:int(offsets[-1])]
     positions = flatnonzero_blocked(data, lambda block: (block == 10) | (block == 13))

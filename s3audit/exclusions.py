@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from s3audit.cidr import cidr_values, merge_regex
+from s3audit.flatten import is_position
 
 __all__ = [
     "REQUIRED_FIELDS",
@@ -115,7 +116,7 @@ def selector(field_name: str) -> str:
         return text
     out = "$"
     for part in text.split("."):
-        if part.isdigit():
+        if is_position(part):
             out += f"[{part}]"
         elif part == "*":
             out += "[*]"

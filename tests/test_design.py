@@ -237,6 +237,15 @@ def test_wildcard_selectors_are_refused_in_exclusions():
     assert "$.resources[0].ARN NOT EXISTS" in design.pattern
 
 
+def test_a_field_with_a_non_ascii_digit_part_is_a_valid_selector():
+    from s3audit.exclusions import selector
+
+    sel = selector("a.\u00b2")  # "\u00b2".isdigit() is true, but it is a key, not a list position
+    assert sel == "$.a.['\u00b2']"
+    pattern = compile_pattern('{ %s = "x" }' % sel)
+    assert pattern.matches({"a": {"\u00b2": "x"}}) and not pattern.matches({"a": ["x", "x", "x"]})
+
+
 def test_cidr_refusal_explains(events):
     design = FilterDesign(events)
     with pytest.raises(CidrError, match="compressed form"):

@@ -298,3 +298,12 @@ def test_a_record_field_named_raw_is_not_the_frame_raw_column(text: str) -> None
     for source in (records, [json.dumps(r) for r in records]):
         df = s3audit.load_events(source)
         assert pattern.mask(df).tolist() == expected
+
+
+@pytest.mark.parametrize(("text", "column"), [("{ $.a.['\u00b2'] = \"x\" }", "a.\u00b2"), ("{ $.a.['7'] = \"x\" }", None),
+                                              ('{ $.a[2] = "x" }', None)])
+def test_a_key_of_non_ascii_digits_has_its_column(text: str, column: str | None) -> None:
+    # "\u00b2".isdigit() is true, but no list position is spelled so: the column "a.\u00b2" is unique
+    from s3audit.pattern.parser import parse
+
+    assert parse(text).body.selector.column == column

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from s3audit.flatten import is_position
+
 Span = tuple[int, int]
 _NOSPAN: Span = (0, 0)
 
@@ -52,7 +54,7 @@ class Selector:
         """
         parts = []
         for s in self.steps:
-            if s.kind != "key" or not s.key or "." in s.key or s.key.isdigit():
+            if s.kind != "key" or not s.key or "." in s.key or is_position(s.key):
                 return None
             parts.append(s.key)
         return ".".join(parts)

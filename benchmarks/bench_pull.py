@@ -18,6 +18,9 @@ The target verdict is always taken against the raw ideal.
 
 s3audit pulls ``--repeat`` times (default 2) in the benchmark's process: the first pull is that
 of a fresh process, the later ones are what a notebook session that has done some work gets.
+A single run decides little on a shared machine (the host's load moves the same work's CPU time
+by up to 50 %), so ``--fresh N`` (default 3) adds N - 1 first pulls, each in a new process of its
+own, and the wall-time verdict is taken on the median of the N first pulls.
 The difference is mostly system CPU time: the kernel handing out fresh memory (a pull builds
 ~2 GB), cheap on ordinary machines, ~2 s per GB on a VM that returns idle guest memory to its
 host; the report shows each pull's user and system CPU time.
@@ -31,6 +34,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import statistics
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -187,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=2,
                    help="s3audit pulls in the same process (the first in a fresh process; later ones as in a "
                         "notebook session that has run before)")
+    p.add_argument("--fresh", type=int, default=3,
+                   help="first pulls of a fresh process (the benchmark's own plus N-1 in new processes); the "
+                        "wall-time verdict is taken on their median")
     args = p.parse_args(argv or [])
     n = 200_000 if args.quick else args.events
 
@@ -205,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for i in range(max(1, args.repeat)):
             rows.append(_run_s3audit(url, info, args.concurrency, i))
+        later = rows[1:]  # pulls in the same process after the first
+        firsts = [rows[0]] + [_fresh_pull(url, info, args.concurrency, k) for k in range(1, max(1, args.fresh))]
+        rows += firsts[1:]
         if not args.skip_awswrangler:
             for limit in (None, 100_000):
                 rows.append(_run_awswrangler(url, info, limit))
@@ -221,37 +231,64 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['client']:44} {r['events']:>10,} {r['complete']:>8.1%} {r['dups']:>5} {r['start_queries']:>10} "
               f"{r['wall']:>8.1f} {r['rss']:>12.0f}")
     s = rows[0]
-    later = [r for r in rows[1:] if r["client"].startswith("s3audit")]
     budget_q = 1.3 * minimum + s["planning"]
     print()
     print(f"truth: {info['truth']:,} events; minimum data queries at 100,000 rows (each below the limit): {minimum}; "
           f"s3audit used {s['data_queries']} data + {s['planning']} planning queries "
           f"(target <= 1.3 x {minimum} + {s['planning']} = {budget_q:.1f}) -> "
-          f"{'OK' if s['start_queries'] <= budget_q else 'MISSED'}")
+          f"{'OK' if s['start_queries'] <= budget_q else 'MISSED'}"
+          + (f" (StartQuery in the fresh processes: {', '.join(str(r['start_queries']) for r in firsts[1:])})"
+             if len(firsts) > 1 else ""))
     if s["plan_parts"] > 1:
         one = s["start_queries"] - s["plan_parts"] + 1
         print(f"  (counted as if the window were planned by one query: {one} StartQuery against "
               f"1.3 x {minimum} + 1 = {1.3 * minimum + 1:.1f} -> {'OK' if one <= 1.3 * minimum + 1 else 'MISSED'}; "
               f"the split adds {s['plan_parts'] - 1} planning queries that scan nothing more)")
+    walls = sorted(r["wall"] for r in firsts)
+    median = statistics.median(walls)
     print(f"ideal wall time under the budget ({args.concurrency} concurrent, server side only): {ideal:.1f}s; "
-          f"s3audit {s['wall']:.1f}s = {s['wall'] / ideal:.2f}x (target <= 1.5x) -> "
-          f"{'OK' if s['wall'] <= 1.5 * ideal else 'MISSED'}  (first pull of a fresh process)")
+          f"s3audit {median:.1f}s = {median / ideal:.2f}x (target <= 1.5x) -> "
+          f"{'OK' if median <= 1.5 * ideal else 'MISSED'}  (first pull of a fresh process"
+          + (f", median of {len(walls)}: " + ", ".join(f"{w:.1f}" for w in walls) + " s = "
+             + ", ".join(f"{w / ideal:.2f}" for w in walls) + "x; met in "
+             + f"{sum(w <= 1.5 * ideal for w in walls)} of {len(walls)})" if len(walls) > 1 else ")"))
     for r in later:
         print(f"  {r['client']}: {r['wall']:.1f}s = {r['wall'] / ideal:.2f}x -> "
               f"{'OK' if r['wall'] <= 1.5 * ideal else 'MISSED'}")
-    print("  client CPU (user + system) per pull: " + ", ".join(f"{r['cpu_user']:.1f} + {r['cpu_sys']:.1f} s"
-                                                         for r in [s] + later)
+    print("  client CPU (user + system): first pulls " + ", ".join(f"{r['cpu_user']:.1f} + {r['cpu_sys']:.1f} s"
+                                                                for r in firsts)
+          + ("; later pulls " + ", ".join(f"{r['cpu_user']:.1f} + {r['cpu_sys']:.1f} s" for r in later) if later else "")
           + " (system time is mostly the kernel handing out fresh pages; see docs/insights.md)")
     if s["plan_parts"] > 1:
         split = ideal_seconds(info["padded"], args.concurrency, plan_parts=s["plan_parts"])
         print(f"  the ideal plans with one query (the issue's recipe); s3audit counts the window in {s['plan_parts']} "
-              f"parts at once. With the same split the ideal is {split:.1f}s and s3audit = {s['wall'] / split:.2f}x of it")
-    print(f"  network part (plan + fetch, pages parsed meanwhile) {s['net_s']:.1f}s = {s['net_s'] / ideal:.2f}x the ideal; "
+              f"parts at once. With the same split the ideal is {split:.1f}s and s3audit = {median / split:.2f}x of it")
+    print(f"  phases of the benchmark process's first pull: network part (plan + fetch, pages parsed meanwhile) {s['net_s']:.1f}s = {s['net_s'] / ideal:.2f}x the ideal; "
           f"frame building after the last query {s['frame_s']:.1f}s")
     print(f"frame floor (s3audit.load_events alone on the same {info['padded']:,} messages, fresh process): {floor:.1f}s; "
-          f"ideal + frame floor = {ideal + floor:.1f}s; s3audit = {s['wall'] / (ideal + floor):.2f}x of that")
-    ok = s["complete"] == 1.0 and s["dups"] == 0 and s["start_queries"] <= budget_q
+          f"ideal + frame floor = {ideal + floor:.1f}s; s3audit (median of the first pulls) = "
+          f"{median / (ideal + floor):.2f}x of that")
+    ok = all(r["complete"] == 1.0 and r["dups"] == 0 and r["start_queries"] <= budget_q
+             for r in firsts + later)
     return 0 if ok else 1
+
+
+def _fresh_pull(url: str, info: dict[str, Any], concurrency: int, k: int) -> dict[str, Any]:
+    """One first pull in a new process of its own (spawned: nothing imported or allocated before)."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_pull_alone, args=(child, url, info, concurrency), daemon=True)
+    proc.start()
+    row = parent.recv()
+    proc.join(timeout=60)
+    row["client"] = f"s3audit.pull_events (fresh process {k + 1})"
+    return row
+
+
+def _pull_alone(conn: Any, url: str, info: dict[str, Any], concurrency: int) -> None:
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": url})
+    conn.send(_run_s3audit(url, info, concurrency, 0))
 
 
 def _run_s3audit(url: str, info: dict[str, Any], concurrency: int, run: int = 0) -> dict[str, Any]:

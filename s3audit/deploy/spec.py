@@ -41,6 +41,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ALARM_NAME_MAX = 255  # PutMetricAlarm AlarmName: 1-255 characters (botocore cloudwatch model)
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 
 _TOP_KEYS = {"name", "log_group", "pattern", "metric", "alarm", "notify", "names", "tags", "trail", "test_events"}
@@ -231,7 +232,8 @@ class _Checker:
         if not isinstance(value, str):
             self.add(key, f"must be a string, got {type(value).__name__} {value!r}")
             return None
-        if regex is not None and not regex.match(value):
+        # fullmatch: with re.match, `$` also matches before a final newline ("payroll\n" was a valid name)
+        if regex is not None and not regex.fullmatch(value):
             self.add(key, f"invalid value {value!r}{': ' + hint if hint else ''}")
             return None
         return value
@@ -293,15 +295,20 @@ def _validate(doc: Any, origin: str | None) -> DeploySpec:
         filter_name = c.string(names["filter"], "names.filter", _FILTER_NAME, "1-512 characters without ':' or '*'")
     if "alarm" in names:
         alarm_name = c.string(names["alarm"], "names.alarm")
-        if alarm_name is not None and (not 1 <= len(alarm_name) <= 255 or any(ord(ch) < 32 for ch in alarm_name)):
+        if alarm_name is not None and (not 1 <= len(alarm_name) <= _ALARM_NAME_MAX or any(ord(ch) < 32 for ch in alarm_name)):
             c.add("names.alarm", f"invalid value {alarm_name!r}: 1-255 characters, no control characters")
             alarm_name = None
     if "topic" in names:
         topic_name = c.string(names["topic"], "names.topic", _TOPIC_NAME, "1-256 letters, digits, '-' or '_'")
         if notify is not None and notify.topic_arn:
             c.add("names.topic", "cannot be combined with notify.topic_arn (that topic already has a name)")
-    if name is not None and "filter" not in names and not _FILTER_NAME.match(name):
+    if name is not None and "filter" not in names and not _FILTER_NAME.fullmatch(name):
         c.add("name", "cannot name the metric filter; set names.filter")
+    if name is not None and "alarm" not in names and len(name) > _ALARM_NAME_MAX:
+        # a valid topic name (<= 256) can be too long for the alarm: PutMetricAlarm would fail after the
+        # topic and the filter were written
+        c.add("name", f"is {len(name)} characters, too long to name the alarm (at most {_ALARM_NAME_MAX}); "
+                      f"set names.alarm")
 
     tags = _tags(c, top.get("tags", {}))
     trail = _trail(c, top["trail"]) if "trail" in top else None

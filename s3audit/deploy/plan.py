@@ -20,7 +20,7 @@ from s3audit.deploy import state as S
 from s3audit.deploy.aws import IMPLIED_ACTIONS, Aws, error_code, iam_action
 from s3audit.deploy.errors import DeployError, OfflinePlanError, PreflightError, ReadBackError, StalePlanError
 from s3audit.deploy.preflight import (
-    FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_pattern,
+    FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_metric_unshared, check_pattern,
     check_test_metric_filter, check_trail, find_log_group, metric_filters,
 )
 from s3audit.deploy.spec import DeploySpec, load_spec
@@ -456,6 +456,7 @@ class _DeployPlanner:
         if self.offline:
             self.checks.append(Check("log group exists", SKIPPED, f"offline: {spec.log_group!r} assumed to exist"))
             self.checks.append(Check("metric-filter limit", SKIPPED, "offline: not checked"))
+            self.checks.append(Check("metric used by one filter only", SKIPPED, "offline: not checked"))
             if spec.trail and not spec.trail.create:
                 self.checks.append(Check("trail delivers S3 data events", SKIPPED, "offline: not checked"))
             self.checks.append(Check("TestMetricFilter agrees with local engine", SKIPPED, "offline: not run"))
@@ -466,6 +467,7 @@ class _DeployPlanner:
             filters = metric_filters(self.aws, spec.log_group) if group else []
             if group:
                 self.checks.append(check_filter_count(filters, spec.filter_name))
+            self.checks.append(check_metric_unshared(self.aws, spec))
             if spec.trail and not spec.trail.create:
                 self.checks.append(check_trail(self.aws, spec))
             if self.run_test_filter and self.checks[0].status == OK:

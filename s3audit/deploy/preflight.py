@@ -112,6 +112,28 @@ def check_filter_count(filters: Sequence[dict[str, Any]], filter_name: str) -> C
                  f"the log group already has {count} metric filters (AWS limit {METRIC_FILTER_LIMIT}); remove one first")
 
 
+def check_metric_unshared(aws: Aws, spec: DeploySpec) -> Check:
+    """No other metric filter (any name, any log group of this Region) publishes the spec's metric.
+
+    The alarm sums the metric, so a second filter publishing it would make the alarm fire on that
+    filter's matches too (and a filter left behind by a rename of ``names.filter`` would count every
+    event twice). ``DescribeMetricFilters`` with ``metricName`` + ``metricNamespace`` finds them in
+    every log group.
+    """
+    name = "metric used by one filter only"
+    metric = f"{spec.metric.namespace}/{spec.metric.name}"
+    found = aws.paginate("logs", "describe_metric_filters", "metricFilters", resource=metric,
+                         metricNamespace=spec.metric.namespace, metricName=spec.metric.name)
+    others = [f for f in found if not (f.get("logGroupName") == spec.log_group and f.get("filterName") == spec.filter_name)]
+    if others:
+        listed = ", ".join(f"{f.get('filterName')!r} on {f.get('logGroupName')}" for f in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        return Check(name, FAILED, f"{metric} is already published by {listed}{more}: the alarm would count that "
+                                   f"filter's matches too. Remove it (e.g. the filter of an old names.filter) or "
+                                   f"choose another metric")
+    return Check(name, OK, f"{metric} is published by no other filter")
+
+
 # ------------------------------------------------------------------------------ trail coverage
 FULL, PARTIAL, NONE = "full", "partial", "none"
 

@@ -396,3 +396,27 @@ def test_object_lines_are_found_past_any_indentation() -> None:
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
     got = _starts_object(buf, starts, starts + lengths, 0, len(lines)).tolist()
     assert got == [x.lstrip(" \t\r\n").startswith("{") for x in lines]
+
+
+def test_a_missing_path_in_a_list_of_paths_fails_before_any_file_is_read(tmp_path: Path, monkeypatch) -> None:
+    """`s3audit summary big-1.json.gz typo.json.gz`: the typo is reported at once, not after the
+    other files were read (which can take minutes); the same error as before."""
+    from s3audit.loader import reader
+
+    path = tmp_path / "a.jsonl"
+    path.write_text(line(record("p-1")) + "\n")
+    read: list[str] = []
+    real = reader.Reader._read_path
+    monkeypatch.setattr(reader.Reader, "_read_path", lambda self, p, **kw: (read.append(str(p)), real(self, p, **kw)))
+    for items in ([str(path), str(tmp_path / "nope.jsonl")], (path, str(tmp_path / "nope.json.gz")),
+                  [str(path), tmp_path / "nope.jsonl"], [str(path), "  "]):
+        read.clear()
+        with pytest.raises(LoadError, match="no such file|empty path") as err:
+            load_events(items)
+        assert read == [], items
+        assert err.value.source.strip() in ("", str(tmp_path / "nope.jsonl"), str(tmp_path / "nope.json.gz"))
+    # among messages such a string is just a message (a counted skip), and nothing changes
+    read.clear()
+    df = load_events([str(path), line(record("p-2")), "dir/no-such.json.gz"])
+    assert _ids(df) == ["p-1", "p-2"] and read == [str(path)]
+    assert [s["line"] for s in df.attrs["skipped"]] == [3]

@@ -90,6 +90,11 @@ class Reader:
         self._settled = len(self.batches)
 
     def _read_items(self, items: Iterable[Any]) -> None:
+        if isinstance(items, (list, tuple)):  # (a generator cannot be looked ahead)
+            missing_path = _missing_among_paths(items)
+            if missing_path is not None:  # fail before reading the others (minutes for big files)
+                raise LoadError("no such file or directory" if missing_path.strip() else _EMPTY_PATH,
+                                source=missing_path)
         texts: list[tuple[str, int]] = []
         any_text = False
         other_items = False  # records, JSON texts, messages: anything but paths
@@ -625,6 +630,26 @@ def _path_kind(value: str) -> str | None:
             os.sep in value and not any(c.isspace() for c in value)):
         return "missing"
     return None
+
+
+def _missing_among_paths(items: list[Any] | tuple[Any, ...]) -> str | None:
+    """The first item naming no file or directory, when every item is a path (a string that
+    names one or looks like one, see :func:`_path_kind`, or a path object); None otherwise, so
+    among records and messages such a string stays a message, as :meth:`Reader._read_items` reads it."""
+    first: str | None = None
+    for item in items:
+        if isinstance(item, os.PathLike):
+            if first is None and not os.path.exists(item):
+                first = str(item)
+        elif not isinstance(item, str):
+            return None
+        else:
+            kind = _path_kind(item)
+            if kind is None:
+                return None
+            if kind == "missing" and first is None:
+                first = item
+    return first
 
 
 def _hidden(path: Path, root: Path) -> bool:

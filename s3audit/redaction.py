@@ -106,7 +106,7 @@ _FIELD_KIND = {
     "sourceipaddress": "ip_or_text", "vpcendpointid": "vpce_or_text", "bucketname": "bucket",
     "key": "key", "prefix": "key", "x-amz-copy-source": "copy_source",
 }
-# never identifiers: skipped (fast path for frames and raw records)
+# never identifiers in real CloudTrail: only identifier shapes are redacted there (see _OPAQUE_SHAPES)
 _SAFE_FIELDS = frozenset(s.lower() for s in (
     "eventTime", "eventVersion", "eventSource", "eventName", "eventType", "eventCategory",
     "awsRegion", "eventID", "requestID", "sharedEventID", "errorCode", "readOnly",
@@ -117,6 +117,21 @@ _SAFE_FIELDS = frozenset(s.lower() for s in (
     "X-Amz-SignedHeaders", "list-type", "max-keys", "encoding-type", "delimiter", "fetch-owner",
     "keyExchange", "invokedBy", "cross_account", "credentials_off_instance", "eventCategory",
 ))
+
+# Safe fields are skipped because real CloudTrail never puts an identifier there; but the report
+# shows some of them (eventName, awsRegion, invokedBy as the principal), so a value of an
+# unexpected shape is still redacted by shape (``Redactor.shapes``). Opaque ids and times of the
+# documented shape are kept exactly (the backtest maps alarms to rows by eventID; a UUID may end in
+# 12 digits).
+_OPAQUE_SHAPES = {
+    "eventid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    "sharedeventid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    "requestid": re.compile(r"[A-Za-z0-9]{16}"),
+    "x-amz-id-2": re.compile(r"[A-Za-z0-9+/]{16,}={0,2}"),
+    "eventtime": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"),
+    "creationdate": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"),
+    "x-amz-date": re.compile(r"\d{8}T\d{6}Z"),
+}
 
 _ARN_RE = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:[A-Za-z0-9_-]*:[^\s\"'<>,;)\]}]*")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -236,6 +251,7 @@ class Redactor:
         self._name_version = 0
         self._text_cache: dict[str, str] = {}
         self._key_folders: dict[str, str] = {}  # "a/b/" of keys seen -> its token (text only)
+        self._shape_cache: dict[str, str] = {}  # values of safe fields -> shapes() of them
 
     def __repr__(self) -> str:
         counts = {k: len(v) for k, v in self._originals.items() if v}
@@ -769,6 +785,36 @@ class Redactor:
         hit = self._text_cache.get(value)
         if hit is not None:
             return hit
+        out = self._replace_known(self._shape_subs(value))
+        if self._names_version == self._name_version:
+            self._text_cache[value] = out
+        return out
+
+    def shapes(self, value: str) -> str:
+        """Only identifiers recognisable by their shape replaced (ARNs, key ids, endpoint ids,
+        addresses, e-mails, 12-digit account ids), not the names seen elsewhere.
+
+        Used for fields that never hold an identifier in real CloudTrail (``eventName``,
+        ``awsRegion``…): an odd value there is still redacted, an ordinary one is left exactly
+        as it is (a bucket named like an event name does not rename the event).
+
+        Examples
+        --------
+        >>> r = Redactor(key="k")
+        >>> r.shapes("GetObject"), "444455556666" in r.shapes("GetObject 444455556666")
+        ('GetObject', False)
+        """
+        if not isinstance(value, str) or not value or value.lower() in PROTECTED:
+            return value
+        hit = self._shape_cache.get(value)
+        if hit is not None:
+            return hit
+        out = self._shape_subs(value)
+        if len(self._shape_cache) < 100_000:
+            self._shape_cache[value] = out
+        return out
+
+    def _shape_subs(self, value: str) -> str:
         out = _ARN_RE.sub(lambda m: self.arn(m.group(0)), value)
         out = _EMAIL_RE.sub(lambda m: self.email(m.group(0)), out)
         out = _ACCOUNT_TEXT_RE.sub(lambda m: self.account(m.group(1)), out)
@@ -784,10 +830,17 @@ class Redactor:
         out = _IPV4_WILD_RE.sub(lambda m: self.ip_prefix(m.group(1)) + ".*", out)
         if ":" in out:
             out = _IPV6_RE.sub(self._ipv6_in_text, out)
-        out = self._replace_known(out)
-        if self._names_version == self._name_version:
-            self._text_cache[value] = out
         return out
+
+    def _safe(self, leaf: str, value: Any) -> Any:
+        """A value of a field that never holds an identifier: kept when it has its documented
+        shape (ids, times), else only identifier shapes are replaced (see ``shapes``)."""
+        if not isinstance(value, str) or not value:
+            return value
+        opaque = _OPAQUE_SHAPES.get(leaf)
+        if opaque is not None and opaque.fullmatch(value):
+            return value
+        return self.shapes(value)
 
     def _vpce_dns(self, m: re.Match[str]) -> str:
         vpce = self.resource_id(m.group(1))
@@ -821,7 +874,7 @@ class Redactor:
             return value
         leaf = name.rsplit(".", 1)[-1].lower()
         if leaf in _SAFE_FIELDS:
-            return value
+            return self._safe(leaf, value)
         handler = _FIELD_KIND.get(leaf)
         if handler is None or value.lower() in PROTECTED:
             return self.text(value)
@@ -851,8 +904,10 @@ class Redactor:
                 k = str(k)
                 if isinstance(v, str):
                     leaf = k.lower()
-                    if leaf in _SAFE_FIELDS or not v:
+                    if not v:
                         out[k] = v
+                    elif leaf in _SAFE_FIELDS:
+                        out[k] = self._safe(leaf, v)
                     elif leaf in _FIELD_KIND:
                         out[k] = self.field(f"{path}.{k}" if path else k, v)
                     else:
@@ -913,6 +968,7 @@ class Redactor:
         for col in order:
             leaf = str(col).rsplit(".", 1)[-1].lower()
             if leaf in _SAFE_FIELDS:
+                out[col] = _map_series(out[col], lambda v, leaf=leaf: self._safe(leaf, v))
                 continue
             func = self.raw if col == "raw" else (lambda v, c=str(col): self.field(c, v))
             out[col] = _map_series(out[col], func)

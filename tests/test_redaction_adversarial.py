@@ -1,0 +1,117 @@
+"""Adversarial review of the shared report's redaction: identifiers where real CloudTrail never
+puts them, in shapes it never writes them, must still never reach the written report.
+
+Each test builds a few crafted CloudTrail records (a quiet baseline plus one odd record), runs the
+real pipeline (load_events -> classify -> build_report with the leak gate) and then searches the
+written HTML itself, with entities, %-escapes and the embedded SVG figures decoded, for the planted
+value. A refused report (LeakError) is a failure too: the user could not share anything.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import json
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from s3audit import classify, load_events
+from s3audit.redaction import Redactor
+from s3audit.report import ReportInputs, build_report, collect_identifiers
+
+OTHER = "444455556666"  # an account that appears nowhere but where it is planted
+
+BASE: dict[str, Any] = {
+    "additionalEventData": {"AuthenticationMethod": "AuthHeader", "SignatureVersion": "SigV4",
+                            "CipherSuite": "ECDHE-RSA-AES128-GCM-SHA256", "bytesTransferredIn": 0,
+                            "bytesTransferredOut": 16, "x-amz-id-2": "UnfvBMAbZ1/R6X2qt6mS8VuUp4="},
+    "awsRegion": "us-east-1", "eventCategory": "Data", "eventName": "GetObject",
+    "eventSource": "s3.amazonaws.com", "eventType": "AwsApiCall", "eventVersion": "1.09",
+    "managementEvent": False, "readOnly": True, "recipientAccountId": "210987654321",
+    "requestID": "8B42B4836665642F",
+    "requestParameters": {"Host": "quiet-bucket-one.s3.us-east-1.amazonaws.com",
+                          "bucketName": "quiet-bucket-one", "key": "folder/file.csv"},
+    "resources": [{"ARN": "arn:aws:s3:::quiet-bucket-one/folder/file.csv", "type": "AWS::S3::Object"},
+                  {"ARN": "arn:aws:s3:::quiet-bucket-one", "accountId": "210987654321",
+                   "type": "AWS::S3::Bucket"}],
+    "responseElements": None, "sourceIPAddress": "198.18.0.7", "userAgent": "[aws-cli/2.0]",
+    "userIdentity": {"accessKeyId": "ASIAQUIETQUIETQUIET1", "accountId": "210987654321",
+                     "arn": "arn:aws:iam::210987654321:user/quietuser",
+                     "principalId": "AIDAQUIETQUIETQUIET2", "type": "IAMUser", "userName": "quietuser"},
+}
+
+
+def record(i: int, **changes: Any) -> dict[str, Any]:
+    """A data event; ``changes`` set dotted paths (``userIdentity.invokedBy``) to values."""
+    r = copy.deepcopy(BASE)
+    r["eventID"] = f"d18642d5-1a9d-499c-9c23-{i:012x}"
+    r["eventTime"] = f"2026-10-09T14:{i % 60:02d}:18Z"
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = r
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return r
+
+
+def layers(document: str) -> str:
+    """The document as written, entity-decoded, %-decoded, and every base64 payload decoded."""
+    out = [document, html.unescape(document), urllib.parse.unquote(html.unescape(document))]
+    for m in re.finditer(r"base64,([A-Za-z0-9+/=]+)", document):
+        decoded = base64.b64decode(m.group(1)).decode("utf-8", "replace")
+        out += [decoded, html.unescape(decoded)]
+    return "\n".join(out).lower()
+
+
+def shared_report(records: list[dict[str, Any]], tmp_path: Path, *, events: pd.DataFrame | None = None,
+                  **inputs: Any) -> str:
+    frame = events if events is not None else classify(load_events(records))
+    inputs.setdefault("design", {"pattern": '{ $.eventName = "GetObject" }'})
+    result = build_report(ReportInputs(events=frame, source=inputs.pop("source", "crafted"), **inputs),
+                          tmp_path, key="adversarial")
+    return result.path.read_text(encoding="utf-8")
+
+
+def quiet(n: int = 4) -> list[dict[str, Any]]:
+    return [record(i) for i in range(n)]
+
+
+# ------------------------------------------------------------------ fields that are "never" data
+SERVICE = {"userIdentity": {"type": "AWSService"}}
+
+
+@pytest.mark.parametrize("changes, secret", [
+    ({"eventName": f"GetObject {OTHER}"}, OTHER),                     # shown in the window facts
+    ({"awsRegion": "us-east-1/203.0.113.77"}, "203.0.113.77"),         # shown in the window facts
+    ({"awsRegion": "arn:aws:iam::444455556666:user/mallory"}, "mallory"),
+    ({**SERVICE, "userIdentity.invokedBy": f"svc-{OTHER}.example.com"}, OTHER),  # the principal
+    ({**SERVICE, "userIdentity.invokedBy": "10.1.2.3"}, "10.1.2.3"),
+    ({**SERVICE, "userIdentity.invokedBy": "ceo@corp-example.com"}, "ceo@corp-example.com"),
+], ids=["eventName-account", "awsRegion-ip", "awsRegion-arn", "invokedBy-account", "invokedBy-ip",
+        "invokedBy-email"])
+def test_identifier_shapes_in_fields_that_never_hold_identifiers(tmp_path, changes, secret) -> None:
+    """eventName, awsRegion, invokedBy… are skipped by the redactor as never identifying; a value
+    of an identifier's shape there was shown as it was (or the gate refused the whole report)."""
+    page = shared_report(quiet() + [record(9, **changes)], tmp_path)
+    assert secret.lower() not in layers(page)
+    assert "GetObject" in page
+
+
+def test_ids_and_times_in_safe_fields_are_kept_exactly() -> None:
+    """The shape check must not touch what real records hold there: an eventID whose last group is
+    12 digits stays (the backtest maps alarms to rows by eventID), times and region stay."""
+    frame = load_events([record(1), record(2)])
+    frame["eventID"] = frame["eventID"].astype(object)
+    frame.loc[frame.index[0], "eventID"] = "d18642d5-1a9d-499c-9c23-123456789012"
+    red = Redactor(key="k").frame(frame)
+    assert red["eventID"].tolist() == frame["eventID"].tolist()
+    for col in ("eventName", "awsRegion", "eventSource", "requestID", "userIdentity.type"):
+        assert red[col].astype(str).tolist() == frame[col].astype(str).tolist(), col
+    raw = json.loads(red["raw"].iloc[1])
+    assert raw["eventTime"] == "2026-10-09T14:02:18Z" and raw["requestID"] == "8B42B4836665642F"

@@ -136,3 +136,83 @@ def test_two_deployments_side_by_side_teardown_of_one_leaves_the_other(account: 
     assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["hr-unexpected-reads"]
     assert [t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]] == ["hr-unexpected-reads"]
     assert {a for _, _, a in actions(plan(other, session=account, test_events=EVENTS))} == {"nothing"}
+
+
+# ------------------------------------------------------------------------------ dry run: not one write
+# Every operation a dry run may make. An allowlist (not "starts with Describe/Get/List"): a new write
+# with a reading name, or any operation nobody thought about, fails the test.
+READ_ONLY = {
+    "sts:GetCallerIdentity", "logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:TestMetricFilter",
+    "monitoring:DescribeAlarms", "monitoring:ListTagsForResource", "sns:GetTopicAttributes", "sns:ListTagsForResource",
+    "sns:ListSubscriptionsByTopic", "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors", "cloudtrail:ListTags", "iam:GetRole", "iam:ListRoleTags", "iam:GetRolePolicy",
+    "s3:HeadBucket", "s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:ListObjectsV2",
+}
+
+
+@pytest.fixture()
+def every_call(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS operation made by any botocore client of any session (the CLI makes its own)."""
+    from botocore.client import BaseClient
+
+    seen: list[str] = []
+    original = BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
+        seen.append(f"{self.meta.service_model.endpoint_prefix}:{operation_name}")
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return seen
+
+
+def snapshot(session: Any) -> dict[str, Any]:
+    """What the moto account holds, as data (compared before and after a dry run)."""
+    logs, cw, sns, ct, iam, s3 = (session.client(s) for s in ("logs", "cloudwatch", "sns", "cloudtrail", "iam", "s3"))
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    alarms = cw.describe_alarms()["MetricAlarms"]
+    return {
+        "filters": sorted(json.dumps(f, sort_keys=True, default=str)
+                          for g in logs.describe_log_groups()["logGroups"]
+                          for f in logs.describe_metric_filters(logGroupName=g["logGroupName"])["metricFilters"]),
+        "alarms": [json.dumps({k: v for k, v in a.items() if "Timestamp" not in k}, sort_keys=True, default=str) for a in alarms],
+        "alarm_tags": [cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"] for a in alarms],
+        "topics": {t: (sns.get_topic_attributes(TopicArn=t)["Attributes"], sns.list_tags_for_resource(ResourceArn=t)["Tags"],
+                       sns.list_subscriptions_by_topic(TopicArn=t)["Subscriptions"]) for t in topics},
+        "trails": ct.describe_trails()["trailList"], "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]],
+        "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]],
+    }
+
+
+# Attack: a dry run (the CLI without --apply, plan(), teardown() without apply, verify) against an
+# account where the spec is deployed and then changed (so the plan has updates, a delete, a trail).
+# Not one operation outside the read-only list, and the account is byte-for-byte the same after.
+def test_dry_runs_make_no_write_call_at_all(account: Any, every_call: list[str], tmp_path: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from s3audit.cli import main
+    from s3audit.deploy import verify
+
+    deployed = spec_with(notify={"emails": ["secops@example.com", "oncall@example.com"]})
+    plan(deployed, session=account, test_events=EVENTS).apply()
+    changed = spec_with(pattern=PATTERN.replace("GetObject", "HeadObject"), alarm={"period": 600, "threshold": 2,
+                        "evaluation_periods": 1}, tags={"team": "secops"},
+                        trail={"buckets": ["payroll-data"], "create": True, "log_bucket": "payroll-trail-logs"})
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    before = snapshot(account)
+    every_call.clear()
+
+    p = plan(changed, session=account, test_events=EVENTS)
+    assert {"update", "delete", "create"} <= {c.action for c in p.changes}, p.render()  # the dry run has work to show
+    teardown(changed, session=account)
+    verify(changed, session=account)
+    for argv in (["deploy", str(path)], ["teardown", str(path)], ["verify", str(path)], ["template", str(path)]):
+        main(argv)
+    capsys.readouterr()
+
+    assert every_call, "the recorder saw nothing"
+    assert "logs:DescribeMetricFilters" in every_call and "monitoring:DescribeAlarms" in every_call
+    assert sorted(set(every_call) - READ_ONLY) == []
+    assert snapshot(account) == before

@@ -73,7 +73,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Redactor", "RedactionError", "redact", "KINDS"]
+__all__ = ["Redactor", "RedactionError", "redact", "parse_ip", "KINDS"]
 
 KINDS = ("account", "access-key", "principal-id", "arn", "name", "ip", "vpce", "vpc",
          "resource-id", "bucket", "key", "email")
@@ -136,8 +136,9 @@ _OPAQUE_SHAPES = {
 _ARN_RE = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:[A-Za-z0-9_-]*:[^\s\"'<>,;)\]}]*")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _AKID_RE = re.compile(r"\b(?:%s)[A-Z0-9]{12,}\b" % "|".join(KEY_PREFIXES + PRINCIPAL_PREFIXES))
-_VPCE_DNS_RE = re.compile(r"\b(vpce-[0-9a-f]{8,17})(-[0-9a-z]{8})?\b")
-_RESID_RE = re.compile(r"\b(vpc|subnet|sg|eni|i|rtb|igw|nat|vpce-svc)-([0-9a-f]{8,17})\b")
+# case-insensitive: CloudTrail writes ids in lower case, but an upper-case copy names the same thing
+_VPCE_DNS_RE = re.compile(r"\b(vpce-[0-9a-f]{8,17})(-[0-9a-z]{8})?\b", re.I)
+_RESID_RE = re.compile(r"\b(vpc|subnet|sg|eni|i|rtb|igw|nat|vpce-svc)-([0-9a-f]{8,17})\b", re.I)
 _CIDR_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3}/\d{1,2})(?!\d)")
 _IPV4_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?!\w|\.\d|/\d)")
 _IPV4_WILD_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
@@ -403,18 +404,23 @@ class Redactor:
 
     def vpce(self, value: str) -> str:
         """``vpce-<hex>`` -> same length, new hex; service names / ``AWS Internal`` unchanged."""
-        return self.resource_id(value) if value and value.startswith("vpce-") else value
+        return self.resource_id(value) if value and value[:5].lower() == "vpce-" else value
 
     def resource_id(self, value: str) -> str:
         """``vpce-…``, ``vpc-…``, ``subnet-…``, ``i-…`` … -> same prefix and hex length."""
         if not value or not self.options["endpoints"]:
             return value
-        m = re.fullmatch(r"(vpce-svc|[a-z]+)-([0-9a-f]+)", value)
+        m = re.fullmatch(r"(vpce-svc|[a-z]+)-([0-9a-f]+)", value, re.I)
         if not m:
             return value
         prefix, hexpart = m.groups()
-        kind = {"vpce": "vpce", "vpc": "vpc"}.get(prefix, "resource-id")
-        return self._issue(kind, value, lambda a: f"{prefix}-{self._hex(kind, value, len(hexpart), a)}")
+        kind = {"vpce": "vpce", "vpc": "vpc"}.get(prefix.lower(), "resource-id")
+        upper = hexpart != hexpart.lower()  # an upper-case spelling keeps its case
+
+        def make(attempt: int) -> str:
+            new = self._hex(kind, value, len(hexpart), attempt)
+            return f"{prefix}-{new.upper() if upper else new}"
+        return self._issue(kind, value, make)
 
     def arn(self, value: str) -> str:
         """An ARN with its account, names, buckets and keys redacted; the structure stays."""
@@ -598,9 +604,8 @@ class Redactor:
             return hit
         if value in self._tokens:
             return value
-        try:
-            addr = ipaddress.ip_address(value.split("%")[0])
-        except ValueError:
+        addr = parse_ip(value)
+        if addr is None:
             return value
         if str(addr) not in self._orig_ips:
             self.learn_ips([str(addr)])
@@ -881,7 +886,7 @@ class Redactor:
         if handler == "ip_or_text":
             return self.ip(value) if _looks_like_ip(value) else self.text(value)
         if handler == "vpce_or_text":
-            return self.vpce(value) if value.startswith("vpce-") else self.text(value)
+            return self.vpce(value) if value[:5].lower() == "vpce-" else self.text(value)
         if handler == "key" and "requestparameters" not in name.lower() and leaf != name.lower():
             return self.text(value)  # a "key" of some other document (a tag key…)
         if handler == "copy_source":
@@ -998,11 +1003,35 @@ def _same_net(prefix: str | None, container: str) -> bool:
 
 
 def _looks_like_ip(value: str) -> bool:
+    return parse_ip(value) is not None
+
+
+_ZERO_PADDED_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``value`` spells (an IPv6 zone is ignored), or None.
+
+    Dotted quads with leading zeros (``10.020.030.040``), which :mod:`ipaddress` refuses, are read
+    as decimal octets: CloudTrail never writes them, but an address is an address however it is
+    padded, and leaving it as text would leave it readable.
+
+    Examples
+    --------
+    >>> str(parse_ip("10.020.030.040")), parse_ip("athena.amazonaws.com")
+    ('10.20.30.40', None)
+    """
+    if not isinstance(value, str):
+        return None
     try:
-        ipaddress.ip_address(value.split("%")[0])
+        return ipaddress.ip_address(value.split("%")[0])
     except ValueError:
-        return False
-    return True
+        pass
+    if _ZERO_PADDED_RE.fullmatch(value):
+        octets = [int(o) for o in value.split(".")]
+        if all(o <= 255 for o in octets):
+            return ipaddress.IPv4Address(".".join(map(str, octets)))
+    return None
 
 
 def _is_texty(series: pd.Series) -> bool:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from s3audit import report_html as H
 from s3audit.leakscan import LeakError, find_leaks
-from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor
+from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor, parse_ip
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +166,9 @@ _RAW_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 # literal-first patterns (fast on big text); the left boundary is checked in Python
 _BOUNDED_PATTERNS: dict[str, re.Pattern[str]] = {
-    "vpce": re.compile(r"vpce-[0-9a-f]{8,17}\b"),
-    "vpc": re.compile(r"vpc-[0-9a-f]{8,17}\b"),
-    "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}\b"),
+    "vpce": re.compile(r"vpce-[0-9a-f]{8,17}\b", re.I),
+    "vpc": re.compile(r"vpc-[0-9a-f]{8,17}\b", re.I),
+    "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}\b", re.I),
 }
 _EMAIL_DOMAIN_RE = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
@@ -211,7 +211,7 @@ def _kept(kind: str, value: str) -> bool:
     """Values the redactor deliberately keeps readable (not identifiers)."""
     if value.lower() in PROTECTED or value.startswith(KEPT_NAME_PREFIXES):
         return True
-    if kind == "vpce" and not value.startswith("vpce-"):
+    if kind == "vpce" and not value.lower().startswith("vpce-"):
         return True
     if kind == "account" and not re.fullmatch(r"\d{12}", value):
         return True  # "AWS Internal", a service name
@@ -275,12 +275,7 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
 
 
 def _is_ip(value: str) -> bool:
-    import ipaddress
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    return parse_ip(value) is not None
 
 
 # -------------------------------------------------------------------------------------- results
@@ -522,7 +517,11 @@ def _section_window(view: _View) -> str:
     body = [H.kv_table(facts)]
     attrs = {k: v for k, v in frame.attrs.items() if k not in _NOT_LEDGER}
     for key in _PATH_LISTS & attrs.keys():  # file names only: local paths name users and folders
-        attrs[key] = [Path(str(p)).name for p in attrs[key]]
+        attrs[key] = [_file_name(p) for p in attrs[key]]
+    if isinstance(attrs.get("skipped"), list):  # each skip names its file: the name, not the folders
+        attrs["skipped"] = [{**s, "source": _file_name(s["source"])}
+                            if isinstance(s, Mapping) and isinstance(s.get("source"), str) else s
+                            for s in attrs["skipped"]]
     ledger = {k: (f"{len(v):,} items, first: " + ", ".join(map(str, v[:5])) + " …"
                   if isinstance(v, (list, tuple)) and len(v) > 10 else v)
               for k, v in attrs.items()}
@@ -544,6 +543,11 @@ def _section_window(view: _View) -> str:
 _NOT_LEDGER = frozenset({"record_facts"})
 # frame.attrs entries that list input files
 _PATH_LISTS = frozenset({"sources", "ignored_files"})
+
+
+def _file_name(path: Any) -> str:
+    """The last part of a local path (POSIX or Windows separators)."""
+    return re.split(r"[\\/]", str(path).rstrip("\\/"))[-1]
 
 
 def per_source_values(frame: pd.DataFrame, *, top: int = 8) -> pd.DataFrame:

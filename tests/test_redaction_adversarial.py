@@ -115,3 +115,46 @@ def test_ids_and_times_in_safe_fields_are_kept_exactly() -> None:
         assert red[col].astype(str).tolist() == frame[col].astype(str).tolist(), col
     raw = json.loads(red["raw"].iloc[1])
     assert raw["eventTime"] == "2026-10-09T14:02:18Z" and raw["requestID"] == "8B42B4836665642F"
+
+
+# ------------------------------------------------------------------ the loader's ledger
+def test_skipped_line_of_a_trail_file_named_after_the_account(tmp_path) -> None:
+    """A malformed line in ``AWSLogs/<acct>/…/<acct>_CloudTrail_….json`` is listed in the ledger
+    with its file: the account id in that path was not redacted (the entry's field is called
+    ``source``, a name the redactor skipped), so the gate refused every such report; and the
+    local folder it came from was shown although the ledger shows file names only."""
+    account = BASE["recipientAccountId"]
+    folder = tmp_path / "home-of-someone" / "AWSLogs" / account / "CloudTrail" / "us-east-1"
+    folder.mkdir(parents=True)
+    trail = folder / f"{account}_CloudTrail_us-east-1_20261009T1435Z_x.json"
+    trail.write_text("\n".join(json.dumps(r) for r in quiet()) + '\n{"eventVersion": "1.09", "bad\n')
+    events = classify(load_events(trail))
+    assert events.attrs["skipped"]  # the malformed line is in the ledger
+    page = shared_report([], tmp_path / "out", events=events)
+    text = layers(page)
+    assert account not in text
+    assert "home-of-someone" not in text and str(tmp_path).lower() not in text
+    assert "_CloudTrail_us-east-1_20261009T1435Z_x.json".lower() in text  # the file is still named
+
+
+# ------------------------------------------------------------------ shapes CloudTrail does not write
+@pytest.mark.parametrize("changes, secret", [
+    ({"vpcEndpointId": "VPCE-0FEDCBA9876543210"}, "0fedcba9876543210"),
+    ({"userAgent": "[aws-cli/2.0 via VPCE-0FEDCBA9876543210-AB12CD34.s3.us-east-1.vpce.amazonaws.com]"},
+     "0fedcba9876543210"),
+    ({"sourceIPAddress": "10.020.030.040"}, "10.020.030.040"),
+    ({"sourceIPAddress": "203.0.113.077"}, "203.0.113.077"),
+], ids=["vpce-upper", "vpce-upper-in-dns", "ip-leading-zeros-private", "ip-leading-zeros-doc"])
+def test_identifiers_in_unusual_spelling(tmp_path, changes, secret) -> None:
+    page = shared_report(quiet() + [record(9, **changes)], tmp_path)
+    assert secret not in layers(page)
+
+
+def test_leading_zero_address_keeps_its_class_and_network() -> None:
+    """An address written with leading zeros is read as decimal octets (not octal) and gets the
+    pseudonym of the address it spells, so it still shares its /24 with its neighbours."""
+    r = Redactor(key="k")
+    assert r.ip("10.020.030.040") == r.ip("10.20.30.40")
+    assert r.ip("10.020.030.041").rsplit(".", 1)[0] == r.ip("10.20.30.40").rsplit(".", 1)[0]
+    assert r.ip("10.020.030.040").startswith("10.")
+    assert "10.020.030.040" in r.identifiers()["ip"]

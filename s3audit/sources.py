@@ -276,6 +276,19 @@ class _Context:
         self.col(UA)
         return self._cols["(ua stripped)"]
 
+    def empty_text(self, name: str) -> np.ndarray:
+        """Rows whose value is the empty text ``""`` (present but empty; :func:`column` reads
+        ``""`` as NA, and missing or null stay False here)."""
+        if name not in self.events.columns:
+            return np.zeros(self.n, dtype=bool)
+        series = self.events[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            cats = series.cat.categories
+            hit = np.append(np.asarray([isinstance(c, str) and c == "" for c in cats], dtype=bool),
+                            False)
+            return hit[series.cat.codes.to_numpy()]
+        return np.asarray((series == "").fillna(False), dtype=bool)
+
     def session(self, predicate: Callable[[str], bool]) -> np.ndarray:
         """Rows whose role session name (from the ARN, else the principal id) satisfies it."""
         arn, pid = self.col(ARN), self.col(PRINCIPAL_ID)
@@ -357,8 +370,22 @@ class Rule:
     reason: Callable[[_Context, dict[str, str | None], dict[str, int]], str]
 
 
+_ANONYMOUS_ACCOUNTS = frozenset({"ANONYMOUS_PRINCIPAL", "anonymous"})
+
+
 def _r1(ctx: _Context):
-    return ctx.col(ACCOUNT).where(lambda t: t in {"ANONYMOUS_PRINCIPAL", "anonymous"}), "anonymous"
+    # reference §6 rule 1: the anonymous account ids, "or type AWSAccount with empty
+    # principalId" (the shape of an unsigned request, whatever accountId says)
+    return (ctx.col(ACCOUNT).where(lambda t: t in _ANONYMOUS_ACCOUNTS)
+            | (ctx.col(ID_TYPE).where(lambda t: t == "AWSAccount")
+               & ctx.empty_text(PRINCIPAL_ID))), "anonymous"
+
+
+def _why_anonymous(v: dict[str, str | None]) -> str:
+    if v[ACCOUNT] in _ANONYMOUS_ACCOUNTS:
+        return f"userIdentity.accountId is {_short(v[ACCOUNT])}"
+    return ("userIdentity.type is 'AWSAccount' with an empty principalId"
+            + _optional(" (accountId ", v[ACCOUNT], ")"))
 
 
 def _r2(ctx: _Context):
@@ -499,9 +526,10 @@ def _not_owned_phrase(ctx: _Context, v: dict[str, str | None]) -> str:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(1, ("anonymous",), "userIdentity.accountId is ANONYMOUS_PRINCIPAL or anonymous",
-         (ACCOUNT,), _r1,
-         lambda c, v, k: f"Rule 1 (anonymous): userIdentity.accountId is {_short(v[ACCOUNT])}."),
+    Rule(1, ("anonymous",), "userIdentity.accountId is ANONYMOUS_PRINCIPAL or anonymous (or "
+         "type AWSAccount with an empty principalId)",
+         (ACCOUNT, ID_TYPE), _r1,
+         lambda c, v, k: f"Rule 1 (anonymous): {_why_anonymous(v)}."),
     Rule(2, ("aws-service",), "userIdentity.type is AWSService", (ID_TYPE, INVOKED_BY), _r2,
          lambda c, v, k: (f"Rule 2 (aws-service): userIdentity.type is 'AWSService'"
                           + _optional(" (invokedBy ", v[INVOKED_BY], ")") + ".")),

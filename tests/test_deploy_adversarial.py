@@ -216,3 +216,95 @@ def test_dry_runs_make_no_write_call_at_all(account: Any, every_call: list[str],
     assert "logs:DescribeMetricFilters" in every_call and "monitoring:DescribeAlarms" in every_call
     assert sorted(set(every_call) - READ_ONLY) == []
     assert snapshot(account) == before
+
+
+# ------------------------------------------------------------------------------ a look-alike filter
+# Attack: before any deployment, someone made a filter with the spec's name that publishes the
+# spec's very metric (same naming guide, or a hand-made trial). Metric filters carry no tags, so
+# name + metric were taken as proof: the plan overwrote its pattern and teardown deleted it. With
+# no tagged alarm or topic of this spec in the account, nothing proves it is s3audit's.
+@pytest.mark.parametrize("notify", ["emails", "topic_arn"])
+def test_a_look_alike_filter_without_an_s3audit_deployment_is_neither_taken_over_nor_deleted(account: Any, notify: str) -> None:
+    spec = SPEC
+    if notify == "topic_arn":
+        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
+        spec = spec_with(notify={"topic_arn": topic})
+    _foreign_filter(account, "payroll-unexpected-reads", pattern='{ $.eventName = "GetObject" }')
+    rec = CallRecorder(account)
+    p = plan(spec, session=account, test_events=EVENTS)
+    assert "metric filter ownership" in failed(p), p.render()
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "keep") in actions(p)
+    t = teardown(spec, session=account)
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "keep") in actions(t), t.render()
+    t.apply()
+    assert rec.writes == []
+    [f] = account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"]
+    assert f["filterPattern"] == '{ $.eventName = "GetObject" }'
+
+
+# Partial apply, then re-apply and teardown. The alarm is written before the filter, so whatever
+# step fails, the filter never exists without the tagged alarm that proves it is s3audit's.
+@pytest.mark.parametrize("notify", ["emails", "topic_arn"])
+@pytest.mark.parametrize("denied", ["cloudwatch.PutMetricAlarm", "cloudwatch-logs.PutMetricFilter"])
+def test_partial_apply_then_apply_again_and_teardown(account: Any, notify: str, denied: str) -> None:
+    from s3audit.deploy import PermissionDenied
+
+    spec = SPEC
+    if notify == "topic_arn":
+        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
+        spec = spec_with(notify={"topic_arn": topic})
+
+    def deny(**_: Any) -> Any:
+        class Denied:
+            status_code = 403
+            headers: dict[str, str] = {}
+        return Denied(), {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: x:Y"},
+                          "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    account.events.register(f"before-call.{denied}", deny)
+    p = plan(spec, session=account, test_events=EVENTS)
+    with pytest.raises(PermissionDenied):
+        p.apply()
+    assert p.result is not None and p.result.stopped
+    account.events.unregister(f"before-call.{denied}", deny)
+
+    logs, cw = account.client("logs"), account.client("cloudwatch")
+    again = plan(spec, session=account, test_events=EVENTS)
+    assert not again.blocked, again.render()
+    assert sorted(c.resource_type for c in again.changes if c.action == "create") == (
+        ["AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter"] if "PutMetricAlarm" in denied else ["AWS::Logs::MetricFilter"])
+    again.apply()
+    assert len(logs.describe_metric_filters(logGroupName=GROUP)["metricFilters"]) == 1
+    assert {a for _, _, a in actions(plan(spec, session=account, test_events=EVENTS))} == {"nothing"}
+    teardown(spec, session=account, apply=True)
+    assert logs.describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
+    assert cw.describe_alarms()["MetricAlarms"] == []
+
+
+# Partial teardown: the first delete after the filter's is refused. Teardown again must still
+# recognise the filter (or find it gone) and finish - the proof (the alarm) goes last of the two.
+@pytest.mark.parametrize("notify", ["emails", "topic_arn"])
+def test_partial_teardown_then_teardown_again_finishes(account: Any, notify: str) -> None:
+    from s3audit.deploy import PermissionDenied
+
+    spec = SPEC
+    if notify == "topic_arn":
+        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
+        spec = spec_with(notify={"topic_arn": topic})
+    plan(spec, session=account, test_events=EVENTS).apply()
+
+    def deny(**_: Any) -> Any:
+        class Denied:
+            status_code = 403
+            headers: dict[str, str] = {}
+        return Denied(), {"Error": {"Code": "AccessDenied", "Message": "denied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    account.events.register("before-call.cloudwatch-logs.DeleteMetricFilter", deny)
+    with pytest.raises(PermissionDenied):
+        teardown(spec, session=account, apply=True)
+    account.events.unregister("before-call.cloudwatch-logs.DeleteMetricFilter", deny)
+    t = teardown(spec, session=account)
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "delete") in actions(t), t.render()
+    t.apply()
+    assert account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
+    assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []

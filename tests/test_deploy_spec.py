@@ -145,7 +145,7 @@ def test_offline_plan_assumes_empty_account_and_cannot_be_applied() -> None:
     assert p.offline and not p.blocked
     assert [(c.resource_type, c.action) for c in p.changes] == [
         ("AWS::SNS::Topic", "create"), ("AWS::SNS::TopicPolicy", "create"), ("AWS::SNS::Subscription", "create"),
-        ("AWS::Logs::MetricFilter", "create"), ("AWS::CloudWatch::Alarm", "create")]
+        ("AWS::CloudWatch::Alarm", "create"), ("AWS::Logs::MetricFilter", "create")]
     assert "OFFLINE PLAN" in p.render() and "EMPTY account" in p.render()
     assert {c.name: c.status for c in p.checks}["pattern compiles locally"] == OK
     with pytest.raises(OfflinePlanError):

@@ -445,6 +445,7 @@ class _DeployPlanner:
         self.checks: list[Check] = []
         self.changes: list[Change] = []
         self.notes: list[str] = []
+        self.topic_owned = False  # the topic s3audit created for this spec exists (set by _topic)
 
     def fail(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, FAILED, detail))
@@ -477,8 +478,10 @@ class _DeployPlanner:
         topic = R.topic_arn(spec, self.partition, self.region, self.account)
         self._topic(topic)
         alarm = None if self.offline else S.read_alarm(self.aws, spec.alarm_name)  # type: ignore[arg-type]
-        self._filter(filters, alarm)
+        # the alarm before the filter: a filter is recognised as s3audit's only next to its tagged alarm
+        # (or topic), so a failure between the two writes must never leave the filter alone
         self._alarm(topic, alarm)
+        self._filter(filters, alarm)
         if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
             self.notes.append(PENDING_NOTE)
         return Plan("deploy", spec, self.changes, self.checks, self.region, self.account, self.offline,
@@ -512,7 +515,9 @@ class _DeployPlanner:
             for email in spec.notify.emails:
                 self.changes.append(self._subscribe(arn, email))
             return
-        if not S.owned(current["tags"], spec):
+        if S.owned(current["tags"], spec):
+            self.topic_owned = True
+        else:
             self.fail("topic ownership", f"SNS topic {arn} exists but was not created by s3audit for {spec.name!r} "
                                          f"(tags {S.MANAGED_TAG}/{S.NAME_TAG} missing); choose names.topic or use "
                                          f"notify.topic_arn")
@@ -567,13 +572,19 @@ class _DeployPlanner:
                                        tuple(FieldChange(k, None, v) for k, v in desired.items()), call,
                                        note=f"on log group {spec.log_group}"))
             return
-        foreign = [f for f in same_name if not S.filter_owned(f, spec, alarm)]
+        foreign = [f for f in same_name if not S.filter_owned(f, spec, alarm, topic_owned=self.topic_owned)]
         if foreign:
             mt = (foreign[0].get("metricTransformations") or [{}])[0]
+            published = f"{mt.get('metricNamespace')}/{mt.get('metricName')}"
+            if published == f"{spec.metric.namespace}/{spec.metric.name}":
+                why = ("publishing the spec's metric, but neither this spec's s3audit alarm nor its topic exists, so "
+                       "nothing proves s3audit made it (filters carry no tags)")
+            else:
+                why = (f"publishing {published}, not {spec.metric.namespace}/{spec.metric.name} nor the metric of this "
+                       f"spec's alarm")
             self.fail("metric filter ownership",
-                      f"log group {spec.log_group} already has a filter named {spec.filter_name!r} publishing "
-                      f"{mt.get('metricNamespace')}/{mt.get('metricName')}, not {spec.metric.namespace}/{spec.metric.name} "
-                      f"nor the metric of this spec's alarm: it is not s3audit's; choose names.filter")
+                      f"log group {spec.log_group} already has a filter named {spec.filter_name!r} {why}: it is not "
+                      f"s3audit's; choose names.filter (or delete that filter yourself if it is a leftover)")
             self.changes.append(Change(FILTER, spec.filter_name, KEEP, note="not created by s3audit"))
             return
         current = same_name[0]

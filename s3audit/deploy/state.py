@@ -5,8 +5,11 @@ Ownership: taggable resources (topic, alarm, trail, role, bucket) belong to s3au
 belongs to s3audit when its name is exactly the spec's filter name on the spec's log group AND its
 single metric transformation publishes, with value ``1``, the spec's metric (namespace + name) or
 the metric that the spec's own (tagged) alarm watches - the latter is how a deployed filter is
-recognised after ``metric`` changed in the spec. A CIS filter or anyone else's filter fails these
-tests and is never touched.
+recognised after ``metric`` changed in the spec - AND a tagged resource proves that s3audit deployed
+this spec here: its alarm, or the topic it created. Name and metric alone prove nothing (a filter
+someone made by the same naming guide has both), so apply writes the alarm before the filter and
+teardown deletes the filter before the alarm: the filter never exists without its proof. A CIS
+filter or anyone else's filter fails these tests and is never touched.
 """
 from __future__ import annotations
 
@@ -37,19 +40,22 @@ def owned(tags: dict[str, str], spec: DeploySpec) -> bool:
     return tags.get(MANAGED_TAG) == "true" and tags.get(NAME_TAG) == spec.name and CFN_STACK_TAG not in tags
 
 
-def filter_owned(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | None = None) -> bool:
-    """A metric filter is s3audit's when its name and group match the spec and it publishes (value 1)
-    the spec's metric, or the metric of ``alarm`` when that alarm (from :func:`read_alarm`) is this
-    spec's own metric alarm."""
+def filter_owned(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | None = None, *,
+                 topic_owned: bool = False) -> bool:
+    """A metric filter is s3audit's when its name and group match the spec, it publishes (value 1)
+    the spec's metric or the metric of ``alarm`` (from :func:`read_alarm`), and this spec's own
+    tagged alarm exists (``alarm``) or the topic s3audit created for it does (``topic_owned``)."""
     mts = f.get("metricTransformations") or []
     if not (f.get("filterName") == spec.filter_name and f.get("logGroupName", spec.log_group) == spec.log_group
             and len(mts) == 1 and str(mts[0].get("metricValue")) == "1"):
         return False
+    alarm_ours = alarm is not None and not alarm["_composite"] and owned(alarm["_tags"], spec)
+    if not (alarm_ours or topic_owned):  # no tagged proof that this spec was deployed here
+        return False
     published = (mts[0].get("metricNamespace"), mts[0].get("metricName"))
     if published == (spec.metric.namespace, spec.metric.name):
         return True
-    return (alarm is not None and not alarm["_composite"] and owned(alarm["_tags"], spec)
-            and published == (alarm.get("Namespace"), alarm.get("MetricName")))
+    return alarm_ours and published == (alarm.get("Namespace"), alarm.get("MetricName"))  # type: ignore[union-attr]
 
 
 # ------------------------------------------------------------------------------------ SNS

@@ -67,57 +67,71 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
     checks: list[Check] = []
     notes: list[str] = []
 
-    # alarm first, so nothing fires into a topic that is going away
+    # order: filter, alarm, topic. The filter goes before the alarm because the tagged alarm (or topic) is
+    # what proves the untaggable filter is s3audit's: a teardown stopped half-way must still recognise it.
+    # The alarm goes before the topic, so nothing fires into a topic that is going away.
     alarm = S.read_alarm(aws, spec.alarm_name)
+    alarm_change: Change
     if alarm is None:
-        changes.append(Change(ALARM, spec.alarm_name, NOTHING, note="not found"))
+        alarm_change = Change(ALARM, spec.alarm_name, NOTHING, note="not found")
     elif alarm["_composite"] or not S.owned(alarm["_tags"], spec):
-        changes.append(Change(ALARM, spec.alarm_name, KEEP, note=_not_ours(alarm["_tags"])))
+        alarm_change = Change(ALARM, spec.alarm_name, KEEP, note=_not_ours(alarm["_tags"]))
     else:
-        changes.append(Change(ALARM, spec.alarm_name, DELETE, calls=(
-            ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [spec.alarm_name]}),)))
+        alarm_change = Change(ALARM, spec.alarm_name, DELETE, calls=(
+            ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [spec.alarm_name]}),))
+
+    topic_changes: list[Change] = []
+    topic_owned = False
+    if spec.creates_topic:
+        arn = R.topic_arn(spec, p, region, account)
+        topic = S.read_topic(aws, arn)
+        if topic is None:
+            topic_changes.append(Change(TOPIC, spec.topic_name, NOTHING, note="not found"))
+        elif not S.owned(topic["tags"], spec):
+            topic_changes.append(Change(TOPIC, spec.topic_name, KEEP, note=_not_ours(topic["tags"])))
+        else:
+            topic_owned = True
+            for sub in topic["subscriptions"]:
+                topic_changes.append(Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE,
+                                            note="removed with the topic"))
+            topic_changes.append(Change(TOPIC, spec.topic_name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),)))
+    else:
+        topic_changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
 
     group = find_log_group(aws, spec.log_group)
     filters = [f for f in metric_filters(aws, spec.log_group) if f.get("filterName") == spec.filter_name] if group else []
     checks.append(Check("log group exists", OK if group else SKIPPED,
                         spec.log_group if group else f"{spec.log_group!r} not found: no metric filter to remove"))
     cfn_managed = alarm is not None and S.CFN_STACK_TAG in alarm["_tags"]
+    filter_changes: list[Change] = []
     if not filters:
-        changes.append(Change(FILTER, spec.filter_name, NOTHING, note="not found"))
+        filter_changes.append(Change(FILTER, spec.filter_name, NOTHING, note="not found"))
     elif cfn_managed:
-        changes.append(Change(FILTER, spec.filter_name, KEEP, note="deployed by a CloudFormation stack: delete the stack"))
+        filter_changes.append(Change(FILTER, spec.filter_name, KEEP, note="deployed by a CloudFormation stack: delete the stack"))
     else:
         for f in filters:  # each DeleteMetricFilter removes one filter
-            if S.filter_owned(f, spec, alarm):
-                mt = f["metricTransformations"][0]
-                changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
+            mt = (f.get("metricTransformations") or [{}])[0]
+            if S.filter_owned(f, spec, alarm, topic_owned=topic_owned):
+                filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
-                    note=f"on {spec.log_group}; s3audit's: exact name and metric {mt['metricNamespace']}/{mt['metricName']}"))
+                    note=f"on {spec.log_group}; s3audit's: exact name, metric {mt['metricNamespace']}/{mt['metricName']} "
+                         f"and this spec's tagged {'alarm' if alarm_change.action == DELETE else 'topic'}"))
+            elif (mt.get("metricNamespace"), mt.get("metricName")) == (spec.metric.namespace, spec.metric.name):
+                filter_changes.append(Change(FILTER, spec.filter_name, KEEP,
+                                             note="publishes the spec's metric, but neither this spec's s3audit alarm nor "
+                                                  "its topic exists: nothing proves s3audit made it (filters carry no tags)"))
             else:
-                mt = (f.get("metricTransformations") or [{}])[0]
-                changes.append(Change(FILTER, spec.filter_name, KEEP,
-                                      note=f"publishes {mt.get('metricNamespace')}/{mt.get('metricName')}, neither the spec's "
-                                           f"metric nor its alarm's: not s3audit's"))
-        if any(c.action == KEEP for c in changes if c.resource_type == FILTER):
+                filter_changes.append(Change(FILTER, spec.filter_name, KEEP,
+                                             note=f"publishes {mt.get('metricNamespace')}/{mt.get('metricName')}, neither "
+                                                  f"the spec's metric nor its alarm's: not s3audit's"))
+        if any(c.action == KEEP for c in filter_changes):
             # a same-named foreign filter would be deleted by name too: never risk it
-            changes[:] = [c if c.resource_type != FILTER or c.action != DELETE else
-                          Change(FILTER, c.name, KEEP, note="another filter has the same name; remove by hand")
-                          for c in changes]
-
-    if spec.creates_topic:
-        arn = R.topic_arn(spec, p, region, account)
-        topic = S.read_topic(aws, arn)
-        if topic is None:
-            changes.append(Change(TOPIC, spec.topic_name, NOTHING, note="not found"))
-        elif not S.owned(topic["tags"], spec):
-            changes.append(Change(TOPIC, spec.topic_name, KEEP, note=_not_ours(topic["tags"])))
-        else:
-            for sub in topic["subscriptions"]:
-                changes.append(Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE,
-                                      note="removed with the topic"))
-            changes.append(Change(TOPIC, spec.topic_name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),)))
-    else:
-        changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
+            filter_changes = [c if c.action != DELETE else
+                              Change(FILTER, c.name, KEEP, note="another filter has the same name; remove by hand")
+                              for c in filter_changes]
+    changes.extend(filter_changes)
+    changes.append(alarm_change)
+    changes.extend(topic_changes)
 
     if spec.trail and spec.trail.create:
         _trail_teardown(spec, aws, changes, notes)
@@ -169,7 +183,7 @@ def _not_ours(tags: dict[str, str]) -> str:
     return "not created by s3audit: left untouched"
 
 
-_TEARDOWN_ORDER = (ALARM, FILTER, SUBSCRIPTION, TOPIC, TRAIL, ROLE, BUCKET)
+_TEARDOWN_ORDER = (FILTER, ALARM, SUBSCRIPTION, TOPIC, TRAIL, ROLE, BUCKET)
 
 
 def _offline_teardown(spec: DeploySpec, session: boto3.Session | None) -> Plan:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from s3audit.deploy import state as S
 from s3audit.deploy.aws import Aws
 from s3audit.deploy.errors import ReadBackError
-from s3audit.deploy.plan import NOTHING, SUBSCRIPTION, Plan, plan, read_back_filter
+from s3audit.deploy.plan import KEEP, NOTHING, SUBSCRIPTION, Plan, plan, read_back_filter
 from s3audit.deploy.preflight import WARNING
 from s3audit.deploy.spec import DeploySpec, load_spec
 
@@ -72,7 +72,12 @@ def verify(spec: DeploySpec | Any, *, session: boto3.Session | None = None,
         elif check.status == WARNING:
             report.info.append(f"warning: {check.name}: {check.detail}")
     for change in current.changes:
-        if change.action != NOTHING:
+        if change.resource_type == SUBSCRIPTION and change.action == KEEP:
+            # an unconfirmed address no longer in the spec: it receives nothing, Unsubscribe cannot take
+            # its "PendingConfirmation" ARN and AWS drops it after 3 days - not a defect of the deployment
+            report.info.append(f"subscription {change.name} is pending confirmation and no longer in the spec: "
+                               f"it receives nothing, and AWS removes it after 3 days")
+        elif change.action != NOTHING:
             detail = "; ".join(f"{f.field}: {f.current!r} (spec: {f.desired!r})" for f in change.fields)
             report.problems.append(f"{change.resource_type} {change.name}: would {change.action}"
                                    + (f" ({detail})" if detail else ""))

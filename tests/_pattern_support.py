@@ -17,18 +17,19 @@ import pandas as pd
 _MISSING = object()
 
 
-def flatten(record: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+def flatten(record: Any, prefix: str | None = None, out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Dotted names as the loader makes them: an empty key keeps its dot (``{"": {"x": 1}}`` -> ``.x``)."""
     out = {} if out is None else out
     if isinstance(record, Mapping):
         for k, v in record.items():
-            flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
+            flatten(v, str(k) if prefix is None else f"{prefix}.{k}", out)
     elif isinstance(record, list):
         for i, v in enumerate(record):
-            flatten(v, f"{prefix}.{i}" if prefix else str(i), out)
+            flatten(v, str(i) if prefix is None else f"{prefix}.{i}", out)
     elif record is None:
-        out.setdefault(prefix, None)
+        out.setdefault(prefix or "", None)
     else:
-        out[prefix] = record
+        out[prefix or ""] = record
     return out
 
 

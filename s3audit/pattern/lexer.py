@@ -19,7 +19,9 @@ WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # the documented term charset: "characters other than alphanumeric or underscore must be quoted"
 TERM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+# ASCII digits only: Python's \d (and int()/float()) also take other scripts' digits ("\u0661"), which
+# would make an event string such as "\u0661" equal to the number 1.
+NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _DELIMITERS = WHITESPACE | frozenset("(){}[],&|=!<>")
 _SIMPLE = {
     "{": TokenKind.LBRACE, "}": TokenKind.RBRACE, "[": TokenKind.LBRACKET, "]": TokenKind.RBRACKET,

@@ -1,0 +1,54 @@
+"""Adversarial cases for the filter-pattern engine: each test pins an input that once gave a wrong
+answer (per-event ``matches`` against filter-pattern-spec.md, or ``mask`` against ``matches``)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import s3audit
+from s3audit.pattern import PatternError, compile_pattern
+from s3audit.pattern.extract import check_metric_value
+from tests._pattern_support import make_frame
+
+_HEAD = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+         "eventTime": "2026-11-02T10:00:00Z"}
+
+
+def loaded(bodies: list[str]):
+    """A frame from the real loader, one record per JSON member text in ``bodies`` (raw text kept
+    exactly as written, so duplicate keys, number spellings and escapes reach the loader)."""
+    head = json.dumps(_HEAD)[1:-1]
+    raws = ['{%s,"eventID":"id-%d",%s}' % (head, i, b) for i, b in enumerate(bodies)]
+    frame = s3audit.load_events(raws, keep="all")
+    assert len(frame) == len(raws)
+    return frame
+
+
+def assert_mask_is_matches(pattern: str, frame) -> list[bool]:
+    p = compile_pattern(pattern)
+    expected = [p.matches(r) for r in frame["raw"]]
+    assert p.mask(frame).tolist() == expected, pattern
+    return expected
+
+
+# ----------------------------------------------------------------------------- numbers
+@pytest.mark.parametrize("text", ["\u0661", "\uff11", "\u0967", "\U0001d7cf"])  # Arabic-Indic, fullwidth, Devanagari, math bold 1
+def test_only_ascii_digits_make_a_numeric_string(text):
+    """A string of non-ASCII digits is no number (the pattern grammar's digits are 0-9; Java's
+    Double.parseDouble refuses them too): ``= 1`` is false and ``!= 1`` true."""
+    event = json.dumps({"a": text})
+    assert compile_pattern("{ $.a = 1 }").matches(event) is False
+    assert compile_pattern("{ $.a != 1 }").matches(event) is True
+    assert compile_pattern("{ $.a > 0 }").matches(event) is False
+    assert compile_pattern("[f = 1]").matches(text) is False
+    assert compile_pattern("[f != 1]").matches(text) is True
+    with pytest.raises(PatternError):
+        check_metric_value(text, "json")
+    frame = make_frame([event, json.dumps({"a": "1"})])
+    assert assert_mask_is_matches("{ $.a = 1 }", frame) == [False, True]
+
+
+def test_ascii_numeric_strings_still_compare_as_numbers():
+    p = compile_pattern("{ $.a = 10 }")
+    assert [p.matches(json.dumps({"a": s})) for s in ("10", "+10", "1e1", "10.0", "010")] == [True] * 5

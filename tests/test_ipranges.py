@@ -240,16 +240,26 @@ def test_explicit_path_wins_over_refresh_with_a_warning(tmp_path, caplog):
 
 
 def _parse_addresses_by_definition(values):
-    """Which texts are IPv4 and their octets, with pandas and Python's re (the implementation
-    before Arrow did the ASCII part); the integer packing and IPv6 parsing are shared."""
-    from s3audit.ipranges import _v4_integers, _v6_integers
-
-    text = pd.Series(values, dtype="object").astype("string")
-    v4_pos = np.flatnonzero(text.str.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}").fillna(False).to_numpy(bool))
-    octets = (text.iloc[v4_pos].str.split(".", expand=True).astype("int64").to_numpy() if len(v4_pos)
-              else np.zeros((0, 4), np.int64))
-    v6_pos, v6_ints = _v6_integers(values, np.flatnonzero(text.str.contains(":", regex=False).fillna(False).to_numpy(bool)))
-    return (*_v4_integers(v4_pos, octets), v6_pos, v6_ints)
+    """Which values are addresses, by Python's ``ipaddress.ip_address`` (the reference's
+    normalisation, cloudtrail-s3-sources.md §6), one at a time; an IPv4-mapped IPv6 address
+    counts as the IPv4 address it maps."""
+    v4_pos, v4_int, v6_pos, v6_int = [], [], [], []
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            continue
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            continue
+        mapped = getattr(address, "ipv4_mapped", None)
+        if address.version == 4 or mapped is not None:
+            v4_pos.append(i)
+            v4_int.append(int(mapped or address))
+        else:
+            v6_pos.append(i)
+            v6_int.append(int(address))
+    return (np.asarray(v4_pos, dtype=np.int64), np.asarray(v4_int, dtype=np.uint64),
+            np.asarray(v6_pos, dtype=np.int64), v6_int)
 
 
 def test_address_parsing_follows_the_rules_on_odd_and_random_values() -> None:
@@ -259,10 +269,13 @@ def test_address_parsing_follows_the_rules_on_odd_and_random_values() -> None:
     odd = ["10.0.0.1", "256.1.1.1", "1.2.3", "01.002.3.004", " 1.2.3.4", "1.2.3.4 ", "AWS Internal",
            "athena.amazonaws.com", None, float("nan"), 5, 1.5, "", "::1", "fe80::1%eth0", "2001:db8::1",
            "1.2.3.4:80", "\u0661\u0662\u0663.1.1.1", "1.2.3.\u0664", "999.999.999.999", "0.0.0.0",
-           "255.255.255.255", "1.2.3.4\n", "1..2.3", "1.2.3.4.5", "a:b", pd.NA, "12.34.56.78"]
+           "255.255.255.255", "1.2.3.4\n", "1..2.3", "1.2.3.4.5", "a:b", pd.NA, "12.34.56.78",
+           "0.1.2.3", "10.0.0.010", "00.0.0.0", "::ffff:3.112.0.9", "::ffff:03.112.0.9", "fe80::1%",
+           "\uff13.112.0.9", "2600:1F18::5"]
     values = np.asarray(odd + [f"{rng.randrange(300)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
                                for _ in range(3000)] + odd, dtype=object)
     got, want = _parse_addresses(values), _parse_addresses_by_definition(values)
     for g, w in zip(got, want):
         assert np.array_equal(np.asarray(g), np.asarray(w))
-    assert len(got[0]) > 2000 and len(got[2]) == 6  # (most are IPv4; ::1, fe80::1%eth0, 2001:db8::1 twice)
+    # (most are IPv4; ::1, fe80::1%eth0, 2001:db8::1, 2600:1F18::5 twice; ::ffff:3.112.0.9 is IPv4)
+    assert len(got[0]) > 2000 and len(got[2]) == 8

@@ -56,3 +56,43 @@ def test_rule1_empty_principal_id_in_plain_frames(dtype):
                        "sourceIPAddress": ["198.51.100.7"] * 3}).astype(dtype)
     # missing/null principalId is not "empty": only the unsigned-request shape is anonymous
     assert list(classify(df)["source"].astype(str)) == ["anonymous", "external", "external"]
+
+
+# --- reference §6 normalisation: ip = ipaddress.ip_address(sourceIPAddress) or None ----------
+def _reference_ip(text):
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("address", ["03.112.000.009", "3.112.0.09", "\u0663.112.0.9",
+                                     "3.112.0.\uff19", "fe80::1%"])
+def test_texts_python_does_not_read_as_addresses_are_not_in_aws_ranges(address):
+    # leading zeros (octal in inet_aton, refused by ipaddress) and non-ASCII digits: not an IP,
+    # so no AWS range and no aws-network label (rule 15 needs an address inside the ranges)
+    assert _reference_ip(address) is None
+    out = classify(pd.DataFrame({"sourceIPAddress": [address]}))
+    assert out.loc[0, "source"] == "external"
+    assert pd.isna(out.loc[0, "ip_service"])
+    assert "not an IP address" in out.loc[0, "source_reason"]
+
+
+def test_ipv4_mapped_ipv6_is_looked_up_as_its_ipv4_address():
+    # ::ffff:a.b.c.d is the IPv4 host a.b.c.d; AWS publishes its ranges as IPv4 prefixes
+    df = pd.DataFrame({"sourceIPAddress": ["::ffff:3.112.0.9", "3.112.0.9", "::ffff:10.0.0.1",
+                                           "::ffff:198.51.100.7"],
+                       "userIdentity.sessionContext.ec2RoleDelivery": [None, None, "2.0", "2.0"]})
+    out = classify(df)
+    assert list(out["source"].astype(str)) == ["aws-network", "aws-network", "ec2", "ec2"]
+    assert out.loc[0, "ip_service"] == out.loc[1, "ip_service"] == "AMAZON,EC2"
+    assert out.loc[0, "ip_region"] == "ap-northeast-1"
+    # a private address (mapped) is not "EC2 credentials used outside AWS"; a public one is
+    assert list(out["credentials_off_instance"]) == [False, False, False, True]
+
+
+def test_ipv6_with_zone_id_is_an_address():
+    got = load_ip_ranges().lookup_arrays(["fe80::1%eth0", "2600:1f18::5%3", "2600:1f18::5"])
+    assert got["ip_kind"].tolist() == ["ipv6", "ipv6", "ipv6"]
+    assert got["ip_private"].tolist() == [True, False, False]
+    assert got["ip_service"][1] == got["ip_service"][2] != ""

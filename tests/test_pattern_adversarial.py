@@ -52,3 +52,15 @@ def test_only_ascii_digits_make_a_numeric_string(text):
 def test_ascii_numeric_strings_still_compare_as_numbers():
     p = compile_pattern("{ $.a = 10 }")
     assert [p.matches(json.dumps({"a": s})) for s in ("10", "+10", "1e1", "10.0", "010")] == [True] * 5
+
+
+# ----------------------------------------------------------------------------- mask: missing vs container
+@pytest.mark.parametrize("pattern", ["{ $.a NOT EXISTS }", "{ $.a IS NULL }", "{ $.a.b NOT EXISTS }",
+                                     "{ $.a NOT EXISTS && $.eventName = GetObject }"])
+def test_mask_a_dotted_key_is_no_container(pattern):
+    """``{"a.b": 2}`` fills the column ``a.b`` but has no key ``a``: ``$.a NOT EXISTS`` is true.
+    The mask took any ``a.*`` value as proof that ``a`` holds a container."""
+    frame = loaded(['"a.b":2', '"a":{"b":1}', '"a":null', '"c":1', '"a":{"b":1},"a.b":3', '"a.b":null'])
+    got = assert_mask_is_matches(pattern, frame)
+    if pattern == "{ $.a NOT EXISTS }":
+        assert got == [True, False, False, True, False, True]

@@ -397,18 +397,26 @@ def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: 
     assert facts is not None
     prefix = col + "."
     container = np.zeros(len(na), bool)
+    doubtful = np.zeros(len(na), bool)
     complete = True
     for c in facts.columns:
         if c.startswith(prefix):
             if c in fr.df.columns:
-                container |= _notna(fr.df[c])
+                if facts.ambiguous(c):
+                    # a value in "a.b" may come from a key "a.b" ({"a.b": 2} has no key "a"): raw decides
+                    doubtful |= _notna(fr.df[c])
+                else:
+                    container |= _notna(fr.df[c])
             else:
                 complete = False  # a dropped record column: containers may go unseen
     container &= na
-    rest = na & ~container
+    doubtful &= na & ~container
+    rest = na & ~container & ~doubtful
     t = lf.t & ~na
     t[rest] = isinstance(node, NotExists)  # missing, unless the record held null / a hollow container
     lf.t = t
+    if doubtful.any():
+        lf.hard = lf.hard | doubtful
     # a container (some a.b.* value): exists and is not null (no odd key made that column: checked)
     if not (complete and facts.never_nullish(key, col)):
         # some record held null (or {} / [] / only nulls) there: the raw text decides

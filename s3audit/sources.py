@@ -636,11 +636,11 @@ def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = 
     ----------
     events : DataFrame
         An event frame (:func:`s3audit.load_events`); absent columns count as NA.
-    own_vpc_endpoints : iterable of str, optional
-        Your VPC endpoint ids. When given, only these are ``vpc-endpoint``; every other
+    own_vpc_endpoints : iterable of str or str, optional
+        Your VPC endpoint ids (one id may be given as a string). When given, only these are ``vpc-endpoint``; every other
         ``vpcEndpointId`` is ``other-vpc-endpoint``.
-    own_accounts : iterable of str, optional
-        Accounts whose endpoints count as yours (besides the recipient account) when
+    own_accounts : iterable of str or str, optional
+        Accounts (or one account as a string) whose endpoints count as yours (besides the recipient account) when
         ``vpcEndpointAccountId`` is recorded.
     ip_ranges : AwsIpRanges, dict, or path, optional
         AWS's ranges; default the newest offline copy (:func:`s3audit.ipranges.load_ip_ranges`).
@@ -664,8 +664,8 @@ def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = 
         raise TypeError(f"classify expects a pandas DataFrame, not {type(events).__name__}")
     ranges = resolve_ip_ranges(ip_ranges)
     ctx = _Context(events, ranges,
-                   set(own_vpc_endpoints) if own_vpc_endpoints is not None else None,
-                   set(own_accounts or ()))
+                   _id_set(own_vpc_endpoints) if own_vpc_endpoints is not None else None,
+                   _id_set(own_accounts or ()))
     # First match wins: write the rules' numbers last to first, so an earlier rule overwrites
     # a later one. The last rule matches everything.
     rule_of = np.full(ctx.n, len(RULES) - 1, dtype=np.int8)
@@ -701,6 +701,14 @@ def classify(events: pd.DataFrame, *, own_vpc_endpoints: Iterable[str] | None = 
     out.attrs["ip_ranges"] = {"origin": ranges.origin, "createDate": ranges.create_date,
                               "syncToken": ranges.sync_token}
     return out
+
+
+def _id_set(values: Iterable[str] | str) -> set[str]:
+    """Ids as a set; one id given as a plain string is that id (``set("vpce-…")`` would be its
+    characters, and no endpoint would be yours)."""
+    if isinstance(values, str):
+        return {values}
+    return {str(v) for v in values}
 
 
 def _reasons(ctx: _Context, rule_of: np.ndarray) -> pd.Categorical:

@@ -96,3 +96,14 @@ def test_ipv6_with_zone_id_is_an_address():
     assert got["ip_kind"].tolist() == ["ipv6", "ipv6", "ipv6"]
     assert got["ip_private"].tolist() == [True, False, False]
     assert got["ip_service"][1] == got["ip_service"][2] != ""
+
+
+# --- rule 12: "vpcEndpointId is one of own_vpc_endpoints" — one id given as a plain string ----
+def test_one_own_endpoint_or_account_given_as_a_string_is_one_value_not_its_characters():
+    recs = [event(vpcEndpointId=OWN_VPCE),
+            event(vpcEndpointId="vpce-f40dc59d", vpcEndpointAccountId=OTHER_ACCOUNT)]
+    as_list = labels(recs, own_vpc_endpoints=[OWN_VPCE])
+    assert as_list == ["vpc-endpoint", "other-vpc-endpoint"]
+    assert labels(recs, own_vpc_endpoints=OWN_VPCE) == as_list
+    assert labels(recs, own_accounts=OTHER_ACCOUNT) == labels(recs, own_accounts=[OTHER_ACCOUNT]) \
+        == ["vpc-endpoint", "vpc-endpoint"]

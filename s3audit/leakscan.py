@@ -38,6 +38,8 @@ __all__ = ["Leak", "LeakError", "find_leaks", "check_no_leaks"]
 MIN_LENGTH = 3  # shorter identifiers cannot be told apart from ordinary text
 _DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),\s*([A-Za-z0-9+/=%._~:\s-]*)")
 _RUN_RE = re.compile(r"[a-z0-9]+")
+_DIGITS_RE = re.compile(r"\d+")
+_JSON_U_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _expand(identifiers: Mapping[str, Iterable[str]]) -> dict[str, str]:
             out.setdefault(value.lower(), kind)
             if kind == "ip" and value.count(".") == 3:
                 out.setdefault("-".join(value.split(".")).lower(), kind)
+            if kind == "account" and len(value) == 12 and value.isdigit():  # the console's spelling
+                out.setdefault(f"{value[:4]}-{value[4:8]}-{value[8:]}", kind)
     return out
 
 
@@ -113,8 +117,11 @@ class _Matcher:
     def __init__(self, identifiers: dict[str, str], tokens: Iterable[str] = ()) -> None:
         self.kinds = identifiers
         self.index: dict[str, list[tuple[str, int, bool]]] = {}
+        # identifiers made of digits only are found wherever digits end (see find)
+        self.digits = {i for i in identifiers if i.isdigit()}
         for ident in identifiers:
-            self._add(ident, False)
+            if ident not in self.digits:
+                self._add(ident, False)
         for token in tokens:
             low = token.lower()
             if low not in identifiers:
@@ -130,6 +137,10 @@ class _Matcher:
     def find(self, text: str) -> list[tuple[str, int]]:
         low = text.lower()
         found = []
+        if self.digits:  # numbers (account ids) end at a non-digit: "acct111122223333" holds one
+            for run in _DIGITS_RE.finditer(low):
+                if run.group(0) in self.digits:
+                    found.append((run.group(0), run.start()))
         last = 0
         for run in _RUN_RE.finditer(low):
             if run.start() < last:
@@ -238,15 +249,25 @@ def find_leaks(document: str, identifiers: Mapping[str, Iterable[str]], *,
 
 
 def _layers(text: str) -> list[str]:
-    """The text as written, with entities decoded, and with %-escapes decoded."""
+    """The text as written, with entities decoded, with %-escapes decoded (twice, for text
+    encoded twice), and with JSON ``\\uXXXX`` escapes written as text decoded."""
     layers = [text]
     unescaped = html.unescape(text)
     if unescaped != text:
         layers.append(unescaped)
-    if "%" in unescaped:
-        unquoted = urllib.parse.unquote(unescaped)
-        if unquoted != unescaped:
-            layers.append(unquoted)
+    current = unescaped
+    for _ in range(2):
+        if "%" not in current:
+            break
+        unquoted = urllib.parse.unquote(current)
+        if unquoted == current:
+            break
+        layers.append(unquoted)
+        current = unquoted
+    if "\\u" in unescaped:
+        decoded = _JSON_U_RE.sub(lambda m: chr(int(m.group(1), 16)), unescaped)
+        if decoded != unescaped:
+            layers.append(decoded)
     return layers
 
 

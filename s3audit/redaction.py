@@ -61,11 +61,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import ipaddress
 import json
 import logging
 import re
 import secrets
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
@@ -73,7 +75,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Redactor", "RedactionError", "redact", "parse_ip", "KINDS"]
+__all__ = ["Redactor", "RedactionError", "redact", "parse_ip", "decode_escapes", "KINDS"]
 
 KINDS = ("account", "access-key", "principal-id", "arn", "name", "ip", "vpce", "vpc",
          "resource-id", "bucket", "key", "email")
@@ -146,6 +148,14 @@ _IPV4_DASH_RE = re.compile(r"(?<![\w-])(ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\
 _IPV6_RE = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![\w:])")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ACCOUNT_TEXT_RE = re.compile(r"(?<![0-9A-Za-z.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)")  # a bare 12-digit number in text (also in trail file names: 111122223333_CloudTrail_…)
+# the console's spelling of an account id (2109-8765-4321)
+_ACCOUNT_DASHED_RE = re.compile(r"(?<![\w-])(\d{4})-(\d{4})-(\d{4})(?![\w-])")
+# a known account id run into letters (acct210987654321): replaced, but only when already known
+_ACCOUNT_RUN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# %-escapes, JSON \u escapes written as text, HTML character references: an identifier written
+# with them is still that identifier (ceo%40example.com)
+_ENCODED_RE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_JSON_U_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 _RUN_RE = re.compile(r"[a-z0-9]+")
 _NAMEISH = frozenset(("name", "bucket", "account", "key", "email"))
 _EXT_RE = re.compile(r"(\.[A-Za-z0-9]{1,5}(?:\.gz|\.bz2|\.zst)?)$")
@@ -790,10 +800,31 @@ class Redactor:
         hit = self._text_cache.get(value)
         if hit is not None:
             return hit
-        out = self._replace_known(self._shape_subs(value))
+        out = self._decoded(value, self._known_subs)
         if self._names_version == self._name_version:
             self._text_cache[value] = out
         return out
+
+    def _known_subs(self, value: str) -> str:
+        out = self._shape_subs(value)
+        if self.options["accounts"]:
+            out = _ACCOUNT_RUN_RE.sub(lambda m: self._map.get(("account", m.group(0)), m.group(0)), out)
+        return self._replace_known(out)
+
+    def _decoded(self, value: str, subs: Callable[[str], str]) -> str:
+        """``subs(value)``; if the value is written with escapes (``%40``, ``\\u0040``, ``&#64;``)
+        that hide an identifier from ``subs``, the decoded text with it replaced instead. Text
+        whose escapes hide nothing is kept exactly as it was written."""
+        out = subs(value)
+        if "%" not in value and "\\" not in value and "&" not in value or not _ENCODED_RE.search(value):
+            return out
+        decoded = decode_escapes(value)
+        if decoded == value:
+            return out
+        again = subs(decoded)
+        if again == decoded or decode_escapes(out) == again:
+            return out
+        return again
 
     def shapes(self, value: str) -> str:
         """Only identifiers recognisable by their shape replaced (ARNs, key ids, endpoint ids,
@@ -814,7 +845,7 @@ class Redactor:
         hit = self._shape_cache.get(value)
         if hit is not None:
             return hit
-        out = self._shape_subs(value)
+        out = self._decoded(value, self._shape_subs)
         if len(self._shape_cache) < 100_000:
             self._shape_cache[value] = out
         return out
@@ -823,6 +854,7 @@ class Redactor:
         out = _ARN_RE.sub(lambda m: self.arn(m.group(0)), value)
         out = _EMAIL_RE.sub(lambda m: self.email(m.group(0)), out)
         out = _ACCOUNT_TEXT_RE.sub(lambda m: self.account(m.group(1)), out)
+        out = _ACCOUNT_DASHED_RE.sub(self._dashed_account, out)
         if self.options["access_keys"] or self.options["principals"]:
             out = _AKID_RE.sub(lambda m: m.group(0) if m.group(0) in self._tokens else (
                 self.access_key(m.group(0)) if m.group(0)[:4] in KEY_PREFIXES
@@ -853,6 +885,10 @@ class Redactor:
         if suffix and self.options["endpoints"]:
             suffix = "-" + self._hex("vpce-dns", m.group(1) + suffix, 8)
         return vpce + (suffix or "")
+
+    def _dashed_account(self, m: re.Match[str]) -> str:
+        token = self.account("".join(m.groups()))
+        return f"{token[:4]}-{token[4:8]}-{token[8:]}"
 
     def _dashed_ip(self, m: re.Match[str]) -> str:
         ip = ".".join(m.group(i) for i in range(2, 6))
@@ -1000,6 +1036,26 @@ class Redactor:
 
 def _same_net(prefix: str | None, container: str) -> bool:
     return bool(prefix) and ipaddress.ip_network(prefix, strict=False) == ipaddress.ip_network(container)
+
+
+def decode_escapes(value: str) -> str:
+    """``value`` with JSON ``\\uXXXX`` escapes, HTML character references and %-escapes decoded
+    (repeatedly, for text encoded more than once; surrogate escapes are left as written).
+
+    Examples
+    --------
+    >>> decode_escapes("ceo%2540example.com"), decode_escapes("a\\u0040b&#46;c")
+    ('ceo@example.com', 'a@b.c')
+    """
+    out = value
+    for _ in range(3):
+        new = _JSON_U_RE.sub(lambda m: m.group(0) if 0xD800 <= int(m.group(1), 16) <= 0xDFFF
+                             else chr(int(m.group(1), 16)), out)
+        new = urllib.parse.unquote(html.unescape(new), errors="replace")
+        if new == out:
+            break
+        out = new
+    return out
 
 
 def _looks_like_ip(value: str) -> bool:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from s3audit import report_html as H
 from s3audit.leakscan import LeakError, find_leaks
-from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor, parse_ip
+from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor, decode_escapes, parse_ip
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,8 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
     for kind, pattern in _BOUNDED_PATTERNS.items():
         found[kind].update(_bounded(pattern, blob))
     found["email"].update(_emails(blob))
+    if re.search(r"%40|\\u0040|&#0*64;|&#x0*40;|&commat;", blob, re.I):  # e-mails written with escapes
+        found["email"].update(_emails(decode_escapes(blob)))
     found["ip"] = {v for v in found["ip"] if _is_ip(v)}
     # an ARN identifies something only through a real account id or a bucket name
     arns = {a for a in found["arn"] if re.match(r"arn:[^:]*:[^:]*:[^:]*:\d{12}:", a)

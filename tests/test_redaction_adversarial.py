@@ -158,3 +158,44 @@ def test_leading_zero_address_keeps_its_class_and_network() -> None:
     assert r.ip("10.020.030.041").rsplit(".", 1)[0] == r.ip("10.20.30.40").rsplit(".", 1)[0]
     assert r.ip("10.020.030.040").startswith("10.")
     assert "10.020.030.040" in r.identifiers()["ip"]
+
+
+# ------------------------------------------------------------------ encoded and run-together forms
+@pytest.mark.parametrize("agent, secrets", [
+    ("[aws-cli/2.0 arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fmallory]", [OTHER, "mallory"]),
+    ("[aws-cli/2.0 from=203.0.113.99%2C10.1.1.1]", ["10.1.1.1", "203.0.113.99"]),
+    ("[aws-cli/2.0 user=ceo.person%40corp-example.com]", ["ceo.person"]),
+    ("[aws-cli/2.0 user=ceo.person%2540corp-example.com]", ["ceo.person"]),  # encoded twice
+    ("[aws-cli/2.0 user=ceo.person\\u0040corp-example.com]", ["ceo.person"]),  # JSON escape as text
+    ("[aws-cli/2.0 user=ceo.person&#64;corp-example.com]", ["ceo.person"]),     # HTML entity as text
+    ("[aws-cli/2.0 account 2109-8765-4321]", ["2109-8765-4321", "210987654321"]),  # console spelling
+    ("[aws-cli/2.0 acct210987654321 md/x]", ["210987654321"]),  # a known account run into a word
+], ids=["pct-arn", "pct-ip-list", "pct-email", "pct-pct-email", "json-escaped-email",
+        "entity-email", "dashed-account", "account-after-letters"])
+def test_encoded_or_run_together_identifiers_in_free_text(tmp_path, agent, secrets) -> None:
+    page = shared_report(quiet() + [record(9, userAgent=agent)], tmp_path)
+    text = layers(page)
+    for secret in secrets:
+        assert secret.lower() not in text, secret
+
+
+def test_decoding_only_when_it_reveals_an_identifier() -> None:
+    """Encoded text that hides nothing is left exactly as it was (user agents are evidence)."""
+    r = Redactor(key="k")
+    agent = "Mozilla%2F5.0%20(Windows%20NT%2010.0)%20x&amp;y \\u0041"
+    assert r.text(agent) == agent
+    assert r.text("a%40b") == "a%40b"
+
+
+def test_gate_collects_escaped_emails_and_finds_run_together_accounts() -> None:
+    """The gate does not rely on the redactor alone: an e-mail written as ``%40`` in the raw
+    records is collected, and a collected account id run into letters is still a finding."""
+    from s3audit.leakscan import find_leaks
+
+    frame = load_events([record(1, userAgent="[x user=ceo.person%40corp-example.com]")])
+    assert "ceo.person@corp-example.com" in collect_identifiers(frame)["email"]
+    leaks = find_leaks("<td>acct210987654321</td><td>2109-8765-4321</td>", {"account": ["210987654321"]})
+    assert [leak.identifier for leak in leaks] == ["210987654321", "2109-8765-4321"]
+    assert find_leaks("<td>1210987654321</td>", {"account": ["210987654321"]}) == []
+    assert [leak.identifier for leak in find_leaks(r"<td>a\u0040b.example</td>", {"email": ["a@b.example"]})] \
+        == ["a@b.example"]

@@ -372,3 +372,65 @@ def test_teardown_when_the_log_group_is_gone(account: Any) -> None:
     assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     assert account.client("sns").list_topics()["Topics"] == []
     assert {a for _, _, a in actions(teardown(SPEC, session=account))} == {"nothing"}
+
+
+# ------------------------------------------------------------------------------ notify.topic_arn elsewhere
+# Attack: an offline plan (no credentials, notebook 04's default) of a spec that uses an existing
+# topic. It claimed the topic "does not exist" without asking anyone and BLOCKED the plan; an
+# offline teardown must not list that topic for deletion either.
+def test_an_offline_plan_with_an_existing_topic_is_not_blocked_and_never_deletes_it() -> None:
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:secops"
+    spec = spec_with(notify={"topic_arn": arn})
+    p = plan(spec, offline=True)
+    assert not p.blocked, p.render()
+    assert ("AWS::SNS::Topic", arn, "nothing") in actions(p)
+    assert {c.name: c.status for c in p.checks}["existing topic"] == "skipped"
+    t = teardown(spec, offline=True)
+    assert ("AWS::SNS::Topic", arn, "keep") in actions(t)
+    assert {a for r, _, a in actions(t) if r != "AWS::SNS::Topic"} == {"delete"}
+
+
+# Attack: notify.topic_arn in another Region. A CloudWatch alarm notifies only topics of its own
+# Region (PutMetricAlarm: "Invalid region eu-west-1 specified. Only us-east-1 is supported.",
+# quoted in cds-snc/notification-terraform#128). The plan must say so - the topic does exist.
+def test_a_topic_in_another_region_blocks_with_the_reason(account: Any) -> None:
+    import boto3
+
+    west = boto3.Session(region_name="eu-west-1").client("sns").create_topic(Name="secops")["TopicArn"]
+    p = plan(spec_with(notify={"topic_arn": west}), session=account, test_events=EVENTS)
+    detail = failed(p)["existing topic"]
+    assert "eu-west-1" in detail and "own Region" in detail, detail
+    with pytest.raises(PreflightError):
+        p.apply()
+
+
+# Attack: notify.topic_arn of another account (allowed by AWS when that topic's policy lets
+# CloudWatch publish). Its policy, not an IAM grant here, decides whether it can be read: a refused
+# read is a warning naming the other account, not "grant sns:GetTopicAttributes to this identity".
+def test_a_topic_of_another_account_that_cannot_be_read_is_a_warning(account: Any) -> None:
+    theirs = f"arn:aws:sns:{REGION}:210987654321:org-secops"
+
+    def refuse(params: dict[str, Any], **_: Any) -> Any:
+        from urllib.parse import quote
+
+        body = str(params.get("body"))  # the serialized request (query protocol)
+        if theirs not in body and quote(theirs, safe="") not in body:
+            return None
+
+        class Refused:
+            status_code = 403
+            headers: dict[str, str] = {}
+        return Refused(), {"Error": {"Code": "AuthorizationError", "Message": f"User: arn:aws:iam::{ACCOUNT}:user/a is not "
+                                     f"authorized to perform: SNS:GetTopicAttributes on resource: {theirs}"},
+                           "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    account.events.register("before-call.sns.GetTopicAttributes", refuse)
+    p = plan(spec_with(notify={"topic_arn": theirs}), session=account, test_events=EVENTS)
+    assert not p.blocked, p.render()
+    [warn] = [c for c in p.checks if c.name == "existing topic"]
+    assert warn.status == "warning" and "210987654321" in warn.detail
+    p.apply()
+    [a] = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert a["AlarmActions"] == [theirs]
+    teardown(spec_with(notify={"topic_arn": theirs}), session=account, apply=True)
+    assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []

@@ -490,18 +490,10 @@ class _DeployPlanner:
     # ---------------------------------------------------------------- SNS
     def _topic(self, arn: str) -> None:
         spec = self.spec
-        current = None if self.offline else S.read_topic(self.aws, arn, full=spec.creates_topic)  # type: ignore[arg-type]
         if not spec.creates_topic:
-            if current is None:
-                self.fail("existing topic", f"notify.topic_arn {arn} does not exist (or is in another Region)")
-                return
-            self.changes.append(Change(TOPIC, arn, NOTHING, note="existing topic, not managed by s3audit: never changed"))
-            if not S.allows_cloudwatch(S.policy_of(current["attributes"])):
-                self.checks.append(Check("topic policy lets CloudWatch publish", WARNING,
-                                         f"{arn}'s policy has no statement for cloudwatch.amazonaws.com; if the topic "
-                                         f"has a restrictive policy or a KMS key, the alarm cannot publish (s3audit does "
-                                         f"not change topics it did not create)"))
+            self._existing_topic(arn)
             return
+        current = None if self.offline else S.read_topic(self.aws, arn)  # type: ignore[arg-type]
         tags = spec.resource_tags()
         policy = R.topic_policy(spec, arn, self.partition, self.region, self.account)
         if current is None:
@@ -554,6 +546,46 @@ class _DeployPlanner:
                 self.changes.append(Change(SUBSCRIPTION, endpoint, KEEP,
                                            note="not in the spec any more, but unconfirmed subscriptions cannot be "
                                                 "removed; AWS drops them after 3 days"))
+
+    def _existing_topic(self, arn: str) -> None:
+        """``notify.topic_arn``: used as the alarm action, never changed; checked as far as it can be."""
+        keep = Change(TOPIC, arn, NOTHING, note="existing topic, not managed by s3audit: never changed")
+        _, partition, _, region, account, _ = arn.split(":", 5)
+        if self.offline:
+            self.checks.append(Check("existing topic", SKIPPED, f"offline: {arn} assumed to exist"))
+            self.changes.append(keep)
+            return
+        if (partition, region) != (self.partition, self.region):
+            # CloudWatch alarms notify topics of their own Region only; PutMetricAlarm answers
+            # "ValidationError: Invalid region <r> specified. Only <ours> is supported." (the filter,
+            # written after the alarm, would not be reached, but say it before anything is written)
+            self.fail("existing topic", f"notify.topic_arn {arn} is in {partition}/{region}, but the alarm is created in "
+                                        f"{self.partition}/{self.region}: a CloudWatch alarm can only notify a topic in "
+                                        f"its own Region; use a topic in {self.region} (or deploy in {region})")
+            return
+        from s3audit.deploy.errors import PermissionDenied
+
+        try:
+            current = S.read_topic(self.aws, arn, full=False)  # type: ignore[arg-type]
+        except PermissionDenied as exc:
+            if account == self.account:
+                raise
+            # another account's topic: reading it needs that account's topic policy, not an IAM grant here
+            self.checks.append(Check("existing topic", WARNING,
+                                     f"{arn} belongs to account {account} and its policy does not let this identity read "
+                                     f"it ({exc.code}), so s3audit cannot check it; the alarm can publish only if that "
+                                     f"topic's policy lets cloudwatch.amazonaws.com publish for account {self.account}"))
+            self.changes.append(keep)
+            return
+        if current is None:
+            self.fail("existing topic", f"notify.topic_arn {arn} does not exist")
+            return
+        self.changes.append(keep)
+        if not S.allows_cloudwatch(S.policy_of(current["attributes"])):
+            self.checks.append(Check("topic policy lets CloudWatch publish", WARNING,
+                                     f"{arn}'s policy has no statement for cloudwatch.amazonaws.com; if the topic "
+                                     f"has a restrictive policy or a KMS key, the alarm cannot publish (s3audit does "
+                                     f"not change topics it did not create)"))
 
     def _subscribe(self, arn: str, email: str) -> Change:
         return Change(SUBSCRIPTION, email, CREATE, (FieldChange("Protocol", None, "email"),),

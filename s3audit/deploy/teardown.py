@@ -190,7 +190,8 @@ def _offline_teardown(spec: DeploySpec, session: boto3.Session | None) -> Plan:
     from s3audit.deploy.plan import plan as deploy_plan
 
     deployed = deploy_plan(spec, session=session, offline=True)
-    changes = [Change(c.resource_type, c.name, DELETE, note="assumed deployed by s3audit; online, ownership is checked first")
+    changes = [Change(c.resource_type, c.name, KEEP, note=c.note) if c.action == NOTHING else  # notify.topic_arn's topic
+               Change(c.resource_type, c.name, DELETE, note="assumed deployed by s3audit; online, ownership is checked first")
                for kind in _TEARDOWN_ORDER for c in deployed.changes if c.resource_type == kind]
     checks = [Check("log group exists", SKIPPED, "offline: not checked")]
     return Plan("teardown", spec, changes, checks, deployed.region, deployed.account, True, [])

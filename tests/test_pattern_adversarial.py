@@ -64,3 +64,31 @@ def test_mask_a_dotted_key_is_no_container(pattern):
     got = assert_mask_is_matches(pattern, frame)
     if pattern == "{ $.a NOT EXISTS }":
         assert got == [True, False, False, True, False, True]
+
+
+# ----------------------------------------------------------------------------- mask: number precision
+BIG = ['"a":9007199254740993', '"a":9007199254740992', '"a":12345678901234567890', '"a":-9223372036854775809',
+       '"a":1', '"a":1e300', '"a":123456789012345678901234567890']
+
+
+@pytest.mark.parametrize("pattern", [
+    "{ $.a = 9007199254740992 }", "{ $.a = 9007199254740993.0 }", "{ $.a = 9007199254740992.0 }",
+    "{ $.a != 9007199254740992 }", "{ $.a > 9007199254740992 }", "{ $.a >= 9007199254740993 }",
+    "{ $.a = 12345678901234567890 }", "{ $.a < 12345678901234567890 }", "{ $.a = 12345678901234567168 }",
+    "{ $.a = 123456789012345678901234567890 }", "{ $.a < -9223372036854775808 }", "{ $.a = 1e300 }",
+])
+@pytest.mark.parametrize("rows", [BIG, BIG[:2] + BIG[4:5], BIG[2:3] + BIG[4:5]], ids=["mixed", "int64", "float"])
+def test_mask_compares_big_numbers_as_matches_does(pattern, rows):
+    """Integers beyond 2**53 lose digits in a float column (or in the text of a mixed column), and
+    int64 against a float literal is compared in floats: the column cannot decide, raw does."""
+    frame = loaded(rows)
+    assert_mask_is_matches(pattern, frame)
+    assert_mask_is_matches(pattern, make_frame(list(frame["raw"])))
+
+
+def test_mask_int64_minimum_against_a_float_literal():
+    frame = loaded(['"a":-9223372036854775808', '"a":-9223372036854775807', '"a":3'])
+    assert str(frame["a"].dtype) == "Int64"
+    for pattern in ("{ $.a = -9223372036854775807.0 }", "{ $.a < -9223372036854775807.5 }",
+                    "{ $.a != -9223372036854775808.0 }"):
+        assert_mask_is_matches(pattern, frame)

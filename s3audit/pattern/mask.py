@@ -189,6 +189,10 @@ def _raw_na(fr: _Frame) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- JSON patterns
+# Integers from 2**53 on may lose digits as floats (a Float64 column, numpy's int64-vs-float
+# comparison, the loader's text of a big number) while matches() compares the digits exactly
+# (Python int/float comparison): numeric verdicts at or beyond this magnitude are left to raw.
+_EXACT_LIMIT = 2.0 ** 53
 _JSON_NON_STRING = re.compile(r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\Z")
 
 
@@ -530,6 +534,8 @@ def _value_verdict(node: Any, v: Any) -> tuple[bool, bool, bool]:
             return False, False, False
         lit = node.value
         if lit.kind == "number":
+            if isinstance(v, float) and abs(v) >= _EXACT_LIMIT:
+                return False, True, False  # maybe a rounded big integer: raw has the digits
             return compare_scalar(node.op, lit, "", v), False, False
         if lit.kind == "string" and string_matcher(lit.text)[0] == "any":
             return node.op == "=", False, False
@@ -554,6 +560,9 @@ def _number_verdict(node: Compare, text: str) -> bool | None:
     """Verdict if ``text`` were the loader's rendering of a JSON number (None: cannot tell)."""
     lit = node.value
     if lit.kind == "number":
+        num = parse_number(text)
+        if num is None or abs(num) >= _EXACT_LIMIT:
+            return None  # the loader may have rounded a big integer when it wrote the text
         return compare_scalar(node.op, lit, text, None)  # same value, numeric comparison
     if lit.kind == "string":
         mode, core = string_matcher(lit.text)
@@ -584,6 +593,10 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
             ref = float(ref)
         if vals.dtype.kind == "f":
             na = na | np.isnan(vals)
+        inexact = zeros
+        if vals.dtype.kind == "f" or not isinstance(ref, int):
+            with np.errstate(invalid="ignore"):  # (no np.abs: it wraps int64's minimum)
+                inexact = ~na & ((vals >= _EXACT_LIMIT) | (vals <= -_EXACT_LIMIT))
         op = node.op
         with np.errstate(invalid="ignore"):
             if op == "=":
@@ -598,7 +611,7 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
                 t = vals > ref
             else:
                 t = vals >= ref
-        return _Leaf(node, t & ~na, zeros)
+        return _Leaf(node, t & ~na & ~inexact, inexact)
     if lit.kind == "string" and string_matcher(lit.text)[0] == "any":
         return _Leaf(node, (~na if node.op == "=" else zeros), zeros.copy())
     return _Leaf(node, zeros, ~na)  # string/regex literal against a number: needs the text

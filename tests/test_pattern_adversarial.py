@@ -92,3 +92,36 @@ def test_mask_int64_minimum_against_a_float_literal():
     for pattern in ("{ $.a = -9223372036854775807.0 }", "{ $.a < -9223372036854775807.5 }",
                     "{ $.a != -9223372036854775808.0 }"):
         assert_mask_is_matches(pattern, frame)
+
+
+# ----------------------------------------------------------------------------- error carets
+def _caret_column(pattern: str) -> tuple[str, int, PatternError]:
+    with pytest.raises(PatternError) as info:
+        compile_pattern(pattern)
+    text_line, caret_line = str(info.value).splitlines()[1:3]
+    return text_line, caret_line.index("^"), info.value
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+@pytest.mark.parametrize("prefix", ['{ $.a = "日本語" && $.b = ', '{ $.a = "e\u0301te\u0301" && $.b = ',
+                                    '{ $.a = "x" && $.b = ', '{ $.a = "\uff21\uff22" && $.b = '])
+def test_caret_sits_under_the_fault_with_wide_and_combining_characters(prefix):
+    """The caret line is drawn in terminal columns: a wide (CJK, fullwidth) character takes two, a
+    combining accent none. It was drawn in code points, so it drifted off the fault."""
+    text_line, col, exc = _caret_column(prefix + "ü }")
+    assert exc.position == len(prefix)
+    assert col == _width(text_line[: text_line.index("ü")])
+    assert text_line[: text_line.index("ü")].endswith(prefix[-5:])
+
+
+def test_caret_in_a_windowed_long_pattern_with_wide_characters():
+    prefix = '{ $.a = "x" && $.b = "' + "日" * 80 + '" && $.c = '
+    text_line, col, exc = _caret_column(prefix + "ü }")
+    assert text_line.lstrip().startswith("...")
+    assert col == _width(text_line[: text_line.index("ü")])

@@ -10,6 +10,8 @@ caret under the fault::
 """
 from __future__ import annotations
 
+import unicodedata
+
 
 class PatternError(ValueError):
     """An invalid CloudWatch Logs filter pattern.
@@ -48,16 +50,24 @@ class PatternError(ValueError):
         return self.position
 
     def caret_lines(self) -> str:
-        """The pattern on one line and a caret line under the fault (long patterns are windowed)."""
-        text = self.pattern.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+        """The pattern on one line and a caret line under the fault (long patterns are windowed).
+
+        The caret is placed in terminal columns, not code points: a wide character (CJK,
+        fullwidth) takes two columns, a combining accent or format character none. Blanks show
+        as spaces and other control characters as U+FFFD (they could move the cursor).
+        """
+        text = "".join(_shown(c) for c in self.pattern)
         pos = min(max(self.position, 0), len(text))
-        width = max(1, min(self.end, len(text)) - pos) if self.end > pos else 1
+        end = max(min(self.end, len(text)), pos + 1)
         offset = 0
         if len(text) > 100:  # show a window around the fault
             offset = max(0, pos - 50)
             text = ("..." if offset else "") + text[offset : offset + 100] + ("..." if offset + 100 < len(text) else "")
-            pos = pos - offset + (3 if offset else 0)
-        return f"  {text}\n  {' ' * pos}{'^' * min(width, 40)}"
+            shift = 3 if offset else 0
+            pos, end = pos - offset + shift, min(end - offset + shift, len(text))
+        lead = _columns(text[:pos])
+        width = max(1, _columns(text[pos:end]))
+        return f"  {text}\n  {' ' * lead}{'^' * min(width, 40)}"
 
     def __str__(self) -> str:
         if not self.pattern and self.position == 0:
@@ -66,3 +76,19 @@ class PatternError(ValueError):
 
     def __reduce__(self):  # keep attributes across pickling (multiprocessing, caching)
         return (type(self), (self.reason, self.pattern, self.position, self.end))
+
+
+def _shown(c: str) -> str:
+    if c in "\n\t\r":
+        return " "
+    return "\ufffd" if unicodedata.category(c) == "Cc" else c
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes (East Asian wide/fullwidth: 2; combining/format: 0)."""
+    n = 0
+    for c in text:
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        n += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+    return n

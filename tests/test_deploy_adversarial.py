@@ -434,3 +434,23 @@ def test_a_topic_of_another_account_that_cannot_be_read_is_a_warning(account: An
     assert a["AlarmActions"] == [theirs]
     teardown(spec_with(notify={"topic_arn": theirs}), session=account, apply=True)
     assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+# ------------------------------------------------------------------------------ emails -> topic_arn
+# Attack: a deployed spec switches from notify.emails (s3audit made the topic) to notify.topic_arn.
+# The alarm moves to the existing topic; s3audit's own topic is left without a publisher, and
+# teardown with the current spec only looked at topic_arn's topic: s3audit's topic stayed forever.
+def test_switching_to_an_existing_topic_leaves_no_s3audit_topic_behind(account: Any) -> None:
+    sns = account.client("sns")
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    existing = sns.create_topic(Name="secops-existing")["TopicArn"]
+    switched = spec_with(notify={"topic_arn": existing})
+    p = plan(switched, session=account, test_events=EVENTS)
+    assert any("payroll-unexpected-reads" in n and "teardown" in n for n in p.notes), p.render()
+    p.apply()
+    t = teardown(switched, session=account)
+    assert ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete") in actions(t), t.render()
+    assert ("AWS::SNS::Topic", existing, "keep") in actions(t)
+    t.apply()
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [existing]
+    assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []

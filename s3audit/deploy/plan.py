@@ -581,6 +581,12 @@ class _DeployPlanner:
             self.fail("existing topic", f"notify.topic_arn {arn} does not exist")
             return
         self.changes.append(keep)
+        old = R.former_topic_arn(spec_name=self.spec.name, partition=self.partition, region=self.region,
+                                 account=self.account)
+        former = None if old == arn else S.read_topic(self.aws, old)  # type: ignore[arg-type]
+        if former is not None and S.owned(former["tags"], self.spec):
+            self.notes.append(f"the SNS topic {old} that s3audit created for this spec earlier is no longer used "
+                              f"(notify.topic_arn replaced it); it is left as it is: `s3audit teardown` removes it")
         if not S.allows_cloudwatch(S.policy_of(current["attributes"])):
             self.checks.append(Check("topic policy lets CloudWatch publish", WARNING,
                                      f"{arn}'s policy has no statement for cloudwatch.amazonaws.com; if the topic "

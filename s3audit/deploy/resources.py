@@ -21,6 +21,15 @@ def topic_arn(spec: DeploySpec, partition: str, region: str, account: str) -> st
     return spec.notify.topic_arn or f"arn:{partition}:sns:{region}:{account}:{spec.topic_name}"
 
 
+def former_topic_arn(*, spec_name: str, partition: str, region: str, account: str) -> str:
+    """The topic s3audit would have created for a spec that now uses ``notify.topic_arn``.
+
+    ``names.topic`` cannot be combined with ``notify.topic_arn``, so only the default name (the spec's
+    ``name``) is known.
+    """
+    return f"arn:{partition}:sns:{region}:{account}:{spec_name}"
+
+
 def alarm_arn(spec: DeploySpec, partition: str, region: str, account: str) -> str:
     return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{spec.alarm_name}"
 

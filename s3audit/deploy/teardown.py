@@ -91,12 +91,15 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             topic_changes.append(Change(TOPIC, spec.topic_name, KEEP, note=_not_ours(topic["tags"])))
         else:
             topic_owned = True
-            for sub in topic["subscriptions"]:
-                topic_changes.append(Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE,
-                                            note="removed with the topic"))
-            topic_changes.append(Change(TOPIC, spec.topic_name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),)))
+            topic_changes.extend(_delete_topic(spec.topic_name, arn, topic))
     else:
         topic_changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
+        # the topic s3audit made while the spec still had notify.emails: s3audit's, and no longer used
+        old = R.former_topic_arn(spec_name=spec.name, partition=p, region=region, account=account)
+        former = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
+        if former is not None and S.owned(former["tags"], spec):
+            topic_changes.extend(_delete_topic(spec.name, old, former, "created by s3audit for this spec before "
+                                                                       "notify.topic_arn replaced it"))
 
     group = find_log_group(aws, spec.log_group)
     filters = [f for f in metric_filters(aws, spec.log_group) if f.get("filterName") == spec.filter_name] if group else []
@@ -173,6 +176,13 @@ def _trail_teardown(spec: DeploySpec, aws: Aws, changes: list[Change], notes: li
         calls = (ApiCall("s3", "delete_bucket_policy", {"Bucket": bucket}),) if cur["policy"] else ()
         changes.append(Change(BUCKET, bucket, DELETE, calls=calls + (ApiCall("s3", "delete_bucket", {"Bucket": bucket}),),
                               note="empty"))
+
+
+def _delete_topic(name: str, arn: str, topic: dict[str, Any], note: str = "") -> list[Change]:
+    """The topic's deletion, its subscriptions listed as going with it (DeleteTopic removes them)."""
+    subs = [Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE, note="removed with the topic")
+            for sub in topic["subscriptions"]]
+    return subs + [Change(TOPIC, name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),), note=note)]
 
 
 def _not_ours(tags: dict[str, str]) -> str:

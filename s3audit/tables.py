@@ -95,6 +95,20 @@ def _dimension(events: pd.DataFrame, name: str) -> Col:
     return column(events, name)
 
 
+_DERIVED_GROUPS = ("principal", "role", "ua_family")
+
+
+def _group(events: pd.DataFrame, by: str) -> Col:
+    """The grouping column, read like a dimension (``vpcEndpointId`` includes old records',
+    ``principal``/``role`` are derived). A name that is neither a column nor derived is an
+    error: grouping by a misspelt column would give an empty table and say nothing."""
+    if by not in events.columns and by not in _DERIVED_GROUPS and not (
+            by == "vpcEndpointId" and VPCE_OLD in events.columns):
+        raise KeyError(f"cannot group by {by!r}: no such column (and not one of "
+                       f"{', '.join(_DERIVED_GROUPS)})")
+    return _dimension(events, by)
+
+
 def _pair_counts(g: Col, v: Col, w: np.ndarray | None) -> pd.DataFrame:
     """Counts of (group code, value code) pairs; value code -1 = NA. Group NA rows dropped."""
     keep = g.codes >= 0
@@ -223,7 +237,7 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
     """
     events = _prepare(events, by, classify_options)
     w = _weights(events, weight)
-    g = column(events, by)
+    g = _group(events, by)
     total = _group_totals(g, None, w)
     table = pd.DataFrame(index=pd.Index(list(g.cats), name=by))
     table["events"] = total
@@ -257,7 +271,10 @@ def tabulate(events: pd.DataFrame, by: str = "source", *, top: int = 3,
         rank = {name: i for i, name in enumerate(SOURCES)}
         order = sorted(table.index, key=lambda name: (rank.get(name, len(rank)), name))
         return table.loc[order]
-    return table.sort_values("events", ascending=False, kind="stable")
+    # most events first; ties by name, so the order never depends on row or category order
+    names = pd.Index(table.index).astype(str)
+    order = np.lexsort((np.asarray(names, dtype=str), -table["events"].to_numpy()))
+    return table.iloc[order]
 
 
 def top_values(events: pd.DataFrame, column_name: str, by: str = "source", *, n: int = 5,
@@ -278,7 +295,7 @@ def top_values(events: pd.DataFrame, column_name: str, by: str = "source", *, n:
     """
     events = _prepare(events, by, classify_options)
     w = _weights(events, weight)
-    g, v = column(events, by), _dimension(events, column_name)
+    g, v = _group(events, by), _dimension(events, column_name)
     pairs = _pair_counts(g, v, w)
     pairs = _ranked(pairs, v)
     group_total = pairs.groupby("g")["n"].transform("sum")
@@ -317,7 +334,7 @@ def crosstab(events: pd.DataFrame, rows: str = "source", cols: str = "vpcEndpoin
     if cols in ("ua_family", "ip_service", "ip_region") and cols not in events.columns:
         events = classify(events, **(classify_options or {}))
     w = _weights(events, weight)
-    g, v = column(events, rows), _dimension(events, cols)
+    g, v = _group(events, rows), _dimension(events, cols)
     pairs = _pair_counts(g, v, w)
     names = np.array([NONE_LABEL, *v.cats], dtype=object)
     pairs["col"] = names[pairs["v"].to_numpy() + 1]

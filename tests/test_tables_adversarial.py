@@ -1,0 +1,65 @@
+"""Adversarial cases for the per-source tables (s3audit.tables)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from s3audit.tables import crosstab, fingerprint_table, tabulate, top_values
+
+
+def _old_and_new_endpoint_frame() -> pd.DataFrame:
+    # records <= 1.05 kept the endpoint in additionalEventData.vpcEndpointId
+    return pd.DataFrame({
+        "source": ["vpc-endpoint"] * 3,
+        "vpcEndpointId": ["vpce-0a1b2c3d4e5f60718", None, None],
+        "additionalEventData.vpcEndpointId": [None, "vpce-0a1b2c3d4e5f60718", "vpce-f40dc59d"],
+        "sourceIPAddress": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+    })
+
+
+def test_group_by_vpc_endpoint_reads_old_records_like_the_dimension_does():
+    df = _old_and_new_endpoint_frame()
+    as_dimension = tabulate(df, dimensions=["vpcEndpointId"]).loc["vpc-endpoint",
+                                                                 "vpcEndpointId_top"]
+    assert as_dimension == "vpce-0a1b2c3d4e5f60718 ×2; vpce-f40dc59d ×1"
+    by_endpoint = tabulate(df, by="vpcEndpointId", dimensions=["sourceIPAddress"])
+    assert by_endpoint["events"].to_dict() == {"vpce-0a1b2c3d4e5f60718": 2, "vpce-f40dc59d": 1}
+    rows = crosstab(df, "vpcEndpointId", "source")
+    assert rows["vpc-endpoint"].to_dict() == {"vpce-0a1b2c3d4e5f60718": 2, "vpce-f40dc59d": 1}
+    tops = top_values(df, "sourceIPAddress", by="vpcEndpointId")
+    assert tops.groupby("vpcEndpointId", observed=True)["events"].sum().to_dict() == \
+        {"vpce-0a1b2c3d4e5f60718": 2, "vpce-f40dc59d": 1}
+
+
+def test_group_by_the_derived_principal():
+    df = pd.DataFrame({"source": ["external"] * 3,
+                       "userIdentity.arn": ["arn:aws:iam::111122223333:user/a",
+                                            "arn:aws:iam::111122223333:user/a", None],
+                       "userIdentity.accountId": ["111122223333", "111122223333", "anonymous"],
+                       "sourceIPAddress": ["198.51.100.1", "198.51.100.2", "198.51.100.3"]})
+    table = tabulate(df, by="principal", dimensions=["sourceIPAddress"])
+    assert table["events"].to_dict() == {"arn:aws:iam::111122223333:user/a": 2, "anonymous": 1}
+
+
+@pytest.mark.parametrize("call", [
+    lambda df: tabulate(df, by="sourceIPAdress"),
+    lambda df: top_values(df, "sourceIPAddress", by="no-such-column"),
+    lambda df: crosstab(df, "no-such-column", "vpcEndpointId"),
+])
+def test_grouping_by_a_column_that_is_not_there_is_an_error_not_an_empty_table(call):
+    with pytest.raises(KeyError, match="no-such-column|sourceIPAdress"):
+        call(_old_and_new_endpoint_frame())
+
+
+def test_group_order_on_ties_does_not_depend_on_row_order():
+    df = pd.DataFrame({"eventName": ["GetObject", "PutObject", "HeadObject", "PutObject",
+                                     "GetObject", "ListObjects"],
+                       "source": ["external"] * 6})
+    first = tabulate(df, by="eventName", dimensions=[])
+    again = tabulate(df.iloc[::-1].reset_index(drop=True), by="eventName", dimensions=[])
+    as_category = tabulate(df.astype({"eventName": pd.CategoricalDtype(
+        ["PutObject", "ListObjects", "HeadObject", "GetObject", "Unused"])}), by="eventName",
+        dimensions=[])
+    assert list(first.index) == list(again.index) == list(as_category.index) == \
+        ["GetObject", "PutObject", "HeadObject", "ListObjects"]

@@ -192,13 +192,7 @@ class AwsIpRanges:
         private = np.zeros(n, dtype=bool)
         if n:
             v4_pos, v4_int, v6_pos, v6_int = _parse_addresses(values)
-            kinds[v4_pos] = "ipv4"
-            kinds[v6_pos] = "ipv6"
-            if len(v4_pos):
-                private[v4_pos] = _private_v4(v4_int)
-            for i, value in zip(v6_pos, v6_int):
-                private[i] = any(value >> (128 - length) == net >> (128 - length)
-                                 for net, length in _PRIVATE_V6)
+            _kinds_into(kinds, private, v4_pos, v4_int, v6_pos, v6_int)
             for pos, found in ((v4_pos, self._match_v4(v4_int)), (v6_pos, self._match_v6(v6_int))):
                 for i, (svc, reg, pfx) in zip(pos, found):
                     if svc:
@@ -287,6 +281,36 @@ def _index(table: dict[tuple[int, int], set[tuple[str, str]]], family: int) -> _
             order = np.argsort(starts, kind="stable")
             by_length[length] = (starts[order], ids[order])
     return _Index(cidrs, labels, family, lengths, by_length, exact)
+
+
+def _kinds_into(kinds: np.ndarray, private: np.ndarray, v4_pos: np.ndarray, v4_int: np.ndarray,
+                v6_pos: np.ndarray, v6_int: list[int]) -> None:
+    kinds[v4_pos] = "ipv4"
+    kinds[v6_pos] = "ipv6"
+    if len(v4_pos):
+        private[v4_pos] = _private_v4(v4_int)
+    for i, value in zip(v6_pos, v6_int):
+        private[i] = any(value >> (128 - length) == net >> (128 - length)
+                         for net, length in _PRIVATE_V6)
+
+
+def address_kinds(addresses: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: ``"ipv4"``, ``"ipv6"`` or None (not an address), and whether it is private
+    (the same reading as :meth:`AwsIpRanges.lookup_arrays`, without any ranges).
+
+    Examples
+    --------
+    >>> kinds, private = address_kinds(["100.64.1.5", "::ffff:10.0.0.1", "AWS Internal"])
+    >>> kinds.tolist(), private.tolist()
+    (['ipv4', 'ipv4', None], [True, True, False])
+    """
+    values = np.asarray(list(addresses) if not isinstance(addresses, np.ndarray) else addresses,
+                        dtype=object)
+    kinds = np.full(len(values), None, dtype=object)
+    private = np.zeros(len(values), dtype=bool)
+    if len(values):
+        _kinds_into(kinds, private, *_parse_addresses(values))
+    return kinds, private
 
 
 _PRIVATE_V4 = tuple((int(n.network_address), n.prefixlen) for n in map(ip_network, (

@@ -22,7 +22,6 @@ Examples
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from s3audit.ipranges import address_kinds
 from s3audit.sources import SOURCES, VPCE_OLD, Col, classify, coalesce, column, principal
 from s3audit.useragent import MISSING, ua_families
 
@@ -438,23 +438,20 @@ def source_table_from_logs(log_groups: str | Sequence[str], start: Any, end: Any
 
 # ---------------------------------------------------------------------------------------------
 # the per-source fingerprint table (vpcEndpointId / sourceIPAddress / userAgent)
-def _address_kind(text: str, service: str | None, region: str | None) -> str:
-    if service:
-        return f"AWS {_range_text(service, region)}"
-    try:
-        addr = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return text  # a service name or "AWS Internal"
-    return "private (VPC)" if addr.is_private and not _is_documentation(addr) else "internet"
-
-
-def _is_documentation(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    # documentation ranges stand in for public addresses in sanitised and sample data
-    return any(addr in net for net in _DOC_NETS if net.version == addr.version)
-
-
-_DOC_NETS = tuple(ipaddress.ip_network(n) for n in
-                  ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+def _address_kinds(texts: np.ndarray, service: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Per distinct address: its AWS range, ``private (VPC)``, ``internet``, or the text itself
+    (a service name, ``AWS Internal``). Private is what classify calls private
+    (:func:`s3audit.ipranges.address_kinds`: RFC 1918, 100.64/10, link-local, ULA…)."""
+    kinds, private = address_kinds(texts)
+    out = np.empty(len(texts), dtype=object)
+    for i, (text, svc, reg) in enumerate(zip(texts, service, region)):
+        if svc:
+            out[i] = f"AWS {_range_text(svc, reg)}"
+        elif kinds[i] is None:
+            out[i] = text
+        else:
+            out[i] = "private (VPC)" if private[i] else "internet"
+    return out
 
 
 def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
@@ -482,8 +479,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
     g = column(events, "source")
     ip = column(events, "sourceIPAddress")
     service, region = _address_ranges(events, ip)
-    kinds = np.array([_address_kind(text, svc, reg)
-                      for text, svc, reg in zip(ip.cats, service, region)], dtype=object)
+    kinds = _address_kinds(ip.cats, service, region)
     kind_codes, kind_names = pd.factorize(pd.array(kinds, dtype=object))
     kind_col = Col("address kind", np.append(kind_codes.astype(np.int64), -1)[ip.codes],
                    np.asarray(kind_names, dtype=object))

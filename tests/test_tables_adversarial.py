@@ -63,3 +63,22 @@ def test_group_order_on_ties_does_not_depend_on_row_order():
         dimensions=[])
     assert list(first.index) == list(again.index) == list(as_category.index) == \
         ["GetObject", "PutObject", "HeadObject", "ListObjects"]
+
+
+def test_fingerprint_address_kinds_agree_with_classify_on_private_and_public():
+    # 100.64.0.0/10 is a VPC CIDR block AWS allows (reference §4.2: "the private IP of the
+    # instance/ENI (RFC1918 or the VPC's CIDR)"); classify calls it private, so must the table
+    df = pd.DataFrame({"sourceIPAddress": ["100.64.1.5", "::ffff:10.0.0.1", "::ffff:203.0.113.9",
+                                           "fd00::1", "198.51.100.7"],
+                       "vpcEndpointId": ["vpce-0a1b2c3d4e5f60718", None, None, None, None],
+                       "userAgent": ["[aws-cli/2.17.60]"] * 5})
+    from s3audit.sources import classify
+    out = classify(df)
+    kinds = []
+    for i in range(len(df)):
+        table = fingerprint_table(out.iloc[[i]])
+        kinds.append(table["sourceIPAddress"].iloc[0])
+    private_by_classify = ["private address" in r for r in out["source_reason"]]
+    assert private_by_classify == [False, True, False, True, False]  # row 0 decided by its vpce
+    assert kinds == ["private (VPC) 100%", "private (VPC) 100%", "internet 100%",
+                     "private (VPC) 100%", "internet 100%"]

@@ -454,3 +454,34 @@ def test_switching_to_an_existing_topic_leaves_no_s3audit_topic_behind(account: 
     t.apply()
     assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [existing]
     assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+# ------------------------------------------------------------------------------ names AWS refuses late
+# Attack: with trail.create the trail is named after the spec. "payroll-reads-" and "payroll--reads"
+# are valid topic names but not trail names (CreateTrail: start and end with a letter or number, no
+# adjacent '.', '_' or '-', not an IP address). Only the length was checked, so apply created the
+# log bucket, its policy and the role, then CreateTrail failed: a partial apply the plan can prevent.
+@pytest.mark.parametrize("name", ["payroll-reads-", "payroll--reads", "payroll_-reads", "_payroll-reads"])
+def test_a_spec_name_that_cannot_name_the_trail_blocks_before_anything_is_written(account: Any, name: str) -> None:
+    spec = spec_with(name=name, trail={"buckets": ["payroll-data"], "create": True, "log_bucket": "payroll-trail-logs"})
+    rec = CallRecorder(account)
+    p = plan(spec, session=account, test_events=EVENTS)
+    assert "trail name" in failed(p), p.render()
+    with pytest.raises(PreflightError):
+        p.apply()
+    assert rec.writes == [] and account.client("s3").list_buckets()["Buckets"] == []
+
+
+@pytest.mark.parametrize("trail_name", ["payroll--trail", "payroll.-trail", "192.168.5.4"])
+def test_an_invalid_trail_name_in_the_spec_is_rejected(trail_name: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(spec_with(trail={"buckets": ["payroll-data"], "create": True, "name": trail_name}))
+    assert any(p.startswith("trail.name") for p in info.value.problems), info.value.problems
+
+
+# A spec name with no letter or digit gives the default log bucket a name that starts with '-'.
+def test_a_default_log_bucket_name_that_s3_refuses_blocks(account: Any) -> None:
+    spec = spec_with(name="___", names={"filter": "f", "alarm": "a", "topic": "t"},
+                     trail={"buckets": ["payroll-data"], "create": True, "name": "payroll-trail"})
+    p = plan(spec, session=account, test_events=EVENTS)
+    assert "trail log bucket name" in failed(p), p.render()

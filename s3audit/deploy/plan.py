@@ -684,10 +684,17 @@ class _DeployPlanner:
         trail_arn = R.trail_arn(spec, p, region, account)
         role = R.role_name(spec)
         role_arn = f"arn:{p}:iam::{account}:role/{role}"
-        if len(bucket) > 63:
-            self.fail("trail log bucket name", f"default bucket name {bucket!r} is longer than 63 characters; set trail.log_bucket")
-        if not (3 <= len(trail) <= 128):
-            self.fail("trail name", f"trail name {trail!r} must be 3-128 characters; set trail.name")
+        # the defaults are built from the spec's name: check them as CreateBucket/CreateTrail would, before
+        # anything is written (a refusal at CreateTrail came after the bucket, its policy and the role)
+        from s3audit.deploy.spec import bucket_name_problem, trail_name_problem
+
+        if self.offline and "<" in bucket:
+            pass  # account/region unknown offline: the default bucket name is a placeholder
+        elif bucket_name_problem(bucket):
+            self.fail("trail log bucket name", f"default bucket name {bucket!r}: {bucket_name_problem(bucket)}; "
+                                               f"set trail.log_bucket")
+        if trail_name_problem(trail):
+            self.fail("trail name", f"trail name {trail!r}: {trail_name_problem(trail)}; set trail.name")
         if len(role) > 64:
             self.fail("trail role name", f"role name {role!r} is longer than 64 characters; set trail.role_name")
 

@@ -40,6 +40,44 @@ _METRIC_FORBIDDEN = re.compile(r"[:*$]")              # ... without ':' '*' '$' 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def trail_name_problem(name: str) -> str | None:
+    """Why CloudTrail refuses ``name`` (CreateTrail ``Name``), or None.
+
+    3-128 ASCII letters, digits, '.', '_' or '-', starting and ending with a letter or digit, no two
+    of '.', '_', '-' next to each other, not an IP address (botocore cloudtrail model, CreateTrail).
+
+    Examples
+    --------
+    >>> trail_name_problem("payroll-trail") is None, trail_name_problem("payroll--trail") is None
+    (True, False)
+    """
+    if not _TRAIL_NAME.fullmatch(name):
+        return "3-128 letters, digits, '.', '-' or '_', starting and ending with a letter or digit"
+    if re.search(r"[._-]{2}", name):
+        return "no two of '.', '_', '-' next to each other"
+    if _IP_ADDRESS.fullmatch(name):
+        return "must not be an IP address"
+    return None
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 refuses ``name`` as a general-purpose bucket name (the basic rules), or None.
+
+    Examples
+    --------
+    >>> bucket_name_problem("payroll-trail-logs") is None, bucket_name_problem("-trail-logs") is None
+    (True, False)
+    """
+    if not _BUCKET.fullmatch(name):
+        return "3-63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit"
+    if ".." in name:
+        return "no two adjacent periods"
+    if _IP_ADDRESS.fullmatch(name):
+        return "must not be an IP address"
+    return None
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ALARM_NAME_MAX = 255  # PutMetricAlarm AlarmName: 1-255 characters (botocore cloudwatch model)
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
@@ -434,8 +472,14 @@ def _trail(c: _Checker, doc: Any) -> TrailSpec | None:
     if not isinstance(create, bool):
         c.add("trail.create", f"must be true or false, got {create!r}")
         ok = False
-    name = c.string(t["name"], "trail.name", _TRAIL_NAME, "3-128 letters, digits, '.', '-' or '_'") if "name" in t else None
-    log_bucket = c.string(t["log_bucket"], "trail.log_bucket", _BUCKET, "not an S3 bucket name") if "log_bucket" in t else None
+    name = c.string(t["name"], "trail.name") if "name" in t else None
+    if name is not None and trail_name_problem(name):
+        c.add("trail.name", f"invalid value {name!r}: {trail_name_problem(name)}")
+        name = None
+    log_bucket = c.string(t["log_bucket"], "trail.log_bucket") if "log_bucket" in t else None
+    if log_bucket is not None and bucket_name_problem(log_bucket):
+        c.add("trail.log_bucket", f"invalid value {log_bucket!r}: {bucket_name_problem(log_bucket)}")
+        log_bucket = None
     role = c.string(t["role_name"], "trail.role_name", _ROLE_NAME, "not an IAM role name") if "role_name" in t else None
     if create is False:
         for key in ("log_bucket", "role_name"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import s3audit
 from s3audit.pattern import PatternError, compile_pattern
@@ -125,3 +127,56 @@ def test_caret_in_a_windowed_long_pattern_with_wide_characters():
     text_line, col, exc = _caret_column(prefix + "ü }")
     assert text_line.lstrip().startswith("...")
     assert col == _width(text_line[: text_line.index("ü")])
+
+
+# ----------------------------------------------------------------------------- rendering near the length limit
+def _fill(part, sep: str, head: str = "", tail: str = "") -> str:
+    """``head + sep.join(part(i) for i in range(n)) + tail`` with the largest n that fits 1,024 characters."""
+    parts: list[str] = []
+    while len(head + sep.join(parts + [part(len(parts))]) + tail) <= 1024:
+        parts.append(part(len(parts)))
+    return head + sep.join(parts) + tail
+
+
+@pytest.mark.parametrize("source", [
+    _fill(lambda i: f"($.a{i}=x{i}||$.b!=-{i})" if i % 3 == 0 else f"$.k{i}=v{i}", "&&", "{", "}"),
+    _fill(lambda i: f"$.a{i}=%^x{i}%" if i < 2 else f"$.a{i} IS NULL", "||", "{", "}"),
+    _fill(lambda i: f"f{i}=x*", ",", "[", "]"),
+    _fill(lambda i: f"?t{i}", "  "),
+    _fill(lambda i: f"$.['k.{i}']=\"a\\\"b\"", "&&", "{", "}"),
+    _fill(lambda i: f"(($.a{i}=1))", "&&", "{", "}"),
+])
+def test_rendering_a_pattern_near_1024_characters_still_compiles(source):
+    """``str(p)`` must compile to the same pattern; the canonical form adds spaces and quotes, so a
+    valid pattern close to the limit rendered to more than 1,024 characters (a PatternError)."""
+    assert len(source) <= 1024
+    p = compile_pattern(source)
+    text = str(p)
+    assert len(text) <= 1024
+    assert compile_pattern(text).ast == p.ast
+    assert str(compile_pattern(text)) == text  # still a normal form
+
+
+def test_short_patterns_keep_the_spaced_canonical_form():
+    assert str(compile_pattern("{$.a=x&&($.b=1||$.c NOT EXISTS)}")) == '{ $.a = "x" && ($.b = 1 || $.c NOT EXISTS) }'
+
+
+_TERSE = ["$.a=x", "$.b!=-1", "$.c>=1e3", "$.d=%^q%", "$.e IS NULL", "$.f NOT EXISTS", "$.g=\"a b\"", "$.h=*x*",
+          "$.['i.j']=\"1\"", "$.k[0]=k", "$.l IS TRUE", "$.m=\"...\"", "$.n=\"\\\\\""]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_TERSE), st.sampled_from(["&&", "||"]), st.booleans()),
+                min_size=1, max_size=200))
+def test_any_terse_pattern_renders_to_text_that_compiles_the_same(parts):
+    body = ""
+    for cond, op, paren in parts:
+        piece = f"({cond})" if paren else cond
+        nxt = f"{body}{op}{piece}" if body else piece
+        if len(nxt) + 2 > 1024 or nxt.count("%") > 4:
+            break
+        body = nxt
+    p = compile_pattern("{" + body + "}")
+    text = str(p)
+    assert len(text) <= 1024
+    assert compile_pattern(text).ast == p.ast

@@ -3,6 +3,12 @@
 Choices: values are always double-quoted (``\\"`` and ``\\\\`` escaped), numbers and regexes are
 written as given, operators have one space on each side, ``||`` inside ``&&`` is parenthesised
 (nothing else is), and a JSON pattern is written ``{ ... }``.
+
+Those spaces and quotes make the text longer than a terse source (``{$.a=x&&$.b=y}``), so a valid
+pattern close to the 1,024-character limit would render to one AWS rejects. When the canonical
+text is over the limit, the *compact* form is used instead: no optional blanks or parentheses,
+values unquoted where the lexer reads them back as the same word. It is never longer than any
+source text of the same pattern, so ``compile(str(p))`` always works.
 """
 from __future__ import annotations
 
@@ -10,10 +16,17 @@ from collections.abc import Callable
 
 from functools import singledispatch
 
+from .lexer import NUMBER_RE, WORD_CHARS
+from .parser import MAX_LENGTH
 from .ast import (
     And, Compare, DelimitedField, DelimitedPattern, IsBool, IsNull, JsonPattern, Literal, MatchAll,
     NotExists, Or, Selector, Term, TermPattern,
 )
+
+
+def _bare(text: str) -> bool:
+    """True when ``text`` written unquoted reads back as the same string value (not a number, not ``...``)."""
+    return bool(text) and all(c in WORD_CHARS for c in text) and not NUMBER_RE.match(text) and text != "..."
 
 
 def render_selector(sel: Selector) -> str:
@@ -34,12 +47,12 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_literal(lit: Literal) -> str:
+def render_literal(lit: Literal, compact: bool = False) -> str:
     if lit.kind == "number":
         return lit.text
     if lit.kind == "regex":
         return f"%{lit.text}%"
-    return quote(lit.text)
+    return lit.text if compact and _bare(lit.text) else quote(lit.text)
 
 
 def render_condition(node: object) -> str:
@@ -52,6 +65,21 @@ def render_condition(node: object) -> str:
     if isinstance(node, NotExists):
         return f"{render_selector(node.selector)} NOT EXISTS"
     raise TypeError(node)
+
+
+def _compact_condition(node: object) -> str:
+    if isinstance(node, Compare):
+        return f"{render_selector(node.selector)}{node.op}{render_literal(node.value, compact=True)}"
+    return render_condition(node)  # IS NULL / IS TRUE / NOT EXISTS need their blanks
+
+
+def _render_json_compact(node: object, parent: str = "") -> str:
+    if isinstance(node, Or):
+        text = "||".join(_render_json_compact(it, "or") for it in node.items)
+        return f"({text})" if parent == "and" else text
+    if isinstance(node, And):
+        return "&&".join(_render_json_compact(it, "and") for it in node.items)
+    return _compact_condition(node)
 
 
 def render_json(node: object, parent: str = "", leaf: Callable[[object], str] = render_condition) -> str:
@@ -77,13 +105,16 @@ def render_term(t: Term) -> str:
     return t.prefix + body
 
 
-def render_field(f: DelimitedField) -> str:
+def render_field(f: DelimitedField, compact: bool = False) -> str:
     if f.kind == "ellipsis":
         return "..."
     if f.kind == "blank":
         return ""
     if not f.conditions:
         return f.name or ""
+    if compact:
+        return "||".join("&&".join(f"{f.name}{c.op}{render_literal(c.value, True)}" for c in ands)
+                         for ands in f.conditions)
     return " || ".join(" && ".join(f"{f.name} {c.op} {render_literal(c.value)}" for c in ands)
                        for ands in f.conditions)
 
@@ -115,7 +146,10 @@ def _(pattern: TermPattern) -> str:
 def _(pattern: JsonPattern) -> str:
     if pattern.body is None:
         return "{}"
-    return "{ " + render_json(pattern.body) + " }"
+    text = "{ " + render_json(pattern.body) + " }"
+    if len(text) > MAX_LENGTH:
+        text = "{" + _render_json_compact(pattern.body) + "}"
+    return text
 
 
 @render.register
@@ -123,5 +157,7 @@ def _(pattern: DelimitedPattern) -> str:
     if not pattern.fields:
         return "[]"
     parts = [render_field(f) for f in pattern.fields]
-    text = ", ".join(parts)
-    return "[" + text.rstrip(" ") + "]"
+    text = "[" + ", ".join(parts).rstrip(" ") + "]"
+    if len(text) > MAX_LENGTH:
+        text = "[" + ",".join(render_field(f, compact=True) for f in pattern.fields) + "]"
+    return text

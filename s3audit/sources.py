@@ -429,7 +429,7 @@ def _query_string(ctx: _Context) -> np.ndarray:
 
 def _r7(ctx: _Context):
     mask = _query_string(ctx) & ctx.ua().where(lambda t: t.startswith("Mozilla/")) & \
-        ctx.col(EXPIRES).where(lambda t: t.strip() == "300")
+        ctx.col(EXPIRES).where(lambda t: t == "300")  # reference §6: exactly "300" (or 300)
     return mask, "console-browser"
 
 

@@ -76,7 +76,9 @@ def strip_brackets(agent: str) -> str:
         agent = agent[1:]
     if agent.endswith("]"):
         agent = agent[:-1]
-    return agent.strip()
+    # brackets only: whitespace is part of the value a metric filter compares, so "[ S3Console/"
+    # does not start with "S3Console/" (reference §1 and §6)
+    return agent
 
 
 def ua_family(agent: object) -> str:
@@ -94,7 +96,7 @@ def ua_family(agent: object) -> str:
     if agent is None or agent is np.nan or not isinstance(agent, str):
         return MISSING
     text = strip_brackets(agent)
-    if not text:
+    if not text.strip():
         return EMPTY
     for name, rx in _COMPILED:
         if rx.search(text):

@@ -107,3 +107,31 @@ def test_one_own_endpoint_or_account_given_as_a_string_is_one_value_not_its_char
     assert labels(recs, own_vpc_endpoints=OWN_VPCE) == as_list
     assert labels(recs, own_accounts=OTHER_ACCOUNT) == labels(recs, own_accounts=[OTHER_ACCOUNT]) \
         == ["vpc-endpoint", "vpc-endpoint"]
+
+
+# --- reference §1 (userAgent: "Strip one leading [ and trailing ] before pattern matching") and
+# §6 rule 8 (X-Amz-Expires == "300"): brackets are stripped, whitespace is not --------------
+@pytest.mark.parametrize("agent, expected", [
+    ("[S3Console/0.4, aws-internal/3 aws-sdk-java/1.11.783]", "console"),
+    ("[ S3Console/0.4]", "external"),
+    (" [S3Console/0.4]", "external"),
+    ("S3Console/0.4", "console"),
+])
+def test_console_agent_is_matched_after_stripping_brackets_only(agent, expected):
+    assert labels([event(userAgent=agent)]) == [expected]
+
+
+@pytest.mark.parametrize("expires, expected", [("300", "console-browser"), (300, "console-browser"),
+                                               (" 300", "presigned-url"), ("300 ", "presigned-url"),
+                                               ("0300", "presigned-url")])
+def test_console_browser_needs_expires_exactly_300(expires, expected):
+    rec = event(userAgent="[Mozilla/5.0 (X11; Linux x86_64) Chrome/129.0]",
+                **{"additionalEventData.AuthenticationMethod": "QueryString",
+                   "requestParameters.X-Amz-Expires": expires})
+    assert labels([rec]) == [expected]
+
+
+def test_ua_family_of_blank_agents():
+    from s3audit.useragent import EMPTY, strip_brackets, ua_family
+    assert strip_brackets("[ S3Console/0.4]") == " S3Console/0.4"
+    assert [ua_family(a) for a in ("[]", "[ ]", " ")] == [EMPTY] * 3

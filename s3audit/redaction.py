@@ -75,7 +75,8 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Redactor", "RedactionError", "redact", "parse_ip", "decode_escapes", "KINDS"]
+__all__ = ["Redactor", "RedactionError", "redact", "parse_ip", "decode_escapes", "pattern_values",
+           "field_handler", "KINDS"]
 
 KINDS = ("account", "access-key", "principal-id", "arn", "name", "ip", "vpce", "vpc",
          "resource-id", "bucket", "key", "email")
@@ -156,6 +157,10 @@ _ACCOUNT_RUN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 # with them is still that identifier (ceo%40example.com)
 _ENCODED_RE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _JSON_U_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+# a JSON clause of a metric-filter pattern with a quoted value: $.a.b = "v" / $.a[0].b != "v"
+_CLAUSE_RE = re.compile(r'(\$\.[^\s=!&|(){}"]+)(\s*!?=\s*)"((?:[^"\\]|\\.)*)"')
+# keys of a document mapping that hold values of its "field" (a design's exclusions)
+_FIELD_VALUE_KEYS = frozenset(("values", "value", "equals", "not_equals"))
 _RUN_RE = re.compile(r"[a-z0-9]+")
 _NAMEISH = frozenset(("name", "bucket", "account", "key", "email"))
 _EXT_RE = re.compile(r"(\.[A-Za-z0-9]{1,5}(?:\.gz|\.bz2|\.zst)?)$")
@@ -806,7 +811,8 @@ class Redactor:
         return out
 
     def _known_subs(self, value: str) -> str:
-        out = self._shape_subs(value)
+        out = _CLAUSE_RE.sub(self._pattern_clause, value) if "$." in value else value
+        out = self._shape_subs(out)
         if self.options["accounts"]:
             out = _ACCOUNT_RUN_RE.sub(lambda m: self._map.get(("account", m.group(0)), m.group(0)), out)
         return self._replace_known(out)
@@ -840,11 +846,11 @@ class Redactor:
         >>> r.shapes("GetObject"), "444455556666" in r.shapes("GetObject 444455556666")
         ('GetObject', False)
         """
-        if not isinstance(value, str) or not value or value.lower() in PROTECTED:
-            return value
         hit = self._shape_cache.get(value)
         if hit is not None:
             return hit
+        if not isinstance(value, str) or not value or value.lower() in PROTECTED:
+            return value
         out = self._decoded(value, self._shape_subs)
         if len(self._shape_cache) < 100_000:
             self._shape_cache[value] = out
@@ -940,32 +946,59 @@ class Redactor:
         """
         if isinstance(obj, Mapping):
             out: dict[str, Any] = {}
-            deferred: list[str] = []
+            deferred: list[tuple[str, str]] = []
+            # {"field": "userIdentity.userName", "values": [...]}: the values are of that field
+            named = obj.get("field")
+            named = named if isinstance(named, str) and field_handler(named) else None
             for k, v in obj.items():
                 k = str(k)
-                if isinstance(v, str):
+                shown = self.shapes(k)  # a key can be data too (values keyed by address…)
+                if named is not None and k in _FIELD_VALUE_KEYS:
+                    out[shown] = self._values_of(named, v)
+                elif isinstance(v, str):
                     leaf = k.lower()
                     if not v:
-                        out[k] = v
+                        out[shown] = v
                     elif leaf in _SAFE_FIELDS:
-                        out[k] = self._safe(leaf, v)
+                        out[shown] = self._safe(leaf, v)
                     elif leaf in _FIELD_KIND:
-                        out[k] = self.field(f"{path}.{k}" if path else k, v)
+                        out[shown] = self.field(f"{path}.{k}" if path else k, v)
                     else:
-                        out[k] = v
-                        deferred.append(k)
+                        out[shown] = v
+                        deferred.append((shown, v))
                 elif isinstance(v, (Mapping, list)):
-                    out[k] = self.document(v, f"{path}.{k}" if path else k)
+                    out[shown] = self.document(v, f"{path}.{k}" if path else k)
                 else:
-                    out[k] = v
-            for k in deferred:  # free text after the structured fields of the same object
-                out[k] = self.text(out[k])
+                    out[shown] = v
+            for shown, v in deferred:  # free text after the structured fields of the same object
+                out[shown] = self.text(v)
             return out
         if isinstance(obj, list):
             return [self.document(v, path) for v in obj]
         if isinstance(obj, str):
             return self.field(path, obj) if path else self.text(obj)
         return obj
+
+    def _values_of(self, name: str, value: Any) -> Any:
+        """Values of field ``name`` in a document (a design's exclusion): redacted as that field,
+        wildcard values (``prod-*``) as text."""
+        if isinstance(value, str):
+            return self.text(value) if "*" in value else self.field(name, value)
+        if isinstance(value, list):
+            return [self._values_of(name, v) for v in value]
+        if isinstance(value, Mapping):
+            return {self._values_of(name, str(k)): self.document(v, "") for k, v in value.items()}
+        return value
+
+    def _pattern_clause(self, m: re.Match[str]) -> str:
+        """``$.<field> = "<value>"`` in a metric-filter pattern: the value redacted as that field
+        (so a bucket or user named only in the pattern is redacted as in the data)."""
+        selector, op, value = m.groups()
+        name = _selector_name(selector)
+        if "*" in value or "\\" in value or not field_handler(name):
+            return m.group(0)
+        new = self.field(name, value)
+        return m.group(0) if new == value else f'{selector}{op}"{new}"'
 
     def raw(self, text: str) -> str:
         """One ``raw`` JSON record, walked field by field and dumped again."""
@@ -1036,6 +1069,43 @@ class Redactor:
 
 def _same_net(prefix: str | None, container: str) -> bool:
     return bool(prefix) and ipaddress.ip_network(prefix, strict=False) == ipaddress.ip_network(container)
+
+
+def _selector_name(selector: str) -> str:
+    """``$.resources[0].ARN`` -> ``resources.0.ARN`` (the event-frame column name)."""
+    return re.sub(r"\[(\d+)\]", r".\1", selector[2:]).strip(".")
+
+
+def field_handler(name: str) -> str | None:
+    """The redaction handler of a field, or None for a field that holds no identifier.
+
+    Examples
+    --------
+    >>> field_handler("userIdentity.userName"), field_handler("eventName")
+    ('name', None)
+    """
+    leaf = name.rsplit(".", 1)[-1].lower()
+    if leaf == "key" and "requestparameters" not in name.lower() and leaf != name.lower():
+        return None
+    return _FIELD_KIND.get(leaf)
+
+
+def pattern_values(text: str) -> list[tuple[str, str]]:
+    """``(field, value)`` of every ``$.field = "value"`` / ``!=`` clause of a metric-filter pattern
+    (values with wildcards or escapes left out), for fields that hold identifiers.
+
+    Examples
+    --------
+    >>> pattern_values('{ $.userIdentity.userName != "bob" && $.eventName = "GetObject" }')
+    [('userIdentity.userName', 'bob')]
+    """
+    out = []
+    for m in _CLAUSE_RE.finditer(text):
+        selector, _, value = m.groups()
+        name = _selector_name(selector)
+        if value and "*" not in value and "\\" not in value and field_handler(name):
+            out.append((name, value))
+    return out
 
 
 def decode_escapes(value: str) -> str:

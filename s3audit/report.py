@@ -45,7 +45,8 @@ import pandas as pd
 
 from s3audit import report_html as H
 from s3audit.leakscan import LeakError, find_leaks
-from s3audit.redaction import KEPT_NAME_PREFIXES, PROTECTED, Redactor, decode_escapes, parse_ip
+from s3audit.redaction import (KEPT_NAME_PREFIXES, PROTECTED, Redactor, field_handler, decode_escapes,
+                               parse_ip, pattern_values)
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +261,8 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
     found["email"].update(_emails(blob))
     if re.search(r"%40|\\u0040|&#0*64;|&#x0*40;|&commat;", blob, re.I):  # e-mails written with escapes
         found["email"].update(_emails(decode_escapes(blob)))
+    for name, value in _document_field_values(documents):  # named in a pattern or an exclusion
+        _collect_field_value(found, name, value)
     found["ip"] = {v for v in found["ip"] if _is_ip(v)}
     # an ARN identifies something only through a real account id or a bucket name
     arns = {a for a in found["arn"] if re.match(r"arn:[^:]*:[^:]*:[^:]*:\d{12}:", a)
@@ -274,6 +277,55 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
         if kept:
             result[kind] = kept
     return result
+
+
+# redaction handler of a field -> the identifier kind its values are
+_HANDLER_KIND = {"account": "account", "arn": "arn", "access_key": "access-key", "name": "name",
+                 "ip_or_text": "ip", "vpce_or_text": "vpce", "bucket": "bucket", "key": "key"}
+_FIELD_VALUE_KEYS = ("values", "value", "equals", "not_equals")
+
+
+def _document_field_values(documents: Iterable[Any]) -> list[tuple[str, str]]:
+    """``(field, value)`` named in the documents: clauses of patterns in any string, and the
+    values of ``{"field": F, "values": …}`` mappings (a design's exclusions)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, str):
+            if "$." in obj:
+                out.extend(pattern_values(obj))
+        elif isinstance(obj, Mapping):
+            name = obj.get("field")
+            for k, v in obj.items():
+                if isinstance(name, str) and k in _FIELD_VALUE_KEYS:
+                    values = list(v) if isinstance(v, (list, tuple, Mapping)) else [v]
+                    out.extend((name, x) for x in values if isinstance(x, str) and x and "*" not in x)
+                walk(v)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                walk(v)
+    for doc in documents:
+        walk(doc)
+    return out
+
+
+def _collect_field_value(found: dict[str, set[str]], name: str, value: str) -> None:
+    handler = field_handler(name)
+    if handler == "principal_id":
+        head, _, session = value.partition(":")
+        if re.fullmatch(r"\d{12}", head):
+            found["account"].add(head)
+        elif re.fullmatch(r"[A-Z]{4}[A-Z0-9]{8,}", head):
+            found["principal-id"].add(head)
+        else:
+            found["name"].add(head)
+        if session:
+            found["name"].add(session)
+    elif handler == "account":
+        if re.fullmatch(r"\d{12}", value):
+            found["account"].add(value)
+    elif handler in _HANDLER_KIND:
+        found[_HANDLER_KIND[handler]].add(value)
 
 
 def _is_ip(value: str) -> bool:

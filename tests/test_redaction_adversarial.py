@@ -199,3 +199,61 @@ def test_gate_collects_escaped_emails_and_finds_run_together_accounts() -> None:
     assert find_leaks("<td>1210987654321</td>", {"account": ["210987654321"]}) == []
     assert [leak.identifier for leak in find_leaks(r"<td>a\u0040b.example</td>", {"email": ["a@b.example"]})] \
         == ["a@b.example"]
+
+
+# ------------------------------------------------------------------ the design, pattern and plan
+@pytest.mark.parametrize("pattern, secret", [
+    ('{ $.eventName = "GetObject" && $.userIdentity.userName != "departed-admin" }', "departed-admin"),
+    ('{ $.requestParameters.bucketName = "crown-jewels-prod" }', "crown-jewels-prod"),
+    ('{ $.requestParameters.key = "hr/salaries-2026.xlsx" }', "salaries-2026"),
+    ('{ $.userIdentity.principalId = "AROAQQQQQQQQQQQQQQQQ1:jsmith" }', "jsmith"),
+    ('{ $.userIdentity.sessionContext.sessionIssuer.userName = "BreakGlassRole" }', "breakglassrole"),
+], ids=["userName", "bucketName", "key", "principalId-session", "issuer-userName"])
+def test_identifiers_only_in_the_pattern(tmp_path, pattern, secret) -> None:
+    """A pattern names a bucket, user or key that no event of the window has: the value of a
+    clause on an identifying field is an identifier however the data looks (it was shown, and the
+    gate did not know it)."""
+    page = shared_report(quiet(), tmp_path, design={"pattern": pattern})
+    assert secret.lower() not in layers(page)
+
+
+def test_pattern_values_keep_matching_after_redaction(tmp_path) -> None:
+    """Clause values are redacted with the same tokens as the data, so the redacted pattern still
+    matches the same events (the report's own consistency check says so)."""
+    pattern = '{ $.userIdentity.userName = "quietuser" && $.requestParameters.bucketName = "quiet-bucket-one" }'
+    page = shared_report(quiet(), tmp_path, design={"pattern": pattern})
+    assert "matches exactly the same events" in page
+    assert "quietuser" not in page.lower() and "quiet-bucket-one" not in page.lower()
+
+
+def test_identifiers_only_in_the_design_document(tmp_path) -> None:
+    """Exclusions list values per field (and may key them by value): those are identifiers of that
+    field even when the window has no event with them."""
+    design = {"pattern": '{ $.eventName = "GetObject" }', "exclusions": [
+        {"id": "value:user", "field": "userIdentity.userName", "values": ["departed-admin"],
+         "justification": "left the company"},
+        {"id": "source:ec2", "source": "ec2", "justification": "j",
+         "match": {"field": "requestParameters.bucketName", "equals": "crown-jewels-prod"}},
+        {"id": "value:ip", "field": "sourceIPAddress", "values": {"10.44.55.66": "bastion host"},
+         "justification": "the bastion"},
+    ]}
+    page = shared_report(quiet(), tmp_path, design=design)
+    text = layers(page)
+    for secret in ("departed-admin", "crown-jewels-prod", "10.44.55.66"):
+        assert secret not in text, secret
+    assert "left the company" in text and "bastion host" in text
+
+
+def test_gate_collects_values_named_in_patterns_and_exclusions() -> None:
+    """Independently of the redactor, the gate knows the identifiers a design names."""
+    frame = load_events(quiet(1))
+    design = {"pattern": '{ $.userIdentity.userName != "departed-admin" && '
+                         '$.userIdentity.principalId != "AROAQQQQQQQQQQQQQQQQ1:jsmith" && '
+                         '$.requestParameters.bucketName = "crown-*" }',
+              "exclusions": [{"field": "sourceIPAddress", "values": {"10.44.55.66": "bastion"}},
+                             {"match": {"field": "requestParameters.bucketName", "equals": "crown-jewels-prod"}}]}
+    found = collect_identifiers(frame, [design])
+    assert {"departed-admin", "jsmith"} <= found["name"]
+    assert "AROAQQQQQQQQQQQQQQQQ1" in found["principal-id"]
+    assert "10.44.55.66" in found["ip"]
+    assert "crown-jewels-prod" in found["bucket"] and "crown-*" not in found["bucket"]

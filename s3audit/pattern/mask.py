@@ -364,6 +364,16 @@ def _key_value(key: str, kind: str) -> Re2:
     return Re2(re2_escape(rare_suffix(f'"{key}"')) + r"\s*:\s*" + _VALUE_STARTS[kind])
 
 
+def _escaped_key(key: str) -> list[str]:
+    """Needles for rows where ``key`` may be spelled with escapes, which the key needles miss.
+
+    Any character can be written ``\\uXXXX`` (``"read\\u004fnly"`` is ``readOnly``); ``/`` also as
+    ``\\/``, and ``"``, ``\\`` and control characters only escaped."""
+    if any(c in '/"\\' or c < " " for c in key):
+        return ["\\"]
+    return ["\\u"]
+
+
 def _leaf(node: Any, fr: _Frame) -> _Leaf:
     """One condition. Columns are trusted only when the loader's facts say it built them from the
     records; without facts (a hand-made or rebuilt frame) every condition is decided on ``raw``."""
@@ -424,7 +434,7 @@ def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: 
     # a container (some a.b.* value): exists and is not null (no odd key made that column: checked)
     if not (complete and facts.never_nullish(key, col)):
         # some record held null (or {} / [] / only nulls) there: the raw text decides
-        lf.suspect(rest, [_key_value(key, "nullish"), "\\u"])
+        lf.suspect(rest, [_key_value(key, "nullish"), *_escaped_key(key)])
 
 
 def _notna(s: pd.Series) -> np.ndarray:
@@ -476,8 +486,8 @@ def _column_leaf_any(node: Any, s: pd.Series, exact: bool) -> _Leaf:
     n = len(s)
     dtype = s.dtype
     key = s.name.rsplit(".", 1)[-1] if isinstance(s.name, str) else str(s.name)
-    as_string = _key_value(key, "string")    # the key holds a JSON string somewhere
-    as_other = _key_value(key, "other")      # ... a JSON number or boolean
+    as_string = [_key_value(key, "string"), *_escaped_key(key)]  # the key holds a JSON string somewhere
+    as_other = [_key_value(key, "other"), *_escaped_key(key)]    # ... a JSON number or boolean
     if isinstance(dtype, pd.CategoricalDtype):
         cat = s.array
         codes = np.asarray(cat.codes)
@@ -490,7 +500,7 @@ def _column_leaf_any(node: Any, s: pd.Series, exact: bool) -> _Leaf:
         # code -1 (NA) takes the extra last slot: false, never unknown here
         lf = _Leaf(node, _lookup(tt, codes), _lookup(hh, codes))
         if kk.any():
-            lf.suspect(_lookup(kk, codes), [as_other])
+            lf.suspect(_lookup(kk, codes), as_other)
         return lf
     na = _isna(s)
     if pd.api.types.is_bool_dtype(dtype):
@@ -499,17 +509,17 @@ def _column_leaf_any(node: Any, s: pd.Series, exact: bool) -> _Leaf:
         lf = _Leaf(node, t, np.zeros(n, bool))
         if isinstance(node, Compare):
             # the loader turns the strings "true"/"yes"/"1" into booleans: check the text
-            lf.suspect(np.ones(n, bool), [as_string])
+            lf.suspect(np.ones(n, bool), as_string)
         elif isinstance(node, IsBool):
-            lf.suspect(t, [as_string])
+            lf.suspect(t, as_string)
         return lf
     if pd.api.types.is_numeric_dtype(dtype):
         lf = _numeric_leaf(node, s, na)
         if isinstance(node, Compare):
             # numbers may come from numeric strings (or be NA for strings that are not numbers)
-            lf.suspect(~na, [as_string])
+            lf.suspect(~na, as_string)
             if not (node.value.kind == "number" and node.op != "!="):
-                lf.suspect(na, [as_string])
+                lf.suspect(na, as_string)
         return lf
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return _string_leaf(node, s, na, as_other)
@@ -617,7 +627,7 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
     return _Leaf(node, zeros, ~na)  # string/regex literal against a number: needs the text
 
 
-def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: str) -> _Leaf:
+def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: list[str]) -> _Leaf:
     n = len(s)
     zeros = np.zeros(n, bool)
     if pd.api.types.is_object_dtype(s.dtype):
@@ -628,7 +638,7 @@ def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: str) -> _Lea
             if not na[i]:
                 t[i], h[i], k[i] = _value_verdict(node, v)
         lf = _Leaf(node, t, h)
-        lf.suspect(k, [as_other])
+        lf.suspect(k, as_other)
         return lf
     arr = pa.array(s)
     if not isinstance(arr, pa.ChunkedArray):
@@ -644,5 +654,5 @@ def _string_leaf(node: Any, s: pd.Series, na: np.ndarray, as_other: str) -> _Lea
         tt[i], hh[i], kk[i] = _value_verdict(node, v)
     idx = enc.indices.fill_null(m).to_numpy(zero_copy_only=False).astype(np.int64)
     lf = _Leaf(node, tt[idx], hh[idx])
-    lf.suspect(kk[idx], [as_other])
+    lf.suspect(kk[idx], as_other)
     return lf

@@ -190,7 +190,23 @@ def _map_categorical(col: Col, per_category: np.ndarray, missing: str | None = N
     values[-1] = missing
     codes, uniques = pd.factorize(pd.array(values, dtype=object), use_na_sentinel=True)
     row_codes = codes.astype(np.int64)[col.codes]  # NA rows (code -1) take the last entry
-    return pd.Categorical.from_codes(row_codes, dtype=pd.CategoricalDtype(list(uniques)))
+    return _observed(row_codes, list(uniques))
+
+
+def _observed(row_codes: np.ndarray, categories: list[Any]) -> pd.Categorical:
+    """A categorical of only the categories some row uses (``-1`` = NA).
+
+    Input columns keep the categories of rows filtered away; a derived column must not carry
+    them on, or ``value_counts`` and groupbys show groups of zero events.
+    """
+    k = len(categories)
+    used = np.bincount(row_codes[row_codes >= 0], minlength=k).astype(bool)
+    if used.all():
+        return pd.Categorical.from_codes(row_codes, dtype=pd.CategoricalDtype(categories))
+    remap = np.full(k + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(used)] = np.arange(int(used.sum()))
+    kept = [c for c, u in zip(categories, used) if u]
+    return pd.Categorical.from_codes(remap[row_codes], dtype=pd.CategoricalDtype(kept))
 
 
 def session_name(text: str) -> str | None:
@@ -788,8 +804,7 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
     row = arn.codes.astype(np.int64)
     row[no_arn] = len(arn.cats) + inverse
     codes, distinct = pd.factorize(pd.array(names, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64)[row],
-                                     dtype=pd.CategoricalDtype(list(distinct)))
+    return _observed(np.append(np.asarray(codes, dtype=np.int64), -1)[row], list(distinct))
 
 
 def explain_examples(events: pd.DataFrame, per_source: int = 3, **classify_options: Any

@@ -135,3 +135,38 @@ def test_ua_family_of_blank_agents():
     from s3audit.useragent import EMPTY, strip_brackets, ua_family
     assert strip_brackets("[ S3Console/0.4]") == " S3Console/0.4"
     assert [ua_family(a) for a in ("[]", "[ ]", " ")] == [EMPTY] * 3
+
+
+# --- derived categoricals hold only values that occur (value_counts shows no zero rows) -------
+def _filtered_frame() -> pd.DataFrame:
+    recs = [event(userAgent="[S3Console/0.4, aws-internal/3]", vpcEndpointId="vpce-f40dc59d"),
+            event(userAgent="[Mozilla/5.0 (X11) Chrome/129.0]", sourceIPAddress="3.112.0.9",
+                  **{"additionalEventData.AuthenticationMethod": "QueryString",
+                     "requestParameters.X-Amz-Expires": "300"}),
+            event(userAgent="[curl/8.5.0]", sourceIPAddress="52.94.76.114",
+                  userIdentity={"type": "AssumedRole", "principalId": "AROAEXAMPLEROLE00001:x",
+                                "arn": f"arn:aws:sts::{RECIPIENT}:assumed-role/r/x",
+                                "accountId": RECIPIENT}),
+            event(userAgent=None, sourceIPAddress="2600:1f18::5")]
+    recs = [dict(r, eventID=f"00000000-0000-0000-0000-{i:012d}") for i, r in enumerate(recs)]
+    df = frame(recs)
+    # a slice keeps the categories of the rows it dropped
+    return df[df["userAgent"].astype(str).str.startswith("[Mozilla")].copy()
+
+
+@pytest.mark.parametrize("name", ["ua_family", "ip_service", "ip_region", "ip_prefix",
+                                  "source_reason"])
+def test_derived_columns_have_no_unused_categories(name):
+    sub = _filtered_frame()
+    assert len(sub["userAgent"].cat.categories) > 1  # the input does keep unused categories
+    col = classify(sub)[name]
+    assert isinstance(col.dtype, pd.CategoricalDtype)
+    counts = col.value_counts()
+    assert (counts > 0).all(), counts.to_dict()
+
+
+def test_principal_has_no_unused_categories():
+    from s3audit.sources import principal
+    sub = _filtered_frame()
+    cat = principal(sub)
+    assert list(cat.categories) == [f"arn:aws:iam::{RECIPIENT}:user/dev"]

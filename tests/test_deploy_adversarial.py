@@ -485,3 +485,74 @@ def test_a_default_log_bucket_name_that_s3_refuses_blocks(account: Any) -> None:
                      trail={"buckets": ["payroll-data"], "create": True, "name": "payroll-trail"})
     p = plan(spec, session=account, test_events=EVENTS)
     assert "trail log bucket name" in failed(p), p.render()
+
+
+# ------------------------------------------------------------------------------ template == apply
+def _resolve(value: Any, refs: dict[str, str]) -> Any:
+    """Evaluate the template's Fn::Sub / Ref the way CloudFormation does, for this account and Region."""
+    import re
+
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, **refs}
+
+        def one(m: re.Match[str]) -> str:
+            if m.group(1).startswith("!"):
+                return "${" + m.group(1)[1:] + "}"  # ${!Literal} is the literal ${Literal}
+            return pseudo[m.group(1)]  # KeyError = a variable CloudFormation could not resolve
+
+        return re.sub(r"\$\{([^}]*)\}", one, value["Fn::Sub"])
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        sep, parts = value["Fn::Join"]
+        return sep.join(_resolve(p, refs) for p in parts)
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return refs[value["Ref"]]
+    if isinstance(value, dict):
+        return {k: _resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, refs) for v in value]
+    return value
+
+
+# Attack: user text that looks like CloudFormation syntax. names.alarm may hold any character, and
+# the alarm's ARN sits in the topic policy inside an Fn::Sub: "${x}" made the template invalid, and
+# "${AWS::Region}" was substituted, so the policy named another alarm than the one created (the
+# alarm could not publish). A '${' in the pattern or description failed cfn-lint (E1029).
+# Then: the template, evaluated as CloudFormation would, equals what apply created, field by field.
+def test_the_template_evaluates_to_what_apply_creates_even_with_template_syntax_in_names(account: Any) -> None:
+    from cfnlint.api import lint
+
+    from s3audit.deploy import render_template
+    from s3audit.deploy import resources as R
+
+    spec = spec_with(names={"alarm": "payroll ${x} reads ${AWS::Region}"},
+                     pattern='{ ($.eventName = "GetObject") && ($.userAgent != "${AWS::AccountId}") }',
+                     alarm={"period": 300, "threshold": 2, "evaluation_periods": 3, "datapoints_to_alarm": 2,
+                            "description": "reads in ${AWS::Region}"},
+                     tags={"team": "sec ${ops}"}, notify={"emails": ["secops@example.com", "oncall@example.com"]})
+    text = render_template(spec)
+    assert [str(m) for m in lint(text, regions=[REGION])] == []
+    doc = json.loads(text)
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
+    res = _resolve(doc["Resources"], {"Topic": topic_arn})
+
+    plan(spec, session=account, test_events=EVENTS).apply()
+    logs, cw, sns = (account.client(s) for s in ("logs", "cloudwatch", "sns"))
+    [f] = logs.describe_metric_filters(logGroupName=GROUP)["metricFilters"]
+    mf = res["MetricFilter"]["Properties"]
+    assert (mf["FilterName"], mf["LogGroupName"], mf["FilterPattern"]) == (f["filterName"], f["logGroupName"], f["filterPattern"])
+    [mt] = f["metricTransformations"]
+    assert mf["MetricTransformations"] == [{"MetricName": mt["metricName"], "MetricNamespace": mt["metricNamespace"],
+                                            "MetricValue": mt["metricValue"], "DefaultValue": float(mt["defaultValue"])}]
+    [a] = cw.describe_alarms()["MetricAlarms"]
+    props = res["Alarm"]["Properties"]
+    assert {k: v for k, v in props.items() if k != "Tags"} == {k: a.get(k) for k in props if k != "Tags"}
+    alarm_tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"]}
+    cfn_tags = {t["Key"]: t["Value"] for t in props["Tags"]}
+    assert cfn_tags == {**alarm_tags, "s3audit:managed": "cloudformation"}  # the one intended difference
+    applied = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
+    assert R.normalize_policy(res["TopicPolicy"]["Properties"]["PolicyDocument"]) == R.normalize_policy(applied)
+    cw_statement = [s for s in applied["Statement"] if s.get("Sid") == "AllowCloudWatchAlarms"][0]
+    assert cw_statement["Condition"]["ArnLike"]["aws:SourceArn"] == a["AlarmArn"]
+    assert res["Topic"]["Properties"]["TopicName"] == topic_arn.rsplit(":", 1)[1]
+    subs = sorted(s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"])
+    assert sorted(r["Properties"]["Endpoint"] for k, r in res.items() if k.startswith("Subscription")) == subs

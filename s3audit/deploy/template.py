@@ -7,6 +7,7 @@ Resources mirror what :func:`s3audit.deploy.plan` creates, built from the same f
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from s3audit.deploy import resources as R
@@ -23,6 +24,32 @@ def _sub(value: Any) -> Any:
         return {k: _sub(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_sub(v) for v in value]
+    return value
+
+
+def _escape(text: str) -> str:
+    """User text inside an Fn::Sub string: ``${`` is written ``${!`` (CloudFormation reads it back as ``${``)."""
+    return text.replace("${", "${!")
+
+
+def _literal(value: Any) -> Any:
+    """Plain strings holding ``${`` (a pattern, a description, an alarm name...) as an Fn::Join.
+
+    CloudFormation keeps them literally, but cfn-lint reports ``${AWS::Region}`` outside Fn::Sub
+    (E1029), and an escaped Fn::Sub without variables is warned about (W1020). ``Fn::Join`` of the
+    text cut between ``$`` and ``{`` evaluates to the same text and is clean. Values that are already
+    intrinsic functions (``Fn::Sub``, ``Ref``, ``Fn::GetAtt``) are left as they are.
+    """
+    if isinstance(value, str) and "${" in value:
+        pieces = value.split("${")
+        parts = [pieces[0] + "$"] + ["{" + p + "$" for p in pieces[1:-1]] + ["{" + pieces[-1]]
+        return {"Fn::Join": ["", parts]}
+    if isinstance(value, dict):
+        if len(value) == 1 and (next(iter(value)).startswith("Fn::") or "Ref" in value):
+            return value
+        return {k: _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
     return value
 
 
@@ -56,7 +83,9 @@ def template(spec: DeploySpec | Any) -> dict[str, Any]:
     if spec.creates_topic:
         topic_ref: Any = {"Ref": "Topic"}
         res["Topic"] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": spec.topic_name, "Tags": cfn_tags}}
-        policy = R.topic_policy(spec, "__TOPIC__", PARTITION, REGION, ACCOUNT)
+        # the alarm's name (any characters) lands in an Fn::Sub string: escape it, or "${x}" breaks the
+        # template and "${AWS::Region}" names another alarm than the one created
+        policy = R.topic_policy(replace(spec, alarm_name=_escape(spec.alarm_name)), "__TOPIC__", PARTITION, REGION, ACCOUNT)
         policy_cfn = _sub(policy)
         for st in policy_cfn["Statement"]:
             st["Resource"] = topic_ref
@@ -105,7 +134,7 @@ def template(spec: DeploySpec | Any) -> dict[str, Any]:
 
     return {"AWSTemplateFormatVersion": "2010-09-09",
             "Description": f"s3audit alarm {spec.name}: metric filter on {spec.log_group} -> alarm -> SNS e-mail"[:1024],
-            "Resources": res, "Outputs": outputs}
+            "Resources": _literal(res), "Outputs": outputs}
 
 
 def render_template(spec: DeploySpec | Any, fmt: str = "json") -> str:

@@ -473,6 +473,8 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
                      source=redactor.text(inputs.source), notes=[redactor.text(n) for n in notes],
                      # notebook parameters name the log group, which usually holds the account id
                      pipeline=redactor.document(inputs.pipeline))
+        # messages so far quote the original data (a pattern error quotes the pattern)
+        problems = [redactor.text(p) for p in problems]
         if "mask" in exact and view.pattern is not None and "raw" in view.frame.columns:
             try:
                 from s3audit import compile_pattern

@@ -257,3 +257,16 @@ def test_gate_collects_values_named_in_patterns_and_exclusions() -> None:
     assert "AROAQQQQQQQQQQQQQQQQ1" in found["principal-id"]
     assert "10.44.55.66" in found["ip"]
     assert "crown-jewels-prod" in found["bucket"] and "crown-*" not in found["bucket"]
+
+
+@pytest.mark.parametrize("pattern, secret", [
+    ('{ $.userIdentity.userName = "departed-admin" && }', "departed-admin"),
+    ('{ $.sourceIPAddress = "10.77.1.2" && $.x = }', "10.77.1.2"),
+    ('{ $.userIdentity.arn = %arn:aws:iam::444455556666:user/mallory% || }', OTHER),
+], ids=["name", "address", "arn-in-regex"])
+def test_a_pattern_that_does_not_compile_is_reported_redacted(tmp_path, pattern, secret) -> None:
+    """The backtest's error message quotes the pattern: it was put in the report unredacted, so
+    the gate refused the whole report (a user with a broken pattern could share nothing)."""
+    page = shared_report(quiet(), tmp_path, design={"pattern": pattern})
+    assert secret not in layers(page)
+    assert "Some sections are incomplete" in page and "backtest:" in page

@@ -302,7 +302,9 @@ def top_values(events: pd.DataFrame, column_name: str, by: str = "source", *, n:
     pairs = pairs.assign(share=pairs["n"] / group_total)
     head = pairs.groupby("g", sort=False).head(n)
     out = pd.DataFrame({
-        by: pd.Categorical.from_codes(head["g"].to_numpy(), categories=list(g.cats)),
+        # only the groups present (in their category order): no zero-event groups downstream
+        by: pd.Categorical.from_codes(head["g"].to_numpy(), categories=list(g.cats))
+        .remove_unused_categories(),
         "value": [NONE_LABEL if c < 0 else v.cats[c] for c in head["v"]],
         "events": head["n"].to_numpy(),
         "share": head["share"].to_numpy(),

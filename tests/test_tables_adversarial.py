@@ -82,3 +82,16 @@ def test_fingerprint_address_kinds_agree_with_classify_on_private_and_public():
     assert private_by_classify == [False, True, False, True, False]  # row 0 decided by its vpce
     assert kinds == ["private (VPC) 100%", "private (VPC) 100%", "internet 100%",
                      "private (VPC) 100%", "internet 100%"]
+
+
+@pytest.mark.parametrize("by", ["source", "eventName"])
+def test_top_values_groups_are_only_the_groups_present(by):
+    df = pd.DataFrame({"source": pd.Categorical(["console", "console", "ec2"],
+                                                categories=["anonymous", "console", "ec2", "lambda"]),
+                       "eventName": pd.Categorical(["GetObject", "GetObject", "PutObject"],
+                                                   categories=["GetObject", "HeadObject", "PutObject"]),
+                       "vpcEndpointId": ["vpce-f40dc59d", None, None]})
+    tops = top_values(df, "vpcEndpointId", by=by)
+    counts = tops[by].value_counts()
+    assert (counts > 0).all(), counts.to_dict()
+    assert list(tops[by].cat.categories) == list(dict.fromkeys(df[by].astype(str)))

@@ -170,3 +170,138 @@ def test_principal_has_no_unused_categories():
     sub = _filtered_frame()
     cat = principal(sub)
     assert list(cat.categories) == [f"arn:aws:iam::{RECIPIENT}:user/dev"]
+
+
+# --- every rule boundary at once: classify against a per-row reading of the reference ---------
+_R, _O = RECIPIENT, OTHER_ACCOUNT
+_POOL = {
+    "userIdentity.accountId": [None, "", _R, _O, "ANONYMOUS_PRINCIPAL", "anonymous", "Anonymous",
+                               "ANONYMOUS_PRINCIPAL "],
+    "userIdentity.type": [None, "", "IAMUser", "AssumedRole", "AWSService", "AWSAccount", "Root",
+                          "FederatedUser", "awsservice"],
+    "userIdentity.invokedBy": [None, "", "athena.amazonaws.com", "AWS Internal", "AWS Internal/3",
+                               "ATHENA.amazonaws.com", "lakeformation.amazonaws.com",
+                               "ops.emr-serverless.amazonaws.com", "glue"],
+    "userIdentity.arn": [None, "", f"arn:aws:sts::{_R}:assumed-role/r/",
+                         f"arn:aws:sts::{_R}:assumed-role/r/AWSLF-00-GL-x",
+                         f"arn:aws:sts::{_R}:assumed-role/r/SageMaker",
+                         f"arn:aws:sts::{_R}:federated-user/bob",
+                         f"arn:aws:sts::{_R}:assumed-role/r/GlueJobRunnerSession2",
+                         f"arn:aws:iam::{_R}:user/dev"],
+    "userIdentity.principalId": [None, "", "AROAEXAMPLEROLE00001:AWSLF-00-AT-x",
+                                 "AROAEXAMPLEROLE00001:RedshiftIamRoleSession", "123456789012:bob",
+                                 "AIDAEXAMPLEEXAMPLE01", _O],
+    "userIdentity.inScopeOf.issuerType": [None, "", "AWS::EC2::Instance", "AWS::Lambda::Function",
+                                          "aws::lambda::function"],
+    "userIdentity.sessionContext.ec2RoleDelivery": [None, "", "1.0", "2.0"],
+    "sourceIPAddress": [None, "", "3.112.0.0", "3.115.255.255", "3.116.0.0", "3.111.255.255",
+                        "::ffff:3.112.0.9", "03.112.0.9", "AWS Internal", "athena.amazonaws.com",
+                        "s3.amazonaws.com", "fe80::1%eth0", "2600:1f18::5", "10.0.0.1",
+                        "100.64.0.1", "198.51.100.7", "Athena.amazonaws.com", "52.94.76.114"],
+    "userAgent": [None, "", "[]", "[S3Console/0.4]", "[s3console/0.4]", "[Mozilla/5.0]",
+                  "Mozilla/5.0", "[aws-internal/3]", "[aws-cli/2 exec-env/CloudShell]",
+                  "exec-env/AWS_Lambda_python3.12",
+                  "[Boto3/1 md/Botocore#1 exec-env/AWS_Lambda_python3.12 md/x]",
+                  "[ S3Console/0.4]", "[[Mozilla/5.0]]", "athena.amazonaws.com", "AWS Internal"],
+    "additionalEventData.AuthenticationMethod": [None, "", "QueryString", "querystring",
+                                                 "AuthHeader"],
+    "requestParameters.X-Amz-Expires": [None, "", "300", "3600", "300.0", " 300"],
+    "vpcEndpointId": [None, "", OWN_VPCE, OWN_VPCE.upper(), OWN_VPCE + "9", "vpce-f40dc59d",
+                      "AWS Internal"],
+    "additionalEventData.vpcEndpointId": [None, "", "vpce-f40dc59d"],
+    "vpcEndpointAccountId": [None, "", _R, _O],
+    "recipientAccountId": [_R, None],
+}
+_RANGES = load_ip_ranges()
+_SESSION_LABELS = {"GlueJobRunnerSession": "glue", "SageMaker": "sagemaker",
+                   "RedshiftIamRoleSession": "redshift"}
+
+
+def _reference_label(r, own=None, accounts=()):
+    """Reference §6 / issue 5, one record at a time (""/None are absent; ua loses one pair of
+    brackets; ip is what ipaddress reads, an IPv4-mapped address as its IPv4 address)."""
+    import re
+
+    def get(name):
+        return r[name] if r[name] not in (None, "") else None
+
+    acct, typ, inv, ip = (get("userIdentity.accountId"), get("userIdentity.type"),
+                          get("userIdentity.invokedBy"), get("sourceIPAddress"))
+    ua = r["userAgent"] or ""
+    ua = ua[1:] if ua.startswith("[") else ua
+    ua = ua[:-1] if ua.endswith("]") else ua
+    arn, pid = get("userIdentity.arn"), get("userIdentity.principalId")
+    m = (arn and re.search(r":assumed-role/[^/]+/(.+)$", arn)) or \
+        (pid and re.match(r"^[A-Z0-9]{16,}:(.+)$", pid))
+    session = m.group(1) if m else None
+    vpce = get("vpcEndpointId") or get("additionalEventData.vpcEndpointId")
+    owner, issuer = get("vpcEndpointAccountId"), get("userIdentity.inScopeOf.issuerType")
+    query = r["additionalEventData.AuthenticationMethod"] == "QueryString"
+
+    def service(name):
+        head = name.lower().removesuffix(".amazonaws.com").removeprefix("ops.").split(".")[0]
+        if head in ("athena", "glue"):
+            return head
+        if head.startswith("redshift"):
+            return "redshift"
+        return "emr" if head in ("elasticmapreduce", "emr") or head.startswith("emr-") \
+            else "service-other"
+
+    if acct in ("ANONYMOUS_PRINCIPAL", "anonymous") or \
+            (typ == "AWSAccount" and r["userIdentity.principalId"] == ""):
+        return "anonymous"
+    if typ == "AWSService":
+        return "aws-service"
+    if (ip or "").startswith("AWS Internal") or (inv or "").startswith("AWS Internal"):
+        return "aws-internal"
+    if session and session.startswith("AWSLF-00-"):
+        return "lake-formation"
+    if inv:
+        return service(inv)
+    if ip and ip.endswith(".amazonaws.com"):
+        return service(ip)
+    if ua.startswith("S3Console/") or "aws-internal/3" in ua:
+        return "console"
+    if query and ua.startswith("Mozilla/") and r["requestParameters.X-Amz-Expires"] == "300":
+        return "console-browser"
+    if query:
+        return "presigned-url"
+    if "exec-env/CloudShell" in ua:
+        return "cloudshell"
+    if issuer == "AWS::Lambda::Function" or "exec-env/AWS_Lambda_" in ua:
+        return "lambda"
+    if session in _SESSION_LABELS:
+        return _SESSION_LABELS[session]
+    if vpce:
+        if own is not None:
+            mine = vpce in own
+        elif owner:
+            mine = owner == get("recipientAccountId") or owner in accounts
+        else:
+            mine = re.fullmatch(r"vpce-[0-9a-f]{17}", vpce) is not None
+        return "vpc-endpoint" if mine else "other-vpc-endpoint"
+    if get("userIdentity.sessionContext.ec2RoleDelivery") or issuer == "AWS::EC2::Instance":
+        return "ec2"
+    address = _reference_ip(ip or "")
+    if address is None:
+        return "external"
+    address = getattr(address, "ipv4_mapped", None) or address
+    return "aws-network" if _RANGES.lookup(str(address)).found else "external"
+
+
+def test_classify_matches_a_per_record_reading_of_the_reference_on_edge_values():
+    import random
+
+    rng = random.Random(20261127)
+    for trial in range(40):
+        records = [{k: rng.choice(v) for k, v in _POOL.items()} for _ in range(40)]
+        own = rng.choice([None, ["vpce-f40dc59d"]])
+        accounts = rng.choice([[], [_O]])
+        df = pd.DataFrame(records)
+        if trial % 2:
+            df = df.astype("category")
+        got = list(classify(df, own_vpc_endpoints=own, own_accounts=accounts,
+                            ip_ranges=_RANGES)["source"].astype(str))
+        want = [_reference_label(r, own, accounts) for r in records]
+        mismatches = [(r, g, w) for r, g, w in zip(records, got, want) if g != w]
+        assert not mismatches, mismatches[:2]

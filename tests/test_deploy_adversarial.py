@@ -556,3 +556,30 @@ def test_the_template_evaluates_to_what_apply_creates_even_with_template_syntax_
     assert res["Topic"]["Properties"]["TopicName"] == topic_arn.rsplit(":", 1)[1]
     subs = sorted(s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"])
     assert sorted(r["Properties"]["Endpoint"] for k, r in res.items() if k.startswith("Subscription")) == subs
+
+
+# ------------------------------------------------------------------------------ a topic others rely on
+# Attack: two deployments side by side, the second notifying through the first's topic
+# (notify.topic_arn = the topic s3audit made for the first). Tearing the first down deleted that
+# topic: the second alarm kept running with an action pointing nowhere, and nobody was told.
+def test_teardown_keeps_an_s3audit_topic_that_another_alarm_still_notifies(account: Any) -> None:
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
+    hr = spec_with(name="hr-unexpected-reads", metric={"namespace": "S3Audit", "name": "HrUnexpectedReads"},
+                   notify={"topic_arn": topic})
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    plan(hr, session=account, test_events=EVENTS).apply()
+
+    t = teardown(SPEC, session=account)
+    [tc] = [c for c in t.changes if c.resource_type == "AWS::SNS::Topic"]
+    assert tc.action == "keep" and "hr-unexpected-reads" in tc.note, t.render()
+    assert not any(c.resource_type == "AWS::SNS::Subscription" and c.action == "delete" for c in t.changes)
+    t.apply()
+    sns, cw = account.client("sns"), account.client("cloudwatch")
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["hr-unexpected-reads"]
+    assert {a for _, _, a in actions(plan(hr, session=account, test_events=EVENTS))} == {"nothing"}
+
+    teardown(hr, session=account, apply=True)  # the second one goes; the topic is not its to delete
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]
+    teardown(SPEC, session=account, apply=True)  # now nothing relies on it
+    assert sns.list_topics()["Topics"] == []

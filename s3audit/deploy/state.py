@@ -109,6 +109,23 @@ def read_alarm(aws: Aws, name: str) -> dict[str, Any] | None:
     return alarm
 
 
+def alarms_notifying(aws: Aws, topic: str) -> list[str]:
+    """Names of the alarms (metric and composite) with ``topic`` among their actions.
+
+    ``DescribeAlarms`` ``ActionPrefix`` narrows the listing; the exact ARN is then matched in
+    ``AlarmActions``, ``OKActions`` and ``InsufficientDataActions`` (a prefix of ``payroll`` also
+    matches ``payroll-v2``).
+    """
+    names: list[str] = []
+    for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
+        for alarm in aws.paginate("cloudwatch", "describe_alarms", key, resource=topic, ActionPrefix=topic,
+                                  AlarmTypes=[kind]):
+            actions = [*alarm.get("AlarmActions", []), *alarm.get("OKActions", []), *alarm.get("InsufficientDataActions", [])]
+            if topic in actions:
+                names.append(alarm["AlarmName"])
+    return names
+
+
 # ------------------------------------------------------------------------------------ trail pieces
 def read_trail(aws: Aws, name: str) -> dict[str, Any] | None:
     trails = aws.call("cloudtrail", "describe_trails", trailNameList=[name], includeShadowTrails=False).get("trailList", [])

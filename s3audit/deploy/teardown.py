@@ -91,13 +91,25 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             topic_changes.append(Change(TOPIC, spec.topic_name, KEEP, note=_not_ours(topic["tags"])))
         else:
             topic_owned = True
-            topic_changes.extend(_delete_topic(spec.topic_name, arn, topic))
+            # another alarm (another deployment using this topic as notify.topic_arn, or one made by hand)
+            # still notifies through it: deleting the topic would silence that alarm without a word
+            users = [n for n in S.alarms_notifying(aws, arn)
+                     if not (n == spec.alarm_name and alarm_change.action == DELETE)]
+            if users:
+                listed = ", ".join(repr(n) for n in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+                topic_changes.append(Change(TOPIC, spec.topic_name, KEEP,
+                                            note=f"s3audit's, but alarm(s) {listed} still notify through it: left in place "
+                                                 f"(tear down again once nothing uses it)"))
+                notes.append(f"the SNS topic {arn} is kept because other alarms still use it")
+            else:
+                topic_changes.extend(_delete_topic(spec.topic_name, arn, topic))
     else:
         topic_changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
         # the topic s3audit made while the spec still had notify.emails: s3audit's, and no longer used
         old = R.former_topic_arn(spec_name=spec.name, partition=p, region=region, account=account)
         former = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
-        if former is not None and S.owned(former["tags"], spec):
+        if former is not None and S.owned(former["tags"], spec) and not [
+                n for n in S.alarms_notifying(aws, old) if not (n == spec.alarm_name and alarm_change.action == DELETE)]:
             topic_changes.extend(_delete_topic(spec.name, old, former, "created by s3audit for this spec before "
                                                                        "notify.topic_arn replaced it"))
 

@@ -199,3 +199,18 @@ def test_mask_sees_key_names_written_with_escapes(pattern):
     looks for the key in raw to find such rows, and missed keys spelled with escapes
     (``"read\\u004fnly"``, ``"a\\/b"``), trusting the coerced value."""
     assert_mask_is_matches(pattern, loaded(_ESCAPED))
+
+
+@pytest.mark.parametrize("pattern", ["{ $.readOnly NOT EXISTS }", "{ $.readOnly IS NULL }",
+                                     "{ $.additionalEventData.bytesTransferredOut NOT EXISTS }",
+                                     "{ $.readOnly NOT EXISTS || $.readOnly IS FALSE }"])
+def test_mask_a_value_the_loader_coerced_to_na_exists(pattern):
+    """A contract column's value that cannot take the column's type is NA (df.attrs["coerced"]), yet
+    the key exists: ``{"readOnly": 5}`` does not match ``$.readOnly NOT EXISTS``."""
+    frame = loaded(['"readOnly":5', '"readOnly":"x"', '"readOnly":true', '"a":1', '"readOnly":null',
+                    '"additionalEventData":{"bytesTransferredOut":"x"}', '"additionalEventData":{}',
+                    '"read\\u004fnly":"x"'])
+    assert frame.attrs.get("coerced")
+    got = assert_mask_is_matches(pattern, frame)
+    if pattern == "{ $.readOnly NOT EXISTS }":
+        assert got == [False, False, False, True, False, True, True, False]

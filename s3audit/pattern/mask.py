@@ -431,6 +431,10 @@ def _missing_test(lf: _Leaf, node: Any, na: np.ndarray, key: str, col: str, fr: 
     lf.t = t
     if doubtful.any():
         lf.hard = lf.hard | doubtful
+    if not facts.columns.get(col, True):
+        # not exact: NA may also be a value the loader could not coerce to the column's type
+        # ({"readOnly": 5} in a boolean column, df.attrs["coerced"]); the key exists there
+        lf.suspect(rest, [_key_value(key, "scalar"), *_escaped_key(key)])
     # a container (some a.b.* value): exists and is not null (no odd key made that column: checked)
     if not (complete and facts.never_nullish(key, col)):
         # some record held null (or {} / [] / only nulls) there: the raw text decides

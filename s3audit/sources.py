@@ -99,6 +99,7 @@ _ACCOUNT_ID = re.compile(r"\d{12}")
 _ROLE_SESSION_TAIL = re.compile(r"(:assumed-role/[^/]+)/.+$")
 _ARN_SESSION = re.compile(r":assumed-role/[^/]+/(.+)$")
 _PID_SESSION = re.compile(r"^[A-Z0-9]{16,}:(.+)$")
+_PID_SESSION_TAIL = re.compile(r"^([A-Z0-9]{16,}):.+$")
 
 # ---------------------------------------------------------------------------------------------
 # columns as (codes, categories)
@@ -762,7 +763,8 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
     ``userIdentity.arn`` when present (with ``role_sessions=False`` an assumed-role ARN loses its
     session name, ``…:assumed-role/<role>/*``, so per-job or per-instance sessions count as one
     principal); otherwise ``account <id> (<principalId>)`` for reduced
-    cross-account identities, the ``invokedBy`` service for AWS service principals, or
+    cross-account identities (with ``role_sessions=False`` ``AROA…:<session>`` becomes
+    ``AROA…:*``), the ``invokedBy`` service for AWS service principals, or
     ``anonymous``.
 
     Examples
@@ -791,6 +793,9 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
             vals.append(col.value(rest % base - 1))
             rest //= base
         t, i, p, a = vals
+        if p is not None and not role_sessions:
+            # the reduced identity of a cross-account role: AROA…:<session> -> AROA…:*
+            p = _PID_SESSION_TAIL.sub(r"\1:*", p)
         if a in {"ANONYMOUS_PRINCIPAL", "anonymous"}:
             names.append("anonymous")
         elif a is not None:

@@ -95,3 +95,25 @@ def test_top_values_groups_are_only_the_groups_present(by):
     counts = tops[by].value_counts()
     assert (counts > 0).all(), counts.to_dict()
     assert list(tops[by].cat.categories) == list(dict.fromkeys(df[by].astype(str)))
+
+
+def test_baseline_folds_sessions_of_a_cross_account_role_like_own_roles():
+    # the bucket owner's copy names a cross-account role only by principalId AROA…:<session>
+    # (reference §4.11); a new session of a known role is not a new principal
+    from s3audit.tables import make_baseline, new_since_baseline
+
+    def frame_of(sessions):
+        return pd.DataFrame({
+            "source": ["external"] * len(sessions),
+            "userIdentity.type": ["AWSAccount"] * len(sessions),
+            "userIdentity.accountId": ["999988887777"] * len(sessions),
+            "userIdentity.principalId": [f"AROAEXAMPLEROLE00009:{s}" for s in sessions],
+            "sourceIPAddress": ["198.51.100.7"] * len(sessions)})
+
+    baseline = make_baseline(frame_of(["job-1", "job-2"]))
+    assert len(baseline.principals) == 1
+    new = new_since_baseline(frame_of(["job-3"]), baseline)
+    assert new[new["kind"] == "principals"].empty
+    # a different role of that account is new
+    other = frame_of(["job-3"]).assign(**{"userIdentity.principalId": "AROAEXAMPLEROLE00010:job-3"})
+    assert new_since_baseline(other, baseline)["kind"].tolist() == ["principals"]

@@ -37,7 +37,8 @@ __all__ = ["Leak", "LeakError", "find_leaks", "check_no_leaks"]
 
 MIN_LENGTH = 3  # shorter identifiers cannot be told apart from ordinary text
 _DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.-]+)*),\s*([A-Za-z0-9+/=%._~:\s-]*)")
-_RUN_RE = re.compile(r"[a-z0-9]+")
+# a run of letters or digits, any script (a name without an ASCII letter is a name too)
+_RUN_RE = re.compile(r"[^\W_]+")
 _DIGITS_RE = re.compile(r"\d+")
 _JSON_U_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 

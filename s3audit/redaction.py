@@ -161,7 +161,8 @@ _JSON_U_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 _CLAUSE_RE = re.compile(r'(\$\.[^\s=!&|(){}"]+)(\s*!?=\s*)"((?:[^"\\]|\\.)*)"')
 # keys of a document mapping that hold values of its "field" (a design's exclusions)
 _FIELD_VALUE_KEYS = frozenset(("values", "value", "equals", "not_equals"))
-_RUN_RE = re.compile(r"[a-z0-9]+")
+# a run of letters or digits, any script (a name without an ASCII letter is a name too)
+_RUN_RE = re.compile(r"[^\W_]+")
 _NAMEISH = frozenset(("name", "bucket", "account", "key", "email"))
 _EXT_RE = re.compile(r"(\.[A-Za-z0-9]{1,5}(?:\.gz|\.bz2|\.zst)?)$")
 
@@ -747,8 +748,8 @@ class Redactor:
         known = [(orig, token) for (kind, orig), token in self._map.items() if kind in _NAMEISH]
         for orig, token in known + list(self._key_folders.items()):
             if len(orig) >= 3:
-                add(orig.lower(), token)
-                add(token.lower(), token)
+                add(_lower(orig), token)
+                add(_lower(token), token)
         for entries in index.values():
             entries.sort(key=lambda e: -len(e[0]))
         self._names_index = index
@@ -760,7 +761,7 @@ class Redactor:
         index = self._known_index()
         if not index:
             return text
-        low = text.lower()
+        low = _lower(text)
         out: list[str] = []
         last = 0
         for run in _RUN_RE.finditer(low):
@@ -1069,6 +1070,15 @@ class Redactor:
 
 def _same_net(prefix: str | None, container: str) -> bool:
     return bool(prefix) and ipaddress.ip_network(prefix, strict=False) == ipaddress.ip_network(container)
+
+
+def _lower(text: str) -> str:
+    """``text.lower()`` with the same length (offsets in it are offsets in ``text``): a character
+    whose lower case is longer (``İ`` -> ``i̇``) stays as it is."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(lc := c.lower()) != 1 else lc for c in text)
 
 
 def _selector_name(selector: str) -> str:

@@ -270,3 +270,30 @@ def test_a_pattern_that_does_not_compile_is_reported_redacted(tmp_path, pattern,
     page = shared_report(quiet(), tmp_path, design={"pattern": pattern})
     assert secret not in layers(page)
     assert "Some sections are incomplete" in page and "backtest:" in page
+
+
+@pytest.mark.parametrize("name", ["山田太郎", "Ωmega", "jürgen"])
+def test_non_ascii_names_seen_in_structured_fields_are_replaced_in_free_text(tmp_path, name) -> None:
+    """Known names were indexed by their first ASCII letter-or-digit run: a name without one was
+    never replaced in free text, and the gate did not search for it either."""
+    saml = {"userIdentity": {"type": "SAMLUser", "principalId": f"SAML:{name}", "userName": name},
+            "userAgent": f"[app/1.0 user={name}]"}
+    page = shared_report(quiet() + [record(9, **saml)], tmp_path)
+    assert name.lower() not in layers(page)
+
+
+def test_gate_searches_identifiers_without_ascii_letters() -> None:
+    from s3audit.leakscan import find_leaks
+
+    leaks = find_leaks("<td>[app/1.0 user=山田太郎]</td>", {"name": ["山田太郎"]})
+    assert [leak.identifier for leak in leaks] == ["山田太郎"]
+    assert find_leaks("<td>山田太郎x</td>", {"name": ["山田太郎"]}) == []  # still on word boundaries
+
+
+def test_text_whose_lower_case_is_longer_keeps_offsets() -> None:
+    """``"İ".lower()`` is two characters: offsets found in the lower-cased text were applied to
+    the original, so a known name after a few of them was cut wrongly and left readable."""
+    r = Redactor(key="k")
+    token = r.name("quietuser")
+    out = r.text("İİİİİİİİİİİİ user=quietuser end")
+    assert out == f"İİİİİİİİİİİİ user={token} end"

@@ -24,10 +24,12 @@ import numpy as np
 
 # (family, regex on the agent with one pair of surrounding brackets stripped), first match wins
 UA_FAMILIES: tuple[tuple[str, str], ...] = (
-    ("S3 console", r"^S3Console/|aws-internal/3"),
+    ("S3 console", r"^S3Console/"),
+    ("Trusted Advisor", r"AWS-Support-TrustedAdvisor"),
+    # other AWS console backends (reference §6: "AWSCloudTrail, aws-internal/3 …")
+    ("AWS console backend", r"aws-internal/3"),
     ("AWS Internal", r"^AWS Internal"),
     ("aws-service", r"^[a-z0-9.-]+\.amazonaws\.com$"),
-    ("Trusted Advisor", r"AWS-Support-TrustedAdvisor"),
     ("Terraform", r"HashiCorp/\S+ Terraform/|^Terraform/"),
     ("aws-cli", r"\baws-cli/"),
     ("awswrangler", r"\bawswrangler/"),

@@ -305,3 +305,17 @@ def test_classify_matches_a_per_record_reading_of_the_reference_on_edge_values()
         want = [_reference_label(r, own, accounts) for r in records]
         mismatches = [(r, g, w) for r, g, w in zip(records, got, want) if g != w]
         assert not mismatches, mismatches[:2]
+
+
+# --- ua_family names the client, not the rule: other console backends are not the S3 console --
+@pytest.mark.parametrize("agent, family", [
+    ("[S3Console/0.4, aws-internal/3 aws-sdk-java/1.11.783 Linux/4.9.217]", "S3 console"),
+    ("[AWS-Support-TrustedAdvisor, aws-internal/3 aws-sdk-java/1.12.1]", "Trusted Advisor"),
+    ("[AWSCloudTrail, aws-internal/3 aws-sdk-java/1.12.1]", "AWS console backend"),
+    ("[aws-internal/3 aws-sdk-java/1.12.1]", "AWS console backend"),
+])
+def test_console_backends_other_than_s3_are_their_own_family(agent, family):
+    from s3audit.useragent import ua_family
+    assert ua_family(agent) == family
+    # the access source is still rule 6's (reference §6 rule 7: "or contains aws-internal/3")
+    assert labels([event(userAgent=agent)]) == ["console"]

@@ -121,7 +121,8 @@ def _pair_counts(g: Col, v: Col, w: np.ndarray | None) -> pd.DataFrame:
         return pd.DataFrame({"g": nz // nv, "v": nz % nv - 1, "n": counts[nz]})
     inverse, uniques = pd.factorize(key)
     counts = np.bincount(inverse, weights=weights)
-    return pd.DataFrame({"g": uniques // nv, "v": uniques % nv - 1, "n": counts})
+    nz = np.flatnonzero(counts)  # rows standing for 0 events are no value, as on the path above
+    return pd.DataFrame({"g": uniques[nz] // nv, "v": uniques[nz] % nv - 1, "n": counts[nz]})
 
 
 def _ranked(pairs: pd.DataFrame, v: Col) -> pd.DataFrame:

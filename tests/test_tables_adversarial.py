@@ -117,3 +117,21 @@ def test_baseline_folds_sessions_of_a_cross_account_role_like_own_roles():
     # a different role of that account is new
     other = frame_of(["job-3"]).assign(**{"userIdentity.principalId": "AROAEXAMPLEROLE00010:job-3"})
     assert new_since_baseline(other, baseline)["kind"].tolist() == ["principals"]
+
+
+def test_zero_weight_rows_are_not_values_on_the_many_categories_path():
+    # > 20M (group, value) code pairs: counted with factorize instead of one big bincount;
+    # a row that stands for 0 events must not show up as a distinct or top value there either
+    n = 5_000
+    names = [f"p{i}" for i in range(n)] + ["p0"]  # p0 also on the last address, for 0 events
+    df = pd.DataFrame({"principal_name": pd.Categorical(names),
+                       "sourceIPAddress": pd.Categorical([f"198.51.{i // 250}.{i % 250}"
+                                                          for i in range(n)] + ["203.0.113.9"]),
+                       "count": [1] * n + [0]})
+    small = df.iloc[[0, 1, n]].copy()
+    for frame_ in (df, small):
+        table = tabulate(frame_, by="principal_name", dimensions=["sourceIPAddress"],
+                         weight="count")
+        assert table.loc["p0", "events"] == 1
+        assert (table["sourceIPAddress_distinct"] == 1).all()
+        assert not table["sourceIPAddress_top"].str.contains("×0").any()

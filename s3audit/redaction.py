@@ -441,15 +441,16 @@ class Redactor:
     def arn(self, value: str) -> str:
         """An ARN with its account, names, buckets and keys redacted; the structure stays."""
         if not value or not value.startswith("arn:"):
-            return value
+            # an arn field holding something else (shown as the principal): still free text
+            return self.text(value) if value else value
         if value in self._tokens:
             return value
         parts = value.split(":", 5)
         if len(parts) < 6:
             return self.text(value) if len(parts) > 1 and value != "arn:" else value
         _, partition, service, region, account, resource = parts
-        if account == "aws":  # AWS-managed (arn:aws:iam::aws:policy/...): nothing of the customer's
-            return value
+        if account == "aws" and resource.startswith("policy/"):
+            return value  # AWS-managed (arn:aws:iam::aws:policy/...): nothing of the customer's
         hit = self._map.get(("arn", value))
         if hit is not None:
             return hit

@@ -297,3 +297,26 @@ def test_text_whose_lower_case_is_longer_keeps_offsets() -> None:
     token = r.name("quietuser")
     out = r.text("İİİİİİİİİİİİ user=quietuser end")
     assert out == f"İİİİİİİİİİİİ user={token} end"
+
+
+@pytest.mark.parametrize("arn, secret", [
+    ("10.1.2.3", "10.1.2.3"),
+    ("AKIAZZZZYYYYXXXXWWWW", "AKIAZZZZYYYYXXXXWWWW"),
+    ("vpce-0fedcba9876543210", "0fedcba9876543210"),
+    ("user bob@corp-example.com", "bob@corp-example.com"),
+    ("quietuser", "quietuser"),
+    ("arn:aws:iam::aws:user/mallory", "mallory"),
+], ids=["address", "access-key", "endpoint", "email", "known-name", "aws-account-not-a-policy"])
+def test_an_arn_field_that_holds_no_arn(tmp_path, arn, secret) -> None:
+    """``userIdentity.arn`` is shown as the principal: a value there that is not an ARN was
+    returned as it was (addresses and key ids reached the report; other values made the gate
+    refuse it); only AWS-managed policies keep the ``aws`` account readable."""
+    identity = {"type": "IAMUser", "accountId": "210987654321", "arn": arn,
+                "principalId": "AIDAQUIETQUIETQUIET2", "userName": "quietuser"}
+    page = shared_report(quiet() + [record(9, userIdentity=identity)], tmp_path)
+    assert secret.lower() not in layers(page)
+
+
+def test_aws_managed_policy_arns_stay_readable() -> None:
+    r = Redactor(key="k")
+    assert r.arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess") == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"

@@ -130,6 +130,9 @@ class AwsIpRanges:
                 except (TypeError, ValueError) as exc:
                     raise IpRangesError(f"bad prefix {cidr!r} in {key}",
                                         source=self.origin) from exc
+                if net.version != (4 if key == "prefixes" else 6):
+                    raise IpRangesError(f"IPv{net.version} prefix {cidr!r} in {key}",
+                                        source=self.origin)
                 svc = str(item.get("service") or "AMAZON")
                 reg = str(item.get("region") or "GLOBAL")
                 table.setdefault((int(net.network_address), net.prefixlen), set()).add((svc, reg))

@@ -319,3 +319,15 @@ def test_console_backends_other_than_s3_are_their_own_family(agent, family):
     assert ua_family(agent) == family
     # the access source is still rule 6's (reference §6 rule 7: "or contains aws-internal/3")
     assert labels([event(userAgent=agent)]) == ["console"]
+
+
+# --- ip-ranges documents: a prefix of the wrong family is a typed error, not a crash or a miss --
+@pytest.mark.parametrize("doc", [
+    {"prefixes": [{"ip_prefix": "2600:1f18::/32", "service": "EC2", "region": "us-east-1"}]},
+    {"prefixes": [], "ipv6_prefixes": [{"ipv6_prefix": "3.112.0.0/14", "service": "EC2",
+                                        "region": "ap-northeast-1"}]},
+])
+def test_prefix_in_the_wrong_list_is_an_ip_ranges_error(doc):
+    from s3audit.ipranges import AwsIpRanges, IpRangesError
+    with pytest.raises(IpRangesError, match="prefix"):
+        AwsIpRanges(doc)

@@ -583,3 +583,48 @@ def test_teardown_keeps_an_s3audit_topic_that_another_alarm_still_notifies(accou
     assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]
     teardown(SPEC, session=account, apply=True)  # now nothing relies on it
     assert sns.list_topics()["Topics"] == []
+
+
+# ------------------------------------------------------------------------------ renamed alarm
+# Attack: rename the alarm of a deployed spec (names.alarm). The plan created the new alarm and left
+# the old one - tagged for this spec, watching the same metric, notifying the same topic: every
+# detection e-mailed twice, and teardown (looking only for the new name) never removed the old one.
+def test_renaming_the_alarm_replaces_it_and_teardown_leaves_no_old_alarm(account: Any) -> None:
+    cw = account.client("cloudwatch")
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    renamed = spec_with(names={"alarm": "payroll-reads-alarm"})
+    p = plan(renamed, session=account, test_events=EVENTS)
+    alarm_changes = [(n, a) for r, n, a in actions(p) if r == "AWS::CloudWatch::Alarm"]
+    assert alarm_changes == [("payroll-reads-alarm", "create"), ("payroll-unexpected-reads", "delete")], p.render()
+    p.apply()
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["payroll-reads-alarm"]
+    assert {a for _, _, a in actions(plan(renamed, session=account, test_events=EVENTS))} == {"nothing"}
+
+    # an old alarm left by an earlier version: teardown finds it too; a stranger's alarm on the metric stays
+    cw.put_metric_alarm(AlarmName="payroll-old", Namespace="S3Audit", MetricName="PayrollUnexpectedReads", Statistic="Sum",
+                        Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        Tags=[{"Key": "s3audit:managed", "Value": "true"}, {"Key": "s3audit:name", "Value": "payroll-unexpected-reads"}])
+    cw.put_metric_alarm(AlarmName="someone-watching", Namespace="S3Audit", MetricName="PayrollUnexpectedReads",
+                        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    t = teardown(renamed, session=account)
+    assert {n for r, n, a in actions(t) if r == "AWS::CloudWatch::Alarm" and a == "delete"} == {
+        "payroll-reads-alarm", "payroll-old"}, t.render()
+    t.apply()
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["someone-watching"]
+
+
+def test_renaming_the_alarm_of_a_spec_with_an_existing_topic_keeps_the_filter_recognised(account: Any) -> None:
+    topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
+    spec = spec_with(notify={"topic_arn": topic})
+    plan(spec, session=account, test_events=EVENTS).apply()
+    renamed = spec_with(notify={"topic_arn": topic}, names={"alarm": "payroll-reads-alarm"},
+                        pattern=PATTERN.replace("GetObject", "HeadObject"))
+    p = plan(renamed, session=account, test_events=EVENTS)  # the old alarm (tagged) proves the filter is ours
+    assert not p.blocked, p.render()
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "update") in actions(p)
+    with aws_like_put_metric_filter():
+        p.apply()
+    teardown(renamed, session=account, apply=True)
+    assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []

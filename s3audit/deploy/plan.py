@@ -445,7 +445,7 @@ class _DeployPlanner:
         self.checks: list[Check] = []
         self.changes: list[Change] = []
         self.notes: list[str] = []
-        self.topic_owned = False  # the topic s3audit created for this spec exists (set by _topic)
+        self.other_proof = False  # a tagged resource of this spec other than its alarm exists (topic, former alarm)
 
     def fail(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, FAILED, detail))
@@ -481,6 +481,15 @@ class _DeployPlanner:
         # the alarm before the filter: a filter is recognised as s3audit's only next to its tagged alarm
         # (or topic), so a failure between the two writes must never leave the filter alone
         self._alarm(topic, alarm)
+        former = [] if self.offline else S.former_alarms(self.aws, spec)  # type: ignore[arg-type]
+        if former:
+            self.other_proof = True
+            for name in former:
+                # names.alarm changed: the old alarm would report every detection a second time
+                self.changes.append(Change(ALARM, name, DELETE, calls=(
+                    ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [name]}),),
+                    note=f"this spec's alarm under a former name (tagged {S.NAME_TAG} = {spec.name}), replaced by "
+                         f"{spec.alarm_name!r}"))
         self._filter(filters, alarm)
         if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
             self.notes.append(PENDING_NOTE)
@@ -508,7 +517,7 @@ class _DeployPlanner:
                 self.changes.append(self._subscribe(arn, email))
             return
         if S.owned(current["tags"], spec):
-            self.topic_owned = True
+            self.other_proof = True
         else:
             self.fail("topic ownership", f"SNS topic {arn} exists but was not created by s3audit for {spec.name!r} "
                                          f"(tags {S.MANAGED_TAG}/{S.NAME_TAG} missing); choose names.topic or use "
@@ -610,7 +619,7 @@ class _DeployPlanner:
                                        tuple(FieldChange(k, None, v) for k, v in desired.items()), call,
                                        note=f"on log group {spec.log_group}"))
             return
-        foreign = [f for f in same_name if not S.filter_owned(f, spec, alarm, topic_owned=self.topic_owned)]
+        foreign = [f for f in same_name if not S.filter_owned(f, spec, alarm, other_proof=self.other_proof)]
         if foreign:
             mt = (foreign[0].get("metricTransformations") or [{}])[0]
             published = f"{mt.get('metricNamespace')}/{mt.get('metricName')}"

@@ -41,16 +41,17 @@ def owned(tags: dict[str, str], spec: DeploySpec) -> bool:
 
 
 def filter_owned(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | None = None, *,
-                 topic_owned: bool = False) -> bool:
+                 other_proof: bool = False) -> bool:
     """A metric filter is s3audit's when its name and group match the spec, it publishes (value 1)
     the spec's metric or the metric of ``alarm`` (from :func:`read_alarm`), and this spec's own
-    tagged alarm exists (``alarm``) or the topic s3audit created for it does (``topic_owned``)."""
+    tagged alarm exists (``alarm``) or another tagged resource of this spec does (``other_proof``: the
+    topic s3audit created for it, or its alarm under a former name)."""
     mts = f.get("metricTransformations") or []
     if not (f.get("filterName") == spec.filter_name and f.get("logGroupName", spec.log_group) == spec.log_group
             and len(mts) == 1 and str(mts[0].get("metricValue")) == "1"):
         return False
     alarm_ours = alarm is not None and not alarm["_composite"] and owned(alarm["_tags"], spec)
-    if not (alarm_ours or topic_owned):  # no tagged proof that this spec was deployed here
+    if not (alarm_ours or other_proof):  # no tagged proof that this spec was deployed here
         return False
     published = (mts[0].get("metricNamespace"), mts[0].get("metricName"))
     if published == (spec.metric.namespace, spec.metric.name):
@@ -107,6 +108,25 @@ def read_alarm(aws: Aws, name: str) -> dict[str, Any] | None:
     arn = alarm["AlarmArn"]
     alarm["_tags"] = tag_dict(aws.call("cloudwatch", "list_tags_for_resource", resource=arn, ResourceARN=arn).get("Tags", []))
     return alarm
+
+
+def former_alarms(aws: Aws, spec: DeploySpec) -> list[str]:
+    """This spec's own alarms under another name: tagged for it and watching the spec's metric.
+
+    What a change of ``names.alarm`` leaves behind (the old alarm still watches the metric and
+    notifies the topic, so every detection would be sent twice). Found with ``DescribeAlarms`` (no
+    extra permission), matched on the metric, and proven by the ownership tags.
+    """
+    names = []
+    for alarm in aws.paginate("cloudwatch", "describe_alarms", "MetricAlarms", resource=spec.alarm_name,
+                              AlarmTypes=["MetricAlarm"]):
+        if (alarm.get("AlarmName") != spec.alarm_name
+                and (alarm.get("Namespace"), alarm.get("MetricName")) == (spec.metric.namespace, spec.metric.name)):
+            arn = alarm["AlarmArn"]
+            tags = tag_dict(aws.call("cloudwatch", "list_tags_for_resource", resource=arn, ResourceARN=arn).get("Tags", []))
+            if owned(tags, spec):
+                names.append(alarm["AlarmName"])
+    return names
 
 
 def alarms_notifying(aws: Aws, topic: str) -> list[str]:

@@ -80,6 +80,12 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
         alarm_change = Change(ALARM, spec.alarm_name, DELETE, calls=(
             ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [spec.alarm_name]}),))
 
+    # this spec's alarms under a former names.alarm (tagged for it, watching its metric)
+    former = S.former_alarms(aws, spec)
+    former_changes = [Change(ALARM, n, DELETE, calls=(ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [n]}),),
+                             note="this spec's alarm under a former name") for n in former]
+    going = set(former) | ({spec.alarm_name} if alarm_change.action == DELETE else set())
+
     topic_changes: list[Change] = []
     topic_owned = False
     if spec.creates_topic:
@@ -93,8 +99,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             topic_owned = True
             # another alarm (another deployment using this topic as notify.topic_arn, or one made by hand)
             # still notifies through it: deleting the topic would silence that alarm without a word
-            users = [n for n in S.alarms_notifying(aws, arn)
-                     if not (n == spec.alarm_name and alarm_change.action == DELETE)]
+            users = [n for n in S.alarms_notifying(aws, arn) if n not in going]
             if users:
                 listed = ", ".join(repr(n) for n in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
                 topic_changes.append(Change(TOPIC, spec.topic_name, KEEP,
@@ -107,10 +112,10 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
         topic_changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
         # the topic s3audit made while the spec still had notify.emails: s3audit's, and no longer used
         old = R.former_topic_arn(spec_name=spec.name, partition=p, region=region, account=account)
-        former = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
-        if former is not None and S.owned(former["tags"], spec) and not [
-                n for n in S.alarms_notifying(aws, old) if not (n == spec.alarm_name and alarm_change.action == DELETE)]:
-            topic_changes.extend(_delete_topic(spec.name, old, former, "created by s3audit for this spec before "
+        before = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
+        if before is not None and S.owned(before["tags"], spec) and not [
+                n for n in S.alarms_notifying(aws, old) if n not in going]:
+            topic_changes.extend(_delete_topic(spec.name, old, before, "created by s3audit for this spec before "
                                                                        "notify.topic_arn replaced it"))
 
     group = find_log_group(aws, spec.log_group)
@@ -126,7 +131,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
     else:
         for f in filters:  # each DeleteMetricFilter removes one filter
             mt = (f.get("metricTransformations") or [{}])[0]
-            if S.filter_owned(f, spec, alarm, topic_owned=topic_owned):
+            if S.filter_owned(f, spec, alarm, other_proof=topic_owned or bool(former)):
                 filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
                     note=f"on {spec.log_group}; s3audit's: exact name, metric {mt['metricNamespace']}/{mt['metricName']} "
@@ -146,6 +151,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
                               for c in filter_changes]
     changes.extend(filter_changes)
     changes.append(alarm_change)
+    changes.extend(former_changes)
     changes.extend(topic_changes)
 
     if spec.trail and spec.trail.create:

@@ -167,9 +167,10 @@ _RAW_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 # literal-first patterns (fast on big text); the left boundary is checked in Python
 _BOUNDED_PATTERNS: dict[str, re.Pattern[str]] = {
-    "vpce": re.compile(r"vpce-[0-9a-f]{8,17}\b", re.I),
-    "vpc": re.compile(r"vpc-[0-9a-f]{8,17}\b", re.I),
-    "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}\b", re.I),
+    "vpce": re.compile(r"vpce-[0-9a-f]{8,17}(?![A-Za-z0-9])", re.I),
+    "vpc": re.compile(r"vpc-[0-9a-f]{8,17}(?![A-Za-z0-9])", re.I),
+    "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}(?![A-Za-z0-9])", re.I),
+    "access-key": re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
 }
 _EMAIL_DOMAIN_RE = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
@@ -177,7 +178,7 @@ _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 def _bounded(pattern: re.Pattern[str], text: str) -> set[str]:
     return {m.group(0) for m in pattern.finditer(text)
-            if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-")}
+            if m.start() == 0 or not (text[m.start() - 1].isascii() and text[m.start() - 1].isalnum())}
 
 
 def _emails(text: str) -> set[str]:

@@ -320,3 +320,24 @@ def test_an_arn_field_that_holds_no_arn(tmp_path, arn, secret) -> None:
 def test_aws_managed_policy_arns_stay_readable() -> None:
     r = Redactor(key="k")
     assert r.arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess") == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+
+
+@pytest.mark.parametrize("agent, secret", [
+    ("[app/1 key_AKIAZZZZYYYYXXXXWWWW_end]", "AKIAZZZZYYYYXXXXWWWW"),
+    ("[app/1 client_203.0.113.88_x]", "203.0.113.88"),
+    ("[app/1 endpoint_vpce-0fedcba9876543210]", "0fedcba9876543210"),
+    ("[app/1 host_ip-10-9-8-7.ec2.internal]", "10-9-8-7"),
+    ("[app/1 net_subnet-0123456789abcdef0]", "0123456789abcdef0"),
+], ids=["access-key", "address", "endpoint", "dashed-address", "subnet"])
+def test_identifier_shapes_next_to_an_underscore(tmp_path, agent, secret) -> None:
+    """``\\b`` and ``(?<!\\w)`` treat ``_`` as part of a word, so ``key_AKIA…`` or
+    ``client_203.0.113.88`` was not recognised (and unknown to the gate)."""
+    page = shared_report(quiet() + [record(9, userAgent=agent)], tmp_path)
+    assert secret.lower() not in layers(page)
+
+
+def test_shapes_inside_words_are_still_not_identifiers() -> None:
+    """The boundaries stay letter/digit boundaries: a version or a longer hex run is left alone."""
+    r = Redactor(key="k")
+    for text in ("Python/3.10.1.2.3", "sha256AKIAZZZZYYYYXXXXWWWWx", "myvpce-0fedcba9876543210"):
+        assert r.text(text) == text, text

@@ -331,3 +331,34 @@ def test_prefix_in_the_wrong_list_is_an_ip_ranges_error(doc):
     from s3audit.ipranges import AwsIpRanges, IpRangesError
     with pytest.raises(IpRangesError, match="prefix"):
         AwsIpRanges(doc)
+
+
+def test_range_edges_network_broadcast_and_one_outside_agree_with_a_brute_force_scan():
+    import gzip
+    import json
+    import random
+
+    from s3audit.ipranges import BUNDLED_PATH
+
+    doc = json.loads(gzip.decompress(BUNDLED_PATH.read_bytes()))
+    nets = [(ipaddress.ip_network(p["ip_prefix"]), p["service"], p["region"])
+            for p in doc["prefixes"]]
+    nets += [(ipaddress.ip_network(p["ipv6_prefix"]), p["service"], p["region"])
+             for p in doc["ipv6_prefixes"]]
+    rng = random.Random(11)
+    probes = []
+    for net, _, _ in rng.sample(nets, 60):
+        top = 2 ** (32 if net.version == 4 else 128) - 1
+        for value in (int(net.network_address) - 1, int(net.network_address),
+                      int(net.broadcast_address), int(net.broadcast_address) + 1):
+            if 0 <= value <= top:
+                probes.append(str(ipaddress.ip_address(value)))
+    info = _RANGES.lookup_arrays(probes)
+    for i, probe in enumerate(probes):
+        addr = ipaddress.ip_address(probe)
+        hits = [(n, s, r) for n, s, r in nets if n.version == addr.version and addr in n]
+        services = sorted({s for _, s, _ in hits} | {"AMAZON"}) if hits else []
+        assert info["ip_service"][i] == ",".join(services), probe
+        assert info["ip_region"][i] == ",".join(sorted({r for _, _, r in hits})), probe
+        best = max((n for n, _, _ in hits), key=lambda n: n.prefixlen, default=None)
+        assert info["ip_prefix"][i] == (str(best) if best else None), probe

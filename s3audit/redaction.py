@@ -539,9 +539,8 @@ class Redactor:
                 found.append(v.strip())
         new = []
         for v in found:
-            try:
-                addr = ipaddress.ip_address(v)
-            except ValueError:
+            addr = parse_ip(v)
+            if addr is None:
                 continue
             if str(addr) in self._orig_ips:
                 continue

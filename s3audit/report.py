@@ -460,6 +460,10 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
         except Exception as exc:  # noqa: BLE001 - shown in the report, not swallowed
             problems.append(f"backtest: {type(exc).__name__}: {exc}")
     if redactor is not None:
+        # addresses the documents name (an exclusion of an address no event has) are originals
+        # too: registered before any pseudonym is issued, so none equals one of them
+        redactor.learn_ips(_string_values([inputs.design, inputs.spec, inputs.plan, inputs.source,
+                                           inputs.pipeline, notes]))
         redactor.learn(original)
         to_redact = original
         if "raw" in original.columns and len(original) > MAX_RAW_ROWS:

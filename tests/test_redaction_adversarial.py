@@ -341,3 +341,28 @@ def test_shapes_inside_words_are_still_not_identifiers() -> None:
     r = Redactor(key="k")
     for text in ("Python/3.10.1.2.3", "sha256AKIAZZZZYYYYXXXXWWWWx", "myvpce-0fedcba9876543210"):
         assert r.text(text) == text, text
+
+
+def test_addresses_named_only_in_documents_are_never_a_pseudonym(tmp_path) -> None:
+    """Addresses were registered from the events only: an address that only the design names
+    could be the pseudonym already given to an event's address (in a /24 one chance in ~250),
+    and then the gate refused the report. Plant exactly that: the design names the address the
+    events' address would become."""
+    records = quiet()
+    probe = Redactor(key="adversarial")
+    taken = probe.ip(BASE["sourceIPAddress"])
+    design = {"pattern": f'{{ $.eventName = "GetObject" && $.sourceIPAddress != "{taken}" }}',
+              "exclusions": [{"id": "value:ip", "field": "sourceIPAddress", "values": [taken],
+                              "justification": "the build server"}]}
+    page = shared_report(records, tmp_path, design=design)
+    assert taken not in layers(page) and BASE["sourceIPAddress"] not in layers(page)
+
+
+def test_zero_padded_addresses_are_registered_as_originals() -> None:
+    """``learn_ips`` skipped ``10.020.030.040`` (not parseable), so another address could be given
+    ``10.20.30.40`` as its pseudonym although the data holds it (padded)."""
+    taken = Redactor(key="k").ip("10.20.30.1")  # what 10.20.30.1 becomes when nothing is in the way
+    padded = ".".join(f"{int(octet):03d}" for octet in taken.split("."))
+    r = Redactor(key="k")
+    r.learn_ips([padded, "10.20.30.1"])
+    assert r.ip("10.20.30.1") != taken

@@ -437,23 +437,48 @@ def test_a_topic_of_another_account_that_cannot_be_read_is_a_warning(account: An
 
 
 # ------------------------------------------------------------------------------ emails -> topic_arn
-# Attack: a deployed spec switches from notify.emails (s3audit made the topic) to notify.topic_arn.
-# The alarm moves to the existing topic; s3audit's own topic is left without a publisher, and
-# teardown with the current spec only looked at topic_arn's topic: s3audit's topic stayed forever.
-def test_switching_to_an_existing_topic_leaves_no_s3audit_topic_behind(account: Any) -> None:
+# Attack: a deployed spec switches from notify.emails (s3audit made the topic) to notify.topic_arn,
+# or renames its topic (names.topic). The alarm moves to the other topic; s3audit's old topic was left
+# without a publisher, and teardown with the current spec never looked at it: it stayed forever.
+@pytest.mark.parametrize("switch", ["topic_arn", "names.topic"])
+def test_moving_the_alarm_to_another_topic_leaves_no_s3audit_topic_behind(account: Any, switch: str) -> None:
+    sns = account.client("sns")
+    old = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    if switch == "topic_arn":
+        new = sns.create_topic(Name="secops-existing")["TopicArn"]
+        switched = spec_with(notify={"topic_arn": new})
+    else:
+        new = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-alerts"
+        switched = spec_with(names={"topic": "payroll-alerts"})
+    p = plan(switched, session=account, test_events=EVENTS)
+    kinds = [(r, n, a) for r, n, a in actions(p) if r in ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic")]
+    assert kinds[-2:] == [("AWS::CloudWatch::Alarm", "payroll-unexpected-reads", "update"),
+                          ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete")], p.render()
+    p.apply()
+    assert sorted(x["TopicArn"] for x in sns.list_topics()["Topics"]) == [new]
+    [a] = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert a["AlarmActions"] == [new]
+    assert {a for _, _, a in actions(plan(switched, session=account, test_events=EVENTS))} == {"nothing"}
+    teardown(switched, session=account, apply=True)
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == ([new] if switch == "topic_arn" else [])
+    assert old not in [x["TopicArn"] for x in sns.list_topics()["Topics"]]
+
+
+# A leftover of an earlier version (the old topic still there after the switch): teardown removes it.
+def test_teardown_removes_the_former_topic_of_a_spec_that_now_uses_an_existing_one(account: Any) -> None:
     sns = account.client("sns")
     plan(SPEC, session=account, test_events=EVENTS).apply()
+    account.client("cloudwatch").delete_alarms(AlarmNames=["payroll-unexpected-reads"])
     existing = sns.create_topic(Name="secops-existing")["TopicArn"]
     switched = spec_with(notify={"topic_arn": existing})
-    p = plan(switched, session=account, test_events=EVENTS)
-    assert any("payroll-unexpected-reads" in n and "teardown" in n for n in p.notes), p.render()
-    p.apply()
     t = teardown(switched, session=account)
     assert ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete") in actions(t), t.render()
     assert ("AWS::SNS::Topic", existing, "keep") in actions(t)
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "delete") in actions(t)  # the tagged topic proves it
     t.apply()
     assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [existing]
-    assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
 
 
 # ------------------------------------------------------------------------------ names AWS refuses late

@@ -590,12 +590,6 @@ class _DeployPlanner:
             self.fail("existing topic", f"notify.topic_arn {arn} does not exist")
             return
         self.changes.append(keep)
-        old = R.former_topic_arn(spec_name=self.spec.name, partition=self.partition, region=self.region,
-                                 account=self.account)
-        former = None if old == arn else S.read_topic(self.aws, old)  # type: ignore[arg-type]
-        if former is not None and S.owned(former["tags"], self.spec):
-            self.notes.append(f"the SNS topic {old} that s3audit created for this spec earlier is no longer used "
-                              f"(notify.topic_arn replaced it); it is left as it is: `s3audit teardown` removes it")
         if not S.allows_cloudwatch(S.policy_of(current["attributes"])):
             self.checks.append(Check("topic policy lets CloudWatch publish", WARNING,
                                      f"{arn}'s policy has no statement for cloudwatch.amazonaws.com; if the topic "
@@ -681,6 +675,26 @@ class _DeployPlanner:
             calls.append(ApiCall("cloudwatch", "tag_resource", {"ResourceARN": current["AlarmArn"], "Tags": _kv(new_tags)}))
         fields = diff + tag_fields
         self.changes.append(Change(ALARM, spec.alarm_name, UPDATE if calls else NOTHING, fields, tuple(calls)))
+        self._replaced_topics(topic, current)
+
+    def _replaced_topics(self, topic: str, current: dict[str, Any]) -> None:
+        """Delete the topics of this spec that the updated alarm no longer notifies.
+
+        A changed ``names.topic``, or ``notify.emails`` replaced by ``notify.topic_arn``, moves the alarm
+        to another topic; the old one (found among the alarm's current actions) would stay behind with
+        its subscriptions, out of teardown's reach. Deleted only when it carries this spec's tags and no
+        other alarm notifies through it; planned after the alarm's update.
+        """
+        prefix = f"arn:{self.partition}:sns:{self.region}:{self.account}:"
+        actions = [*current.get("AlarmActions", []), *current.get("OKActions", []), *current.get("InsufficientDataActions", [])]
+        for old in dict.fromkeys(a for a in actions if a.startswith(prefix) and a != topic):
+            before = S.read_topic(self.aws, old)  # type: ignore[arg-type]
+            if before is None or not S.owned(before["tags"], self.spec):
+                continue
+            if [n for n in S.alarms_notifying(self.aws, old) if n != self.spec.alarm_name]:  # type: ignore[arg-type]
+                continue
+            self.changes.extend(topic_deletion(old.removeprefix(prefix), old, before,
+                                               f"this spec's former topic: the alarm now notifies {topic}"))
 
     # ---------------------------------------------------------------- trail (create: true)
     def _trail(self) -> None:
@@ -809,6 +823,16 @@ class _DeployPlanner:
             diff.extend(tag_fields)
             calls.append(ApiCall("cloudtrail", "add_tags", {"ResourceId": cur_trail["TrailARN"], "TagsList": _kv(new_tags)}))
         self.changes.append(Change(TRAIL, trail, UPDATE if calls else NOTHING, tuple(diff), tuple(calls)))
+
+
+def topic_deletion(name: str, arn: str, topic: dict[str, Any], note: str = "") -> list[Change]:
+    """A topic's deletion, its subscriptions listed as going with it (DeleteTopic removes them).
+
+    ``topic`` is what :func:`s3audit.deploy.state.read_topic` returned.
+    """
+    subs = [Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE, note="removed with the topic")
+            for sub in topic["subscriptions"]]
+    return subs + [Change(TOPIC, name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),), note=note)]
 
 
 def _kv(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from s3audit.deploy import state as S
 from s3audit.deploy.aws import Aws
 from s3audit.deploy.plan import (
     ALARM, BUCKET, DELETE, FILTER, KEEP, NOTHING, ROLE, SUBSCRIPTION, TOPIC, TRAIL, ApiCall, Change, Plan,
+    topic_deletion,
 )
 from s3audit.deploy.preflight import OK, SKIPPED, Check, find_log_group, metric_filters
 from s3audit.deploy.spec import DeploySpec, load_spec
@@ -107,15 +108,15 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
                                                  f"(tear down again once nothing uses it)"))
                 notes.append(f"the SNS topic {arn} is kept because other alarms still use it")
             else:
-                topic_changes.extend(_delete_topic(spec.topic_name, arn, topic))
+                topic_changes.extend(topic_deletion(spec.topic_name, arn, topic))
     else:
         topic_changes.append(Change(TOPIC, spec.notify.topic_arn or "", KEEP, note="existing topic from notify.topic_arn: not s3audit's"))
         # the topic s3audit made while the spec still had notify.emails: s3audit's, and no longer used
         old = R.former_topic_arn(spec_name=spec.name, partition=p, region=region, account=account)
         before = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
-        if before is not None and S.owned(before["tags"], spec) and not [
-                n for n in S.alarms_notifying(aws, old) if n not in going]:
-            topic_changes.extend(_delete_topic(spec.name, old, before, "created by s3audit for this spec before "
+        topic_owned = before is not None and S.owned(before["tags"], spec)  # tagged: proof for the filter too
+        if before is not None and topic_owned and not [n for n in S.alarms_notifying(aws, old) if n not in going]:
+            topic_changes.extend(topic_deletion(spec.name, old, before, "created by s3audit for this spec before "
                                                                        "notify.topic_arn replaced it"))
 
     group = find_log_group(aws, spec.log_group)
@@ -135,7 +136,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
                 filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
                     note=f"on {spec.log_group}; s3audit's: exact name, metric {mt['metricNamespace']}/{mt['metricName']} "
-                         f"and this spec's tagged {'alarm' if alarm_change.action == DELETE else 'topic'}"))
+                         f"and a tagged resource of this spec ({'its alarm' if alarm_change.action == DELETE else 'topic or former alarm'})"))
             elif (mt.get("metricNamespace"), mt.get("metricName")) == (spec.metric.namespace, spec.metric.name):
                 filter_changes.append(Change(FILTER, spec.filter_name, KEEP,
                                              note="publishes the spec's metric, but neither this spec's s3audit alarm nor "
@@ -194,13 +195,6 @@ def _trail_teardown(spec: DeploySpec, aws: Aws, changes: list[Change], notes: li
         calls = (ApiCall("s3", "delete_bucket_policy", {"Bucket": bucket}),) if cur["policy"] else ()
         changes.append(Change(BUCKET, bucket, DELETE, calls=calls + (ApiCall("s3", "delete_bucket", {"Bucket": bucket}),),
                               note="empty"))
-
-
-def _delete_topic(name: str, arn: str, topic: dict[str, Any], note: str = "") -> list[Change]:
-    """The topic's deletion, its subscriptions listed as going with it (DeleteTopic removes them)."""
-    subs = [Change(SUBSCRIPTION, sub.get("Endpoint", "?"), DELETE, note="removed with the topic")
-            for sub in topic["subscriptions"]]
-    return subs + [Change(TOPIC, name, DELETE, calls=(ApiCall("sns", "delete_topic", {"TopicArn": arn}),), note=note)]
 
 
 def _not_ours(tags: dict[str, str]) -> str:

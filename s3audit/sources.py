@@ -93,6 +93,7 @@ VPCE_OWNER = "vpcEndpointAccountId"
 RECIPIENT = "recipientAccountId"
 IP_CLASS = "(address class)"  # derived: the AWS range / public / private / not an IP
 IP_SERVICE_NAME = "(service-name address)"  # derived: sourceIPAddress when *.amazonaws.com
+SESSION = "(role session)"  # derived: the session name of userIdentity.arn, else principalId
 
 _FULL_VPCE = re.compile(r"vpce-[0-9a-f]{17}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -276,6 +277,8 @@ class _Context:
         if name not in self._cols:
             if name in (IP_CLASS, IP_SERVICE_NAME):
                 self._cols[name] = self._derived(name)
+            elif name == SESSION:
+                self._cols[name] = self._sessions()
             elif name == VPCE:
                 self._cols[name] = coalesce(column(self.events, VPCE),
                                             column(self.events, VPCE_OLD), VPCE)
@@ -306,24 +309,23 @@ class _Context:
             return hit[series.cat.codes.to_numpy()]
         return np.asarray((series == "").fillna(False), dtype=bool)
 
+    def _sessions(self) -> Col:
+        """The role session name per row: from the assumed-role ARN, else from an
+        ``AROA…:<session>`` principal id. Parsed once per distinct ARN / principal id and kept
+        as codes over the distinct sessions, so rules 4 and 11 and their reasons work per
+        session (Lake Formation vends a new one per query: many ARNs, one parse each)."""
+        arn, pid = self.col(ARN), self.col(PRINCIPAL_ID)
+        names = [session_name(c) for c in arn.cats] + [session_name(c) for c in pid.cats]
+        codes, uniq = pd.factorize(pd.array(names, dtype=object), use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+        from_arn = np.append(codes[:len(arn.cats)], -1)[arn.codes]
+        from_pid = np.append(codes[len(arn.cats):], -1)[pid.codes]
+        return Col(SESSION, np.where(from_arn >= 0, from_arn, from_pid),
+                   np.asarray(uniq, dtype=object))
+
     def session(self, predicate: Callable[[str], bool]) -> np.ndarray:
         """Rows whose role session name (from the ARN, else the principal id) satisfies it."""
-        arn, pid = self.col(ARN), self.col(PRINCIPAL_ID)
-
-        def on(text: str) -> bool:
-            s = session_name(text)
-            return s is not None and predicate(s)
-
-        from_arn = arn.where(on)
-        has_arn_session = arn.where(lambda t: session_name(t) is not None)
-        return from_arn | (~has_arn_session & pid.where(on))
-
-    def session_value(self, codes: dict[str, int]) -> str | None:
-        for name in (ARN, PRINCIPAL_ID):
-            text = self.col(name).value(codes.get(name, -1))
-            if text is not None and (s := session_name(text)) is not None:
-                return s
-        return None
+        return self.col(SESSION).where(predicate)
 
     def ip_info(self) -> dict[str, np.ndarray]:
         """AWS ranges per distinct ``sourceIPAddress`` category (one lookup per address)."""
@@ -559,9 +561,9 @@ RULES: tuple[Rule, ...] = (
                                          if _is_internal(v[col]))
                           + " starts with 'AWS Internal' (a call AWS made internally).")),
     Rule(4, ("lake-formation",), "role session name starts with AWSLF-00-",
-         (ARN, PRINCIPAL_ID, INVOKED_BY), _r4,
+         (SESSION, INVOKED_BY), _r4,
          lambda c, v, k: (f"Rule 4 (lake-formation): role session name "
-                          f"{_short(c.session_value(k))} starts with 'AWSLF-00-' (Lake Formation "
+                          f"{_short(v[SESSION])} starts with 'AWSLF-00-' (Lake Formation "
                           f"vended credentials" + _optional("; invokedBy ", v[INVOKED_BY], "")
                           + ").")),
     Rule(5, ("athena", "glue", "redshift", "emr", "service-other"),
@@ -602,10 +604,10 @@ RULES: tuple[Rule, ...] = (
                 else f"userAgent {_short(v[UA])} contains 'exec-env/AWS_Lambda_'") + ".")),
     Rule(11, ("glue", "sagemaker", "redshift"),
          "role session GlueJobRunnerSession / SageMaker / RedshiftIamRoleSession",
-         (ARN, PRINCIPAL_ID), _r11,
+         (SESSION,), _r11,
          lambda c, v, k: (
-             f"Rule 11 ({_SESSION_LABELS.get(c.session_value(k) or '', '?')}): role session "
-             f"name is {_short(c.session_value(k))}.")),
+             f"Rule 11 ({_SESSION_LABELS.get(v[SESSION] or '', '?')}): role session "
+             f"name is {_short(v[SESSION])}.")),
     Rule(12, ("vpc-endpoint",),
          "vpcEndpointId is one of yours (own_vpc_endpoints, else owner = recipient/own_accounts, "
          "else a full-length customer id)",

@@ -362,3 +362,23 @@ def test_range_edges_network_broadcast_and_one_outside_agree_with_a_brute_force_
         assert info["ip_region"][i] == ",".join(sorted({r for _, _, r in hits})), probe
         best = max((n for n, _, _ in hits), key=lambda n: n.prefixlen, default=None)
         assert info["ip_prefix"][i] == (str(best) if best else None), probe
+
+
+# --- role sessions are parsed once per distinct ARN / principal id ---------------------------
+def test_session_names_are_parsed_once_per_distinct_identity_value(monkeypatch):
+    import s3audit.sources as sources
+
+    k = 50
+    arns = [f"arn:aws:sts::{RECIPIENT}:assumed-role/LF/AWSLF-00-AT-{RECIPIENT}-{i:04x}"
+            for i in range(k)] + [f"arn:aws:sts::{RECIPIENT}:assumed-role/G/GlueJobRunnerSession"]
+    pids = [f"AROAEXAMPLEROLE00001:{a.rsplit('/', 1)[1]}" for a in arns]
+    codes = np.arange(4 * (k + 1)) % (k + 1)
+    df = pd.DataFrame({"userIdentity.arn": pd.Categorical.from_codes(codes, arns),
+                       "userIdentity.principalId": pd.Categorical.from_codes(codes, pids)})
+    calls = []
+    real = sources.session_name
+    monkeypatch.setattr(sources, "session_name", lambda t: calls.append(t) or real(t))
+    out = classify(df)
+    assert (out["source"] == "lake-formation").sum() == 4 * k
+    assert (out["source"] == "glue").sum() == 4
+    assert len(calls) <= 2 * (k + 1), len(calls)  # was 8x (rules 4, 11 x3) plus per reason

@@ -366,3 +366,55 @@ def test_zero_padded_addresses_are_registered_as_originals() -> None:
     r = Redactor(key="k")
     r.learn_ips([padded, "10.20.30.1"])
     assert r.ip("10.20.30.1") != taken
+
+
+# ------------------------------------------------------------------ HTML and real records
+def test_html_in_the_data_is_escaped_everywhere(tmp_path) -> None:
+    agent = '"><img src=x onerror=alert(1)><script>alert(2)</script><!--'
+    records = quiet() + [record(9, userAgent=agent, vpcEndpointId="</td><script>x</script>",
+                                awsRegion="<b>us-east-1</b>")]
+    page = shared_report(records, tmp_path, design={"pattern": '{ $.userAgent = "<script>*" }'})
+    assert "<script" not in page.lower() and "<img src=x" not in page and "<!--" not in page
+    assert "&lt;script&gt;" in page
+
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+
+
+def _leaves(obj: Any, path: str = ""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, f"{path}.{i}")
+    elif isinstance(obj, str):
+        yield path, obj
+
+
+@pytest.mark.parametrize("name", ["ibm-universal-connectors-s3/s3_cloudtrail_samples.jsonl",
+                                  "otrf-security-datasets/ec2_proxy_s3_exfiltration_s3_records.jsonl"])
+def test_real_records_no_identifying_value_survives(tmp_path, name) -> None:
+    """Independent of the gate's own collector: every string of an identifying field of the real
+    records (by field name), and every address-, key- or account-shaped string anywhere in them."""
+    from s3audit.redaction import PROTECTED, field_handler
+
+    path = REALWORLD / name
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    events = classify(load_events(path))
+    page = shared_report([], tmp_path, events=events, source=path.name)
+    text = layers(page)
+    values = set()
+    for rec in records:
+        for field, value in _leaves(rec):
+            if value.lower() in PROTECTED or value.endswith(".amazonaws.com") or value.startswith("<") \
+                    or value.isalpha():  # a plain word (a key named VERSION) is a word of the page too
+                continue
+            if field_handler(field) or re.fullmatch(r"\d{12}|(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}", value):
+                values.add(value)
+            values.update(re.findall(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])", value))
+    assert len(values) > 10
+    leaked = {v for v in values if re.search(rf"(?<![a-z0-9]){re.escape(v.lower())}(?![a-z0-9])", text)}
+    assert not leaked

@@ -653,3 +653,14 @@ def test_renaming_the_alarm_of_a_spec_with_an_existing_topic_keeps_the_filter_re
     teardown(renamed, session=account, apply=True)
     assert account.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
     assert account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
+
+
+# Attack: an alarm name with IAM wildcards. The topic policy allows CloudWatch to publish for
+# aws:SourceArn ArnLike "...:alarm:<name>": with names.alarm "payroll*", every alarm of the account
+# whose name starts with "payroll" could publish to the topic.
+@pytest.mark.parametrize("alarm_name", ["payroll*", "payroll-?-reads"])
+def test_an_alarm_name_with_policy_wildcards_is_rejected(alarm_name: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(spec_with(names={"alarm": alarm_name}))
+    assert any(p.startswith("names.alarm") and "wildcard" in p for p in info.value.problems), info.value.problems
+    assert load_spec(spec_with(names={"alarm": "payroll reads (S3) #1"})).alarm_name == "payroll reads (S3) #1"

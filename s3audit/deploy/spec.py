@@ -336,6 +336,12 @@ def _validate(doc: Any, origin: str | None) -> DeploySpec:
         if alarm_name is not None and (not 1 <= len(alarm_name) <= _ALARM_NAME_MAX or any(ord(ch) < 32 for ch in alarm_name)):
             c.add("names.alarm", f"invalid value {alarm_name!r}: 1-255 characters, no control characters")
             alarm_name = None
+        elif alarm_name is not None and ("*" in alarm_name or "?" in alarm_name):
+            # the topic policy lets CloudWatch publish for this alarm's ARN with ArnLike, where '*' and '?'
+            # are wildcards: "pay*" would let every alarm of the account named pay... publish
+            c.add("names.alarm", f"invalid value {alarm_name!r}: '*' and '?' would be wildcards in the topic "
+                                 f"policy's aws:SourceArn condition")
+            alarm_name = None
     if "topic" in names:
         topic_name = c.string(names["topic"], "names.topic", _TOPIC_NAME, "1-256 letters, digits, '-' or '_'")
         if notify is not None and notify.topic_arn:

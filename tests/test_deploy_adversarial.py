@@ -664,3 +664,26 @@ def test_an_alarm_name_with_policy_wildcards_is_rejected(alarm_name: str) -> Non
         load_spec(spec_with(names={"alarm": alarm_name}))
     assert any(p.startswith("names.alarm") and "wildcard" in p for p in info.value.problems), info.value.problems
     assert load_spec(spec_with(names={"alarm": "payroll reads (S3) #1"})).alarm_name == "payroll reads (S3) #1"
+
+
+# ------------------------------------------------------------------------------ limits, at the edge
+# PutMetricFilter: at most 100 metric filters per log group (aws-apis.md 4.1); an update of ours adds none.
+@pytest.mark.parametrize("others, ours, blocked", [(99, False, False), (100, False, True), (99, True, False)])
+def test_the_metric_filter_limit_at_its_edge(account: Any, others: int, ours: bool, blocked: bool) -> None:
+    logs = account.client("logs")
+    if ours:
+        plan(SPEC, session=account, test_events=EVENTS).apply()
+    for i in range(others):
+        logs.put_metric_filter(logGroupName=GROUP, filterName=f"other-{i:03d}", filterPattern="ERROR",
+                               metricTransformations=[{"metricName": f"M{i}", "metricNamespace": "App", "metricValue": "1"}])
+    p = plan(spec_with(pattern=PATTERN.replace("GetObject", "HeadObject")), session=account, test_events=EVENTS)
+    assert ("metric-filter limit" in failed(p)) is blocked, p.render()
+
+
+# FilterPattern: 0-1024 characters (botocore logs model).
+def test_the_pattern_length_limit_at_its_edge() -> None:
+    head, tail = '{ $.eventName = "', '" }'
+    exact = head + "A" * (1024 - len(head) - len(tail)) + tail
+    assert len(load_spec(spec_with(pattern=exact)).pattern) == 1024
+    with pytest.raises(SpecError, match="1025 characters"):
+        load_spec(spec_with(pattern=exact.replace('"A', '"AA')))

@@ -94,6 +94,7 @@ RECIPIENT = "recipientAccountId"
 IP_CLASS = "(address class)"  # derived: the AWS range / public / private / not an IP
 IP_SERVICE_NAME = "(service-name address)"  # derived: sourceIPAddress when *.amazonaws.com
 SESSION = "(role session)"  # derived: the session name of userIdentity.arn, else principalId
+LF_SESSION = "(Lake Formation session kind)"  # derived: AWSLF-00-<engine code>- of the session
 
 _FULL_VPCE = re.compile(r"vpce-[0-9a-f]{17}")
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -211,6 +212,25 @@ def _observed(row_codes: np.ndarray, categories: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[row_codes], dtype=pd.CategoricalDtype(kept))
 
 
+_LF_KIND = re.compile(r"AWSLF-00-[A-Za-z0-9]{2}-")
+
+
+def _lf_kind(session: str) -> str | None:
+    """``AWSLF-00-AT-…`` for a Lake Formation session (its engine code kept, the per-query
+    rest dropped), None for any other session."""
+    if not session.startswith("AWSLF-00-"):
+        return None
+    m = _LF_KIND.match(session)
+    return (m.group(0) if m else "AWSLF-00-") + "…"
+
+
+def _recode(col: Col, per_category: np.ndarray, name: str) -> Col:
+    """``col`` with each category replaced by ``per_category`` (None = NA), equal values merged."""
+    codes, uniq = pd.factorize(pd.array(per_category, dtype=object), use_na_sentinel=True)
+    return Col(name, np.append(codes.astype(np.int64), -1)[col.codes],
+               np.asarray(uniq, dtype=object))
+
+
 def session_name(text: str) -> str | None:
     """The role session name in an assumed-role ARN or an ``AROA…:<session>`` principal id.
 
@@ -279,6 +299,10 @@ class _Context:
                 self._cols[name] = self._derived(name)
             elif name == SESSION:
                 self._cols[name] = self._sessions()
+            elif name == LF_SESSION:
+                session = self.col(SESSION)
+                kinds = np.array([_lf_kind(c) for c in session.cats], dtype=object)
+                self._cols[name] = _recode(session, kinds, name)
             elif name == VPCE:
                 self._cols[name] = coalesce(column(self.events, VPCE),
                                             column(self.events, VPCE_OLD), VPCE)
@@ -561,9 +585,9 @@ RULES: tuple[Rule, ...] = (
                                          if _is_internal(v[col]))
                           + " starts with 'AWS Internal' (a call AWS made internally).")),
     Rule(4, ("lake-formation",), "role session name starts with AWSLF-00-",
-         (SESSION, INVOKED_BY), _r4,
+         (LF_SESSION, INVOKED_BY), _r4,
          lambda c, v, k: (f"Rule 4 (lake-formation): role session name "
-                          f"{_short(v[SESSION])} starts with 'AWSLF-00-' (Lake Formation "
+                          f"{_short(v[LF_SESSION])} starts with 'AWSLF-00-' (Lake Formation "
                           f"vended credentials" + _optional("; invokedBy ", v[INVOKED_BY], "")
                           + ").")),
     Rule(5, ("athena", "glue", "redshift", "emr", "service-other"),

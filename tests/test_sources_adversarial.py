@@ -382,3 +382,17 @@ def test_session_names_are_parsed_once_per_distinct_identity_value(monkeypatch):
     assert (out["source"] == "lake-formation").sum() == 4 * k
     assert (out["source"] == "glue").sum() == 4
     assert len(calls) <= 2 * (k + 1), len(calls)  # was 8x (rules 4, 11 x3) plus per reason
+
+
+def test_lake_formation_reasons_are_one_per_engine_not_one_per_vended_session():
+    sessions = [f"AWSLF-00-AT-{RECIPIENT}-{i:08x}" for i in range(30)] + \
+        [f"AWSLF-00-RE-{RECIPIENT}-{i:08x}" for i in range(30)] + ["AWSLF-00-x"]
+    recs = [event(i, userIdentity=role(s, "LFRegistrationRole"),
+                  **{"userIdentity.invokedBy": "athena.amazonaws.com"})
+            for i, s in enumerate(sessions)]
+    out = classify(frame(recs))
+    assert (out["source"] == "lake-formation").all()
+    reasons = sorted(out["source_reason"].cat.categories)
+    assert len(reasons) == 3, reasons
+    assert any("'AWSLF-00-RE-…'" in r for r in reasons)
+    assert any("'AWSLF-00-…'" in r for r in reasons)

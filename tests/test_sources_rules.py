@@ -95,7 +95,8 @@ def test_rule4_lake_formation_before_engine():
                 **{"userIdentity.invokedBy": "athena.amazonaws.com"})
     row = one(rec)
     assert row["source"] == "lake-formation"
-    assert "AWSLF-00-AT-111122223333-8d7bf0c1" in row["source_reason"]
+    # the engine code decides nothing but tells the engine; the per-query rest is in the ARN
+    assert "'AWSLF-00-AT-…' starts with 'AWSLF-00-'" in row["source_reason"]
 
 
 def test_rule4_session_from_principal_id_of_reduced_identity():

@@ -78,17 +78,14 @@ def test_texts_python_does_not_read_as_addresses_are_not_in_aws_ranges(address):
     assert "not an IP address" in out.loc[0, "source_reason"]
 
 
-def test_ipv4_mapped_ipv6_is_looked_up_as_its_ipv4_address():
-    # ::ffff:a.b.c.d is the IPv4 host a.b.c.d; AWS publishes its ranges as IPv4 prefixes
-    df = pd.DataFrame({"sourceIPAddress": ["::ffff:3.112.0.9", "3.112.0.9", "::ffff:10.0.0.1",
-                                           "::ffff:198.51.100.7"],
-                       "userIdentity.sessionContext.ec2RoleDelivery": [None, None, "2.0", "2.0"]})
+def test_ipv4_mapped_ipv6_is_an_ipv6_address_in_no_ipv4_range():
+    # reference §6: ip = ipaddress.ip_address(...); an IPv6Address is never in an IPv4 prefix,
+    # and the metric filter compares text ("3.112.*" does not match "::ffff:3.112.0.9")
+    assert ipaddress.ip_address("::ffff:3.112.0.9") not in ipaddress.ip_network("3.112.0.0/14")
+    df = pd.DataFrame({"sourceIPAddress": ["::ffff:3.112.0.9", "3.112.0.9"]})
     out = classify(df)
-    assert list(out["source"].astype(str)) == ["aws-network", "aws-network", "ec2", "ec2"]
-    assert out.loc[0, "ip_service"] == out.loc[1, "ip_service"] == "AMAZON,EC2"
-    assert out.loc[0, "ip_region"] == "ap-northeast-1"
-    # a private address (mapped) is not "EC2 credentials used outside AWS"; a public one is
-    assert list(out["credentials_off_instance"]) == [False, False, False, True]
+    assert list(out["source"].astype(str)) == ["external", "aws-network"]
+    assert pd.isna(out.loc[0, "ip_service"]) and out.loc[1, "ip_service"] == "AMAZON,EC2"
 
 
 def test_ipv6_with_zone_id_is_an_address():
@@ -219,7 +216,7 @@ _SESSION_LABELS = {"GlueJobRunnerSession": "glue", "SageMaker": "sagemaker",
 
 def _reference_label(r, own=None, accounts=()):
     """Reference §6 / issue 5, one record at a time (""/None are absent; ua loses one pair of
-    brackets; ip is what ipaddress reads, an IPv4-mapped address as its IPv4 address)."""
+    brackets; ip is what ipaddress reads)."""
     import re
 
     def get(name):
@@ -285,7 +282,6 @@ def _reference_label(r, own=None, accounts=()):
     address = _reference_ip(ip or "")
     if address is None:
         return "external"
-    address = getattr(address, "ipv4_mapped", None) or address
     return "aws-network" if _RANGES.lookup(str(address)).found else "external"
 
 

@@ -79,9 +79,11 @@ def test_fingerprint_address_kinds_agree_with_classify_on_private_and_public():
         table = fingerprint_table(out.iloc[[i]])
         kinds.append(table["sourceIPAddress"].iloc[0])
     private_by_classify = ["private address" in r for r in out["source_reason"]]
-    assert private_by_classify == [False, True, False, True, False]  # row 0 decided by its vpce
-    assert kinds == ["private (VPC) 100%", "private (VPC) 100%", "internet 100%",
-                     "private (VPC) 100%", "internet 100%"]
+    # row 0 is decided by its vpce; ::ffff:10.0.0.1 is IPv6 (reference §6), not RFC 1918
+    assert private_by_classify == [False, False, False, True, False]
+    assert kinds == ["private (VPC) 100%" if private or i == 0 else "internet 100%"
+                     for i, private in enumerate(private_by_classify)]
+    assert kinds[0] == "private (VPC) 100%" and kinds[2] == "internet 100%"
 
 
 @pytest.mark.parametrize("by", ["source", "eventName"])

@@ -137,7 +137,8 @@ _OPAQUE_SHAPES = {
 }
 
 _ARN_RE = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:[A-Za-z0-9_-]*:[^\s\"'<>,;)\]}]*")
-_EMAIL_RE = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# letters of any script: jürgen.müller@firma.de is an address too
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,}")
 # boundaries are letters and digits, not \b / \w: "key_AKIA…" and "client_10.0.1.7" hold identifiers
 _AKID_RE = re.compile(r"(?<![A-Za-z0-9])(?:%s)[A-Z0-9]{12,}(?![A-Za-z0-9])" % "|".join(KEY_PREFIXES + PRINCIPAL_PREFIXES))
 # case-insensitive: CloudTrail writes ids in lower case, but an upper-case copy names the same thing

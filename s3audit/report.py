@@ -172,8 +172,7 @@ _BOUNDED_PATTERNS: dict[str, re.Pattern[str]] = {
     "resource-id": re.compile(r"(?:i|subnet|sg|eni)-[0-9a-f]{8,17}(?![A-Za-z0-9])", re.I),
     "access-key": re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
 }
-_EMAIL_DOMAIN_RE = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_EMAIL_DOMAIN_RE = re.compile(r"@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,}")  # letters of any script
 
 
 def _bounded(pattern: re.Pattern[str], text: str) -> set[str]:
@@ -185,7 +184,7 @@ def _emails(text: str) -> set[str]:
     out = set()
     for m in _EMAIL_DOMAIN_RE.finditer(text):
         i = m.start()
-        while i > 0 and text[i - 1] in _EMAIL_LOCAL:
+        while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "._%+-"):
             i -= 1
         if i < m.start():
             out.add(text[i:m.end()])

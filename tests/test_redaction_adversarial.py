@@ -418,3 +418,17 @@ def test_real_records_no_identifying_value_survives(tmp_path, name) -> None:
     assert len(values) > 10
     leaked = {v for v in values if re.search(rf"(?<![a-z0-9]){re.escape(v.lower())}(?![a-z0-9])", text)}
     assert not leaked
+
+
+@pytest.mark.parametrize("address", ["jürgen.müller@firma.de", "josé@bücher.example", "ops@例え.jp"])
+def test_internationalised_email_addresses(tmp_path, address) -> None:
+    """E-mail shapes were ASCII only: a subscription to ``jürgen.müller@firma.de`` in the
+    deployment plan (or the data-source text) was shown and unknown to the gate."""
+    plan = {"kind": "deploy", "name": "s3-unexpected-reads", "region": "us-east-1",
+            "changes": [{"resource_type": "AWS::SNS::Subscription", "name": address, "action": "create"}],
+            "text": f"subscribe {address}"}
+    page = shared_report(quiet(), tmp_path, plan=plan, source=f"export by {address}")
+    text = layers(page)
+    assert address not in text and address.split("@")[1] not in text
+    assert address.split("@")[0] not in text or len(address.split("@")[0]) < 5  # "ops" is a word
+    assert "@redacted.invalid" in page

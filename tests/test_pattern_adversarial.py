@@ -214,3 +214,16 @@ def test_mask_a_value_the_loader_coerced_to_na_exists(pattern):
     got = assert_mask_is_matches(pattern, frame)
     if pattern == "{ $.readOnly NOT EXISTS }":
         assert got == [False, False, False, True, False, True, True, False]
+
+
+# ----------------------------------------------------------------------------- mask: lone surrogates
+@pytest.mark.parametrize("pattern", ['{ $.a = "\ufffd" }', '{ $.a = "*\ufffd" }', '{ $.a != "\ufffd" }',
+                                     '{ $.userAgent = "\ufffd" }', "{ $.['b\ufffd'] = 1 }",
+                                     "{ $.['b\ufffd'] NOT EXISTS }", '{ $.a = %^x.$% }'])
+def test_mask_lone_surrogate_escapes_are_not_the_replacement_character(pattern):
+    """``"\\ud800"`` decodes to a lone surrogate, which is not U+FFFD; the loader repairs it to U+FFFD
+    in its columns (Arrow needs valid UTF-8), so those values (and key names) are decided on raw."""
+    frame = loaded(['"a":"\\ud800"', '"a":"x\\udfff"', '"a":"\ufffd"', '"a":"ok"', '"userAgent":"\\ud800"',
+                    '"userAgent":"\ufffd"', '"b\\ud800":"1"', '"b\ufffd":"1"'])
+    assert_mask_is_matches(pattern, frame)
+    assert compile_pattern('{ $.a = "\ufffd" }').matches('{"a":"\\ud800"}') is False

@@ -193,6 +193,9 @@ def _raw_na(fr: _Frame) -> np.ndarray:
 # comparison, the loader's text of a big number) while matches() compares the digits exactly
 # (Python int/float comparison): numeric verdicts at or beyond this magnitude are left to raw.
 _EXACT_LIMIT = 2.0 ** 53
+# JSON text may hold lone surrogates ("\\ud800"): matches() keeps them, the loader's columns hold
+# U+FFFD instead (Arrow needs valid UTF-8). A value or key name with U+FFFD is decided on raw.
+_REPLACEMENT = "\ufffd"
 _JSON_NON_STRING = re.compile(r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\Z")
 
 
@@ -381,8 +384,9 @@ def _leaf(node: Any, fr: _Frame) -> _Leaf:
     sel: Selector = node.selector
     col = sel.column
     facts = fr.facts
-    if col is None or facts is None or facts.ambiguous(col):
-        # indexes, wildcards, keys with dots; no record facts; a name an odd key could produce
+    if col is None or facts is None or facts.ambiguous(col) or _REPLACEMENT in col:
+        # indexes, wildcards, keys with dots; no record facts; a name an odd key could produce; a
+        # name with U+FFFD (the loader's repair of a lone surrogate such as "b\\ud800")
         return _Leaf(node, np.zeros(n, bool), np.ones(n, bool))
     key = sel.steps[-1].key
     assert key is not None
@@ -560,6 +564,8 @@ def _value_verdict(node: Any, v: Any) -> tuple[bool, bool, bool]:
         if isinstance(node, IsBool) and v in ("true", "false"):
             return False, False, (v == "true") is node.value
         return False, False, False
+    if _REPLACEMENT in v:
+        return False, True, False  # maybe a lone surrogate the loader repaired: raw has the escape
     verdict = compare_scalar(node.op, node.value, v, None)
     if _JSON_NON_STRING.match(v):
         if v in ("true", "false"):

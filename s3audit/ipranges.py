@@ -303,9 +303,9 @@ def address_kinds(addresses: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> kinds, private = address_kinds(["100.64.1.5", "::ffff:10.0.0.1", "AWS Internal"])
+    >>> kinds, private = address_kinds(["100.64.1.5", "fd00::1", "AWS Internal"])
     >>> kinds.tolist(), private.tolist()
-    (['ipv4', 'ipv4', None], [True, True, False])
+    (['ipv4', 'ipv6', None], [True, True, False])
     """
     values = np.asarray(list(addresses) if not isinstance(addresses, np.ndarray) else addresses,
                         dtype=object)

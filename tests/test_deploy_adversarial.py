@@ -687,3 +687,19 @@ def test_the_pattern_length_limit_at_its_edge() -> None:
     assert len(load_spec(spec_with(pattern=exact)).pattern) == 1024
     with pytest.raises(SpecError, match="1025 characters"):
         load_spec(spec_with(pattern=exact.replace('"A', '"AA')))
+
+
+# Attack: a log group in a cheaper log class (moto does not keep logGroupClass, so the recorded
+# DescribeLogGroups field is added to its answer). The API documents only that the Standard class
+# supports every feature: the plan warns (not verified here which features the others lack).
+def test_a_log_group_outside_the_standard_class_is_a_warning(account: Any) -> None:
+    def infrequent(parsed: dict[str, Any], **_: Any) -> None:
+        for g in parsed.get("logGroups", []):
+            g["logGroupClass"] = "INFREQUENT_ACCESS"
+
+    account.events.register("after-call.cloudwatch-logs.DescribeLogGroups", infrequent)
+    p = plan(SPEC, session=account, test_events=EVENTS)
+    check = {c.name: c for c in p.checks}["log group exists"]
+    assert check.status == "warning" and "INFREQUENT_ACCESS" in check.detail and not p.blocked
+    account.events.unregister("after-call.cloudwatch-logs.DescribeLogGroups", infrequent)
+    assert {c.name: c for c in plan(SPEC, session=account, test_events=EVENTS).checks}["log group exists"].status == "ok"

@@ -99,6 +99,13 @@ def check_log_group(group: dict[str, Any] | None, name: str) -> Check:
         return Check("log group exists", FAILED,
                      f"log group {name!r} not found in this account and region; check log_group, the region "
                      f"(AWS_REGION) and that the trail delivers to CloudWatch Logs")
+    cls = group.get("logGroupClass")
+    if cls not in (None, "STANDARD"):
+        # CreateLogGroup documentation: "The Standard log class supports all CloudWatch Logs features";
+        # the other classes support a subset. Which subset is not in the API model, so warn, do not block.
+        return Check("log group exists", WARNING,
+                     f"{name} is in the {cls} log class: only the Standard class supports all CloudWatch Logs features "
+                     f"(see AWS's 'Log classes' page); metric filters may not work on it")
     return Check("log group exists", OK, name)
 
 

@@ -62,11 +62,25 @@ def _prepare(events: pd.DataFrame, by: str, classify_options: Mapping[str, Any] 
              ) -> pd.DataFrame:
     if not isinstance(events, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, not {type(events).__name__}")
-    needs_classify = (by == "source" or by in ("ua_family", "ip_service", "ip_region")) and \
-        by not in events.columns
-    if needs_classify or ("source" not in events.columns and classify_options):
-        events = classify(events, **(classify_options or {}))
+    if "source" not in events.columns and (
+            by in ("source", "ua_family", "ip_service", "ip_region") or classify_options):
+        return classify(events, **(classify_options or {}))
+    if by in ("ip_service", "ip_region"):
+        return _with_derived(events, (by,), classify_options)
     return events
+
+
+def _with_derived(events: pd.DataFrame, names: Sequence[str],
+                  classify_options: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``events`` plus the classify columns in ``names`` it lacks; its own ``source`` labels
+    (a frame labelled elsewhere, or classified with other options) are kept."""
+    missing = [n for n in names if n not in events.columns]
+    if not missing:
+        return events
+    labelled = classify(events, **(classify_options or {}))
+    if "source" not in events.columns:
+        return labelled
+    return events.assign(**{n: labelled[n].array for n in missing})
 
 
 def _weights(events: pd.DataFrame, weight: str | None) -> np.ndarray | None:
@@ -334,8 +348,8 @@ def crosstab(events: pd.DataFrame, rows: str = "source", cols: str = "vpcEndpoin
     np.int64(2)
     """
     events = _prepare(events, rows, classify_options)
-    if cols in ("ua_family", "ip_service", "ip_region") and cols not in events.columns:
-        events = classify(events, **(classify_options or {}))
+    if cols in ("ip_service", "ip_region"):  # ua_family is derived by _dimension on its own
+        events = _with_derived(events, (cols,), classify_options)
     w = _weights(events, weight)
     g, v = _group(events, rows), _dimension(events, cols)
     pairs = _pair_counts(g, v, w)
@@ -477,8 +491,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
     'internet 100%'
     """
     events = _prepare(events, "source", classify_options)
-    if "ua_family" not in events.columns:
-        events = classify(events, **(classify_options or {}))
+    events = _with_derived(events, ("ua_family", "ip_service", "ip_region"), classify_options)
     g = column(events, "source")
     ip = column(events, "sourceIPAddress")
     service, region = _address_ranges(events, ip)

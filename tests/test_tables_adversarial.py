@@ -137,3 +137,17 @@ def test_zero_weight_rows_are_not_values_on_the_many_categories_path():
         assert table.loc["p0", "events"] == 1
         assert (table["sourceIPAddress_distinct"] == 1).all()
         assert not table["sourceIPAddress_top"].str.contains("×0").any()
+
+
+def test_tables_keep_the_frames_own_source_labels():
+    # a frame labelled elsewhere (e.g. the samples' truth, or an earlier classify with options)
+    # must be tabulated by its labels; deriving ua_family must not re-classify it
+    df = pd.DataFrame({"source": ["vpc-endpoint", "vpc-endpoint", "external"],
+                       "vpcEndpointId": ["vpce-f40dc59d", "vpce-f40dc59d", None],
+                       "sourceIPAddress": ["10.0.0.1", "10.0.0.2", "198.51.100.7"],
+                       "userAgent": ["[aws-cli/2.17.60]", "[aws-cli/2.17.60]", "[curl/8.5.0]"]})
+    by_ua = crosstab(df, "source", "ua_family")
+    assert by_ua.loc["vpc-endpoint", "aws-cli"] == 2 and by_ua.loc["external", "curl"] == 1
+    table = fingerprint_table(df)
+    assert list(table.index) == ["vpc-endpoint", "external"]
+    assert table.loc["vpc-endpoint", "userAgent"] == "aws-cli 100%"

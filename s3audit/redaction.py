@@ -379,15 +379,19 @@ class Redactor:
 
     def bucket(self, value: str) -> str:
         """A bucket name -> ``bucket-<8 hex>`` (still a valid bucket name)."""
-        if not value or not self.options["buckets"] or value.lower() in PROTECTED:
+        if not value or value.lower() in PROTECTED:
             return value
+        if not self.options["buckets"]:  # kept, but an account id in it is still an account id
+            return self.shapes(value)
         return self._issue("bucket", value, lambda a: "bucket-" + self._hex("bucket", value, 8, a))
 
     def key(self, value: str) -> str:
         """An object key or prefix; per segment by default, keeping ``/`` and the extension."""
         mode = self.options["keys"]
-        if not value or not mode or value in self._tokens:
+        if not value or value in self._tokens:
             return value
+        if not mode:  # kept, but an account id or an address in it is still one
+            return self.shapes(value)
         if mode == "full":
             return self._issue("key", value, lambda a: "key-" + self._hex("key", value, 10, a))
         hit = self._map.get(("key", value))

@@ -432,3 +432,22 @@ def test_internationalised_email_addresses(tmp_path, address) -> None:
     assert address not in text and address.split("@")[1] not in text
     assert address.split("@")[0] not in text or len(address.split("@")[0]) < 5  # "ops" is a word
     assert "@redacted.invalid" in page
+
+
+@pytest.mark.parametrize("options", [{"buckets": False}, {"keys": False}], ids=["keep-buckets", "keep-keys"])
+def test_kept_bucket_and_key_names_still_lose_the_account_id(tmp_path, options) -> None:
+    """--keep-buckets kept ``sagemaker-us-east-1-210987654321`` whole, account id included, so the
+    gate refused every report of a bucket named the way AWS names its own; the name stays, the
+    account id in it is redacted (and a pattern on it still matches)."""
+    bucket = "sagemaker-us-east-1-210987654321"
+    records = [record(i, requestParameters={"bucketName": bucket, "key": f"AWSLogs/210987654321/x{i}.json",
+                                            "Host": f"{bucket}.s3.amazonaws.com"}) for i in range(4)]
+    events = classify(load_events(records))
+    design = {"pattern": f'{{ $.requestParameters.bucketName = "{bucket}" && '
+                         f'$.requestParameters.key = "AWSLogs/210987654321/x1.json" }}'}
+    result = build_report(ReportInputs(events=events, design=design), tmp_path, key="k", redaction=options)
+    page = result.path.read_text(encoding="utf-8")
+    assert "210987654321" not in layers(page)
+    assert "matches exactly the same events" in page
+    if options == {"buckets": False}:
+        assert "sagemaker-us-east-1-" in page

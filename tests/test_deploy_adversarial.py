@@ -703,3 +703,10 @@ def test_a_log_group_outside_the_standard_class_is_a_warning(account: Any) -> No
     assert check.status == "warning" and "INFREQUENT_ACCESS" in check.detail and not p.blocked
     account.events.unregister("after-call.cloudwatch-logs.DescribeLogGroups", infrequent)
     assert {c.name: c for c in plan(SPEC, session=account, test_events=EVENTS).checks}["log group exists"].status == "ok"
+
+
+# Found by test_deploy_spec's property test: test_events "" was accepted, then ignored (the bundled
+# samples were used instead) and dropped by to_dict.
+def test_an_empty_test_events_path_is_rejected() -> None:
+    with pytest.raises(SpecError, match="test_events"):
+        load_spec(spec_with(test_events=""))

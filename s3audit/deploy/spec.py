@@ -357,6 +357,10 @@ def _validate(doc: Any, origin: str | None) -> DeploySpec:
     tags = _tags(c, top.get("tags", {}))
     trail = _trail(c, top["trail"]) if "trail" in top else None
     test_events = c.string(top["test_events"], "test_events") if "test_events" in top else None
+    if test_events is not None and not test_events.strip():
+        # an empty path would silently fall back to the bundled samples (and not survive to_dict)
+        c.add("test_events", "must be a path to a .jsonl[.gz] file, got an empty string")
+        test_events = None
 
     if c.problems:
         raise SpecError(c.problems, origin)

@@ -123,7 +123,13 @@ class AwsIpRanges:
         v4: dict[tuple[int, int], set[tuple[str, str]]] = {}
         v6: dict[tuple[int, int], set[tuple[str, str]]] = {}
         for key, table in (("prefixes", v4), ("ipv6_prefixes", v6)):
-            for item in doc.get(key) or []:
+            items = doc.get(key) or []
+            if not isinstance(items, list):
+                raise IpRangesError(f"{key} is not a list", source=self.origin)
+            for item in items:
+                if not isinstance(item, Mapping):
+                    raise IpRangesError(f"an entry of {key} is not an object: {item!r:.80}",
+                                        source=self.origin)
                 cidr = item.get("ip_prefix") or item.get("ipv6_prefix")
                 try:
                     net = ip_network(cidr, strict=False)

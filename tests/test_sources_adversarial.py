@@ -392,3 +392,18 @@ def test_lake_formation_reasons_are_one_per_engine_not_one_per_vended_session():
     assert len(reasons) == 3, reasons
     assert any("'AWSLF-00-RE-…'" in r for r in reasons)
     assert any("'AWSLF-00-…'" in r for r in reasons)
+
+
+@pytest.mark.parametrize("doc", [
+    {"prefixes": ["3.112.0.0/14"]},
+    {"prefixes": [], "ipv6_prefixes": {"ipv6_prefix": "2600:1f18::/32"}},
+])
+def test_malformed_prefix_entries_are_ip_ranges_errors(doc, tmp_path):
+    # a corrupted live file must take refresh's fallback (it catches IpRangesError / ValueError)
+    from s3audit.ipranges import AwsIpRanges, IpRangesError, load_ip_ranges
+    with pytest.raises(IpRangesError):
+        AwsIpRanges(doc)
+    import json
+    ranges = load_ip_ranges(refresh=True, cache_dir=tmp_path,
+                            fetch=lambda url, timeout: json.dumps(doc).encode())
+    assert ranges.origin in ("bundled", "cache")

@@ -227,3 +227,28 @@ def test_mask_lone_surrogate_escapes_are_not_the_replacement_character(pattern):
                     '"userAgent":"\ufffd"', '"b\\ud800":"1"', '"b\ufffd":"1"'])
     assert_mask_is_matches(pattern, frame)
     assert compile_pattern('{ $.a = "\ufffd" }').matches('{"a":"\\ud800"}') is False
+
+
+# ----------------------------------------------------------------------------- numbers with many digits
+_LONG = "1" * 5000  # past Python's 4,300-digit limit for int(str)
+
+
+@pytest.mark.parametrize("pattern, event, expected", [
+    ("{ $.a = 1 }", '{"a":"%s"}' % _LONG, False),
+    ("{ $.a != 1 }", '{"a":"%s"}' % _LONG, True),
+    ("{ $.a > 1 }", '{"a":"%s"}' % _LONG, True),
+    ("{ $.a < 0 }", '{"a":"-%s"}' % _LONG, True),
+    ("{ $.b = 1 }", '{"b":1,"a":%s}' % _LONG, True),
+    ("{ $.a > 1e300 }", '{"a":%s}' % _LONG, True),
+    ("{ $.a = \"1*\" }", '{"a":%s}' % _LONG, True),
+    ("[x, f > 1]", "x " + _LONG, True),
+    ("[x, f = 1]", "x " + _LONG, False),
+])
+def test_numbers_with_thousands_of_digits(pattern, event, expected):
+    """int() refuses more than 4,300 digits (ValueError): matches() raised on such a string value
+    and treated an event with such a JSON number anywhere as not JSON."""
+    p = compile_pattern(pattern)
+    assert p.matches(event) is expected
+    assert p.extract(event).matched is expected
+    if pattern.startswith("{"):
+        assert p.mask(make_frame([event, '{"a":"1","b":1}'])).tolist()[0] is expected

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from typing import Any
 
 from .ast import Literal
@@ -62,20 +63,31 @@ class JsonNumber:
 
 
 def _int_number(text: str) -> JsonNumber:
-    return JsonNumber(text, int(text))
+    return JsonNumber(text, _int(text))
 
 
 def _float_number(text: str) -> JsonNumber:
     return JsonNumber(text, float(text))
 
 
-def parse_number(text: str) -> int | float | None:
-    """The numeric value of ``text`` if it is a number by the pattern grammar, else None."""
+def _int(text: str) -> int | Decimal:
+    try:
+        return int(text)
+    except ValueError:  # more than sys.get_int_max_str_digits() (4,300) digits: still a number
+        return Decimal(text)  # exact, and compares exactly with int and float
+
+
+def parse_number(text: str) -> int | float | Decimal | None:
+    """The numeric value of ``text`` if it is a number by the pattern grammar, else None.
+
+    Integers of more than 4,300 digits (Python's limit for ``int(str)``) come back as
+    :class:`~decimal.Decimal`, which compares exactly with ints and floats.
+    """
     if not NUMBER_RE.match(text):
         return None
     if "." in text or "e" in text or "E" in text:
         return float(text)
-    return int(text)
+    return _int(text)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -271,6 +271,7 @@ class Redactor:
         self._text_cache: dict[str, str] = {}
         self._key_folders: dict[str, str] = {}  # "a/b/" of keys seen -> its token (text only)
         self._shape_cache: dict[str, str] = {}  # values of safe fields -> shapes() of them
+        self._aws_dense: dict[tuple[int, int, int], bool] = {}  # block -> mostly outside AWS
 
     def __repr__(self) -> str:
         counts = {k: len(v) for k, v in self._originals.items() if v}
@@ -608,7 +609,26 @@ class Redactor:
             return False
         if level >= (24 if version == 4 else 48):  # far enough down to ask about AWS
             return not self._aws_prefix(str(first)) and not self._aws_prefix(str(last))
-        return True
+        # a broader block must leave room outside AWS for the blocks mapped under it: a /16 that
+        # is all AWS (52.17.0.0/16) has no acceptable /24, and the address could not be redacted
+        return self._mostly_outside_aws(version, level, value)
+
+    def _mostly_outside_aws(self, version: int, level: int, value: int) -> bool:
+        """At most a quarter of 256 evenly spread sub-blocks of the block start in AWS space."""
+        lookup = self._ensure_lookup()
+        if lookup is None:
+            return True
+        key = (version, level, value)
+        hit = self._aws_dense.get(key)
+        if hit is not None:
+            return hit
+        bits = 32 if version == 4 else 128
+        shift = bits - level - 8
+        make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+        probes = [str(make(value | (k << shift) | 1)) for k in range(256)]
+        inside = sum(1 for p in lookup(probes) if p)
+        self._aws_dense[key] = ok = inside <= 64
+        return ok
 
     def ip(self, value: str) -> str:
         """An address -> a pseudonym of the same class sharing prefixes as the original did.

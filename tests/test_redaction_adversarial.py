@@ -451,3 +451,26 @@ def test_kept_bucket_and_key_names_still_lose_the_account_id(tmp_path, options) 
     assert "matches exactly the same events" in page
     if options == {"buckets": False}:
         assert "sagemaker-us-east-1-" in page
+
+
+def test_many_external_addresses_all_get_pseudonyms() -> None:
+    """An external /16 was mapped without asking whether the pseudonym /16 is AWS space; when it
+    was entirely AWS (52.17.0.0/16…), no /24 under it was acceptable and ``ip`` raised
+    RedactionError: the report of any window with a few hundred external callers failed (about
+    one external address in 25). Every external address gets an external, non-AWS pseudonym."""
+    import random
+
+    rnd = random.Random(7)
+    r = Redactor(key="k")
+    addresses: list[str] = []
+    while len(addresses) < 400:
+        a = f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+        if r.ip_class(a) == "external":
+            addresses.append(a)
+    r.learn_ips(addresses)
+    tokens = {a: r.ip(a) for a in addresses}
+    assert all(r.ip_class(t) == "external" for t in tokens.values())
+    for a, b in zip(addresses, addresses[1:]):  # prefixes still shared exactly as the originals do
+        for octets in (1, 2, 3):
+            same = a.split(".")[:octets] == b.split(".")[:octets]
+            assert (tokens[a].split(".")[:octets] == tokens[b].split(".")[:octets]) == same

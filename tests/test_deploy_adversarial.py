@@ -710,3 +710,41 @@ def test_a_log_group_outside_the_standard_class_is_a_warning(account: Any) -> No
 def test_an_empty_test_events_path_is_rejected() -> None:
     with pytest.raises(SpecError, match="test_events"):
         load_spec(spec_with(test_events=""))
+
+
+# ------------------------------------------------------------------------------ moved log group
+# Attack: the spec's log_group changes (a new trail delivers elsewhere). The old filter stayed on
+# the old group publishing the same metric: double counting, and teardown never looked there. It
+# passes the same ownership test as the filter on the current group (name, metric, tagged alarm),
+# so the plan replaces it; a different filter name there still blocks.
+def test_moving_the_log_group_replaces_the_filter_on_the_old_group(account: Any) -> None:
+    logs = account.client("logs")
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    logs.create_log_group(logGroupName="new-trail-logs")
+    moved = spec_with(log_group="new-trail-logs")
+    p = plan(moved, session=account, test_events=EVENTS)
+    assert not p.blocked, p.render()
+    flt = [(c.action, c.calls[0].params["logGroupName"] if c.calls else None) for c in p.changes
+           if c.resource_type == "AWS::Logs::MetricFilter"]
+    assert flt == [("create", "new-trail-logs"), ("delete", GROUP)], flt
+    p.apply()
+    assert logs.describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
+    assert [f["filterName"] for f in logs.describe_metric_filters(logGroupName="new-trail-logs")["metricFilters"]] == [
+        "payroll-unexpected-reads"]
+    assert {a for _, _, a in actions(plan(moved, session=account, test_events=EVENTS))} == {"nothing"}
+
+
+def test_teardown_removes_this_specs_filter_left_on_a_former_log_group(account: Any) -> None:
+    logs = account.client("logs")
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    _foreign_filter(account, "payroll-unexpected-reads", "new-trail-logs", pattern=PATTERN)  # as an older version left it
+    _foreign_filter(account, "someone-elses", "third-logs", metric=("S3Audit", "Other"))
+    moved = spec_with(log_group="new-trail-logs")
+    t = teardown(moved, session=account)
+    deleted = sorted(c.calls[0].params["logGroupName"] for c in t.changes
+                     if c.resource_type == "AWS::Logs::MetricFilter" and c.action == "delete")
+    assert deleted == sorted([GROUP, "new-trail-logs"]), t.render()
+    t.apply()
+    left = [f["filterName"] for g in (GROUP, "new-trail-logs", "third-logs")
+            for f in logs.describe_metric_filters(logGroupName=g)["metricFilters"]]
+    assert left == ["someone-elses"]

@@ -20,7 +20,7 @@ from s3audit.deploy import state as S
 from s3audit.deploy.aws import IMPLIED_ACTIONS, Aws, error_code, iam_action
 from s3audit.deploy.errors import DeployError, OfflinePlanError, PreflightError, ReadBackError, StalePlanError
 from s3audit.deploy.preflight import (
-    FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_metric_unshared, check_pattern,
+    FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_metric_unshared, check_pattern, metric_publishers,
     check_test_metric_filter, check_trail, find_log_group, metric_filters,
 )
 from s3audit.deploy.spec import DeploySpec, load_spec
@@ -468,7 +468,6 @@ class _DeployPlanner:
             filters = metric_filters(self.aws, spec.log_group) if group else []
             if group:
                 self.checks.append(check_filter_count(filters, spec.filter_name))
-            self.checks.append(check_metric_unshared(self.aws, spec))
             if spec.trail and not spec.trail.create:
                 self.checks.append(check_trail(self.aws, spec))
             if self.run_test_filter and self.checks[0].status == OK:
@@ -491,6 +490,8 @@ class _DeployPlanner:
                     note=f"this spec's alarm under a former name (tagged {S.NAME_TAG} = {spec.name}), replaced by "
                          f"{spec.alarm_name!r}"))
         self._filter(filters, alarm)
+        if not self.offline:
+            self._moved_filters(alarm)
         if any(c.resource_type == SUBSCRIPTION and c.action == CREATE for c in self.changes):
             self.notes.append(PENDING_NOTE)
         return Plan("deploy", spec, self.changes, self.checks, self.region, self.account, self.offline,
@@ -640,6 +641,31 @@ class _DeployPlanner:
         if len(same_name) > 1:
             note += f"; {len(same_name)} filters share this name (not possible on AWS)"
         self.changes.append(Change(FILTER, spec.filter_name, UPDATE if diff else NOTHING, diff, call if diff else (), note))
+
+    def _moved_filters(self, alarm: dict[str, Any] | None) -> None:
+        """Check that no other filter publishes the spec's metric, replacing this spec's own on a former log group.
+
+        A filter with the spec's filter name on another log group, publishing the spec's metric, next to
+        this spec's tagged alarm or topic, is what a change of ``log_group`` leaves behind (it passes the
+        same ownership test as the filter on the current group): it is deleted after the new filter is
+        written. Any other publisher of the metric blocks the plan.
+        """
+        spec = self.spec
+        others, moved = [], []
+        for f in metric_publishers(self.aws, spec):  # type: ignore[arg-type]
+            if f.get("logGroupName") == spec.log_group and f.get("filterName") == spec.filter_name:
+                continue
+            if (f.get("filterName") == spec.filter_name
+                    and S.filter_owned({**f, "logGroupName": spec.log_group}, spec, alarm, other_proof=self.other_proof)):
+                moved.append(f)
+            else:
+                others.append(f)
+        self.checks.append(check_metric_unshared(spec, others))
+        for f in moved:
+            group = f["logGroupName"]
+            self.changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
+                ApiCall("logs", "delete_metric_filter", {"logGroupName": group, "filterName": spec.filter_name}),),
+                note=f"on {group}, the spec's former log group: replaced by the filter on {spec.log_group}"))
 
     # ---------------------------------------------------------------- alarm
     def _alarm(self, topic: str, current: dict[str, Any] | None) -> None:

@@ -119,19 +119,25 @@ def check_filter_count(filters: Sequence[dict[str, Any]], filter_name: str) -> C
                  f"the log group already has {count} metric filters (AWS limit {METRIC_FILTER_LIMIT}); remove one first")
 
 
-def check_metric_unshared(aws: Aws, spec: DeploySpec) -> Check:
-    """No other metric filter (any name, any log group of this Region) publishes the spec's metric.
+def metric_publishers(aws: Aws, spec: DeploySpec) -> list[dict[str, Any]]:
+    """Every metric filter of this Region (any name, any log group) that publishes the spec's metric.
+
+    ``DescribeMetricFilters`` with ``metricName`` + ``metricNamespace`` searches every log group.
+    """
+    return aws.paginate("logs", "describe_metric_filters", "metricFilters",
+                        resource=f"{spec.metric.namespace}/{spec.metric.name}",
+                        metricNamespace=spec.metric.namespace, metricName=spec.metric.name)
+
+
+def check_metric_unshared(spec: DeploySpec, others: Sequence[dict[str, Any]]) -> Check:
+    """No filter but the spec's own publishes its metric (``others``: the publishers that are not ours).
 
     The alarm sums the metric, so a second filter publishing it would make the alarm fire on that
     filter's matches too (and a filter left behind by a rename of ``names.filter`` would count every
-    event twice). ``DescribeMetricFilters`` with ``metricName`` + ``metricNamespace`` finds them in
-    every log group.
+    event twice).
     """
     name = "metric used by one filter only"
     metric = f"{spec.metric.namespace}/{spec.metric.name}"
-    found = aws.paginate("logs", "describe_metric_filters", "metricFilters", resource=metric,
-                         metricNamespace=spec.metric.namespace, metricName=spec.metric.name)
-    others = [f for f in found if not (f.get("logGroupName") == spec.log_group and f.get("filterName") == spec.filter_name)]
     if others:
         listed = ", ".join(f"{f.get('filterName')!r} on {f.get('logGroupName')}" for f in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""

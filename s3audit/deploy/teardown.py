@@ -16,7 +16,7 @@ from s3audit.deploy.plan import (
     ALARM, BUCKET, DELETE, FILTER, KEEP, NOTHING, ROLE, SUBSCRIPTION, TOPIC, TRAIL, ApiCall, Change, Plan,
     topic_deletion,
 )
-from s3audit.deploy.preflight import OK, SKIPPED, Check, find_log_group, metric_filters
+from s3audit.deploy.preflight import OK, SKIPPED, Check, find_log_group, metric_filters, metric_publishers
 from s3audit.deploy.spec import DeploySpec, load_spec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,6 +150,16 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             filter_changes = [c if c.action != DELETE else
                               Change(FILTER, c.name, KEEP, note="another filter has the same name; remove by hand")
                               for c in filter_changes]
+    if not cfn_managed:
+        # this spec's filter on a former log_group (same name, same metric, same tagged proof)
+        proof = topic_owned or bool(former)
+        for f in metric_publishers(aws, spec):
+            group_name = f.get("logGroupName")
+            if (group_name != spec.log_group and f.get("filterName") == spec.filter_name
+                    and S.filter_owned({**f, "logGroupName": spec.log_group}, spec, alarm, other_proof=proof)):
+                filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
+                    ApiCall("logs", "delete_metric_filter", {"logGroupName": group_name, "filterName": spec.filter_name}),),
+                    note=f"on {group_name}, a former log group of this spec"))
     changes.extend(filter_changes)
     changes.append(alarm_change)
     changes.extend(former_changes)

@@ -42,6 +42,7 @@ import pandas as pd
 
 from s3audit.cidr import cidr_values, merge_regex
 from s3audit.flatten import is_position
+from s3audit.useragent import strip_brackets
 
 __all__ = [
     "REQUIRED_FIELDS",
@@ -650,12 +651,12 @@ def _candidates(label: str, rows: pd.DataFrame) -> tuple[list[Condition], list[s
             notes.append("service-other lists the service names seen in the history; reads by "
                          "another AWS service on your behalf will still alarm")
     elif label == "console":
-        heads = sorted({_ua_prefix(u, "S3Console/") for u in uas if u.lstrip("[").startswith("S3Console/")})
+        heads = sorted({_ua_prefix(u, "S3Console/") for u in uas if strip_brackets(u).startswith("S3Console/")})
         cands += [Equals("userAgent", h) for h in heads] or [Equals("userAgent", "[S3Console/*")]
-        if any("aws-internal/3" in u and not u.lstrip("[").startswith("S3Console/") for u in uas) or not uas:
+        if any("aws-internal/3" in u and not strip_brackets(u).startswith("S3Console/") for u in uas) or not uas:
             cands.append(Equals("userAgent", "*aws-internal/3*"))
     elif label in ("console-browser", "presigned-url"):
-        mozilla = sorted({_ua_prefix(u, "Mozilla/") for u in uas if u.lstrip("[").startswith("Mozilla/")})
+        mozilla = sorted({_ua_prefix(u, "Mozilla/") for u in uas if strip_brackets(u).startswith("Mozilla/")})
         browser_ua: Condition = AnyOf(tuple(Equals("userAgent", m) for m in mozilla or ["[Mozilla/*", "Mozilla/*"]))
         # CloudTrail writes X-Amz-Expires as a string ("300")
         expires = Equals("requestParameters.X-Amz-Expires", "300")

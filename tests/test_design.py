@@ -533,3 +533,14 @@ def test_excluded_table_says_which_carve_outs_apply(events):
     row = design.excluded().set_index("id").loc["source:athena"]
     assert "unless" not in row["excludes"]
     assert row["notes"].startswith("no carve-out needed for lake-formation (excluded too)")
+
+
+def test_a_console_agent_logged_with_two_brackets_is_caught_by_its_aws_internal_part():
+    """exclusions strips one bracket pair as classify and the compiled filter do: the agent
+    '[[S3Console/0.4, aws-internal/3]' does not start with '[S3Console/', so the console
+    fingerprint's '*aws-internal/3*' candidate is the one that catches it (lstrip('[') read it as
+    an S3Console agent and offered only '[S3Console/*', which misses it)."""
+    events = frame([{"userAgent": "[[S3Console/0.4, aws-internal/3]"},
+                    {"userAgent": "[S3Console/0.4, aws-internal/3]"}], labels=["console", "console"])
+    t = FilterDesign(events).translate("console")
+    assert (t.covered, t.total) == (2, 2), t.notes

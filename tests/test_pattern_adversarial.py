@@ -252,3 +252,11 @@ def test_numbers_with_thousands_of_digits(pattern, event, expected):
     assert p.extract(event).matched is expected
     if pattern.startswith("{"):
         assert p.mask(make_frame([event, '{"a":"1","b":1}'])).tolist()[0] is expected
+
+
+@pytest.mark.parametrize("pattern", ["{ $.a > 5 }", "{ $.a = 1 }", "{ $.a != 5 }", "{ $.a < 0 }", '{ $.a = "Infinity" }'])
+def test_mask_a_number_the_loader_wrote_as_infinity(pattern):
+    """The loader writes a JSON number too big for a float as the text "Infinity" in a mixed
+    column; the mask took it for the string "Infinity" (not a number)."""
+    frame = loaded(['"a":' + _LONG, '"a":"x"', '"a":"Infinity"', '"a":-' + _LONG, '"a":' + "9" * 400])
+    assert_mask_is_matches(pattern, frame)

@@ -196,7 +196,10 @@ _EXACT_LIMIT = 2.0 ** 53
 # JSON text may hold lone surrogates ("\\ud800"): matches() keeps them, the loader's columns hold
 # U+FFFD instead (Arrow needs valid UTF-8). A value or key name with U+FFFD is decided on raw.
 _REPLACEMENT = "\ufffd"
-_JSON_NON_STRING = re.compile(r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\Z")
+# the loader's text for a JSON number or boolean in a mixed-kind column ("Infinity": a number too
+# big for a float)
+_JSON_NON_STRING = re.compile(
+    r"(?:true|false|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|-?Infinity|NaN)\Z")
 
 
 class _Tri:

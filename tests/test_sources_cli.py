@@ -42,3 +42,11 @@ def test_sources_command_reports_bad_input(tmp_path, capsys):
     bad.write_text("not json")
     assert main(["sources", str(IBM), "--ip-ranges", str(bad)]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_sources_command_by_a_missing_column_is_a_usage_error(capsys):
+    # the bundled samples (no shared/ needed): the error names the column, no traceback, exit 2
+    assert main(["sources", "--by", "vpcEndpointld"]) == 2
+    captured = capsys.readouterr()
+    assert "error: --by: cannot group by 'vpcEndpointld'" in captured.err
+    assert "Traceback" not in captured.err and "== " not in captured.out

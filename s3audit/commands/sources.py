@@ -61,9 +61,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     classified = classify(events, own_vpc_endpoints=args.own_vpce,
                           own_accounts=args.own_account, ip_ranges=ranges)
+    try:
+        table = tabulate(classified, by=args.by, top=args.top)
+    except KeyError as exc:  # --by names no column: say so (a traceback helps nobody here)
+        print(f"error: --by: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
     print(f"{len(classified):,} events; AWS ranges: {ranges.origin} "
           f"(createDate {ranges.create_date})\n")
-    table = tabulate(classified, by=args.by, top=args.top)
     with pd.option_context("display.max_colwidth", 90, "display.width", 200,
                            "display.max_columns", None):
         for name, row in table.iterrows():

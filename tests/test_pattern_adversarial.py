@@ -260,3 +260,74 @@ def test_mask_a_number_the_loader_wrote_as_infinity(pattern):
     column; the mask took it for the string "Infinity" (not a number)."""
     frame = loaded(['"a":' + _LONG, '"a":"x"', '"a":"Infinity"', '"a":-' + _LONG, '"a":' + "9" * 400])
     assert_mask_is_matches(pattern, frame)
+
+
+# ----------------------------------------------------------------------------- property: mask == matches on odd raw text
+_KEYS = ["readOnly", "vpcEndpointId", "sourceIPAddress", "a", "a.b", "additionalEventData", "bytesTransferredOut",
+         "userIdentity", "type", "x/y", "eventName", ""]
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3000), st.sampled_from([2**53 + 1, 1e20, 0.5, -0.0]),
+    st.sampled_from(["x", "1", "1000", "true", "false", "yes", "1.5", "", "vpce-1", "vpce-2", "1.2.3.4", "GetObject",
+                     "null", "01", "1e3", " 5", "\u0661", "\ufffd", "Infinity"]))
+_VALUES = st.recursive(_SCALARS, lambda kids: st.one_of(st.lists(kids, max_size=2),
+                                                        st.dictionaries(st.sampled_from(_KEYS), kids, max_size=3)),
+                       max_leaves=5)
+_SELECTORS = ["$.readOnly", "$.vpcEndpointId", "$.sourceIPAddress", "$.a", "$.['a.b']", "$.a.b",
+              "$.additionalEventData.bytesTransferredOut", "$.userIdentity.type", "$.['x/y']", "$.eventName",
+              "$.a.readOnly", "$.additionalEventData", "$.a[0]", "$.a[*]"]
+_LITERALS = ['"x"', "1", "1000", '"1000"', '"*"', '"vpce-1"', '"vpce-*"', "%^vpce%", '"true"', '"yes"', '"1.2.3.*"',
+             "0.5", '"01"', '"GetObject"', "9007199254740992", "-0", '""', "1e3", '"\ufffd"']
+
+
+@st.composite
+def _conditions(draw):
+    sel = draw(st.sampled_from(_SELECTORS))
+    kind = draw(st.sampled_from(["cmp", "cmp", "cmp", "IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"]))
+    if kind != "cmp":
+        return f"{sel} {kind}"
+    lit = draw(st.sampled_from(_LITERALS))
+    ops = ["=", "!="] + (["<", "<=", ">", ">="] if lit[0] in "-0123456789" else [])
+    return f"{sel} {draw(st.sampled_from(ops))} {lit}"
+
+
+_BODIES = st.recursive(_conditions(), lambda kids: st.tuples(st.lists(kids, min_size=2, max_size=3),
+                                                             st.sampled_from(["&&", "||"])).map(
+    lambda t: "(" + f" {t[1]} ".join(t[0]) + ")"), max_leaves=4)
+
+
+def _emit(value, draw) -> str:
+    """JSON text with the liberties real producers take: escaped key characters, blanks around ':',
+    a key given twice (the last one counts), \\u escapes in strings."""
+    if isinstance(value, dict):
+        parts = []
+        for k, v in value.items():
+            key = json.dumps(k)
+            if k and draw(st.integers(0, 4)) == 0:
+                i = draw(st.integers(0, len(k) - 1))
+                key = '"' + json.dumps(k[:i])[1:-1] + "\\u%04x" % ord(k[i]) + json.dumps(k[i + 1:])[1:-1] + '"'
+            if draw(st.integers(0, 9)) == 0:
+                parts.append(key + ":" + draw(st.sampled_from(["null", '"dup"', "7", "true", "{}"])))
+            blank = draw(st.sampled_from(["", " "]))
+            parts.append(key + blank + ":" + blank + _emit(v, draw))
+        return "{" + ",".join(parts) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_emit(v, draw) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=draw(st.booleans()))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_BODIES, st.lists(st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6), min_size=1, max_size=6),
+       st.data())
+def test_mask_equals_matches_on_loaded_odd_json(body, records, data):
+    pattern = "{ " + body + " }"
+    try:
+        p = compile_pattern(pattern)
+    except PatternError:  # a generated body may break a quota
+        return
+    head = json.dumps(_HEAD)[1:-1]
+    raws = []
+    for i, rec in enumerate(records):
+        text = _emit(rec, data.draw)
+        raws.append("{" + head + ',"eventID":"id-%d"' % i + ("," + text[1:] if text != "{}" else "}"))
+    frame = s3audit.load_events(raws, keep="all")
+    assert p.mask(frame).tolist() == [p.matches(r) for r in frame["raw"]], pattern

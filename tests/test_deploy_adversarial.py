@@ -748,3 +748,16 @@ def test_teardown_removes_this_specs_filter_left_on_a_former_log_group(account: 
     left = [f["filterName"] for g in (GROUP, "new-trail-logs", "third-logs")
             for f in logs.describe_metric_filters(logGroupName=g)["metricFilters"]]
     assert left == ["someone-elses"]
+
+
+# An alarm that uses s3audit's topic only as its OK action relies on it too (DescribeAlarms'
+# ActionPrefix is documented for "alarm actions"; moto matches AlarmActions only).
+def test_teardown_keeps_the_topic_for_an_alarm_that_uses_it_only_as_ok_action(account: Any) -> None:
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    account.client("cloudwatch").put_metric_alarm(
+        AlarmName="ops-recovered", Namespace="App", MetricName="Errors", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", OKActions=[topic])
+    t = teardown(SPEC, session=account)
+    [tc] = [c for c in t.changes if c.resource_type == "AWS::SNS::Topic"]
+    assert tc.action == "keep" and "ops-recovered" in tc.note, t.render()

@@ -132,14 +132,13 @@ def former_alarms(aws: Aws, spec: DeploySpec) -> list[str]:
 def alarms_notifying(aws: Aws, topic: str) -> list[str]:
     """Names of the alarms (metric and composite) with ``topic`` among their actions.
 
-    ``DescribeAlarms`` ``ActionPrefix`` narrows the listing; the exact ARN is then matched in
-    ``AlarmActions``, ``OKActions`` and ``InsufficientDataActions`` (a prefix of ``payroll`` also
-    matches ``payroll-v2``).
+    Every alarm is listed and the exact ARN matched in ``AlarmActions``, ``OKActions`` and
+    ``InsufficientDataActions``: ``DescribeAlarms`` ``ActionPrefix`` is documented for alarm actions
+    (moto matches ``AlarmActions`` only), so it could miss an alarm that uses the topic as OK action.
     """
     names: list[str] = []
     for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
-        for alarm in aws.paginate("cloudwatch", "describe_alarms", key, resource=topic, ActionPrefix=topic,
-                                  AlarmTypes=[kind]):
+        for alarm in aws.paginate("cloudwatch", "describe_alarms", key, resource=topic, AlarmTypes=[kind]):
             actions = [*alarm.get("AlarmActions", []), *alarm.get("OKActions", []), *alarm.get("InsufficientDataActions", [])]
             if topic in actions:
                 names.append(alarm["AlarmName"])

@@ -144,13 +144,16 @@ _AKID_RE = re.compile(r"(?<![A-Za-z0-9])(?:%s)[A-Z0-9]{12,}(?![A-Za-z0-9])" % "|
 # case-insensitive: CloudTrail writes ids in lower case, but an upper-case copy names the same thing
 _VPCE_DNS_RE = re.compile(r"(?<![A-Za-z0-9])(vpce-[0-9a-f]{8,17})(-[0-9a-z]{8})?(?![A-Za-z0-9])", re.I)
 _RESID_RE = re.compile(r"(?<![A-Za-z0-9])(vpc|subnet|sg|eni|i|rtb|igw|nat|vpce-svc)-([0-9a-f]{8,17})(?![A-Za-z0-9])", re.I)
-_CIDR_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:\.\d{1,3}){3}/\d{1,2})(?!\d)")
-_IPV4_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:\.\d{1,3}){3})(?![A-Za-z0-9]|\.\d|/\d)")
-_IPV4_WILD_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
+_CIDR_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){3}/\d{1,2})(?!\d)")
+# a digit and a dot before an address make it part of a longer number (4.14.255.1.2); a letter
+# and a dot do not (host.203.0.113.9)
+_IPV4_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){3})(?![A-Za-z0-9]|\.\d|/\d)")
+_IPV4_WILD_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
 _IPV4_DASH_RE = re.compile(r"(?<![A-Za-z0-9-])(ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})(?!\d)")
-_IPV6_RE = re.compile(r"(?<![A-Za-z0-9:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![A-Za-z0-9:])")
+# (a hex digit and ":" or "." before it, or ":" and a hex digit after it, make it part of more)
+_IPV6_RE = re.compile(r"(?<![A-Za-z0-9])(?<![0-9A-Fa-f][:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![A-Za-z0-9]|:[0-9A-Fa-f])")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
-_ACCOUNT_TEXT_RE = re.compile(r"(?<![0-9A-Za-z.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)")  # a bare 12-digit number in text (also in trail file names: 111122223333_CloudTrail_…)
+_ACCOUNT_TEXT_RE = re.compile(r"(?<![0-9A-Za-z])(?<!\d[.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)")  # a bare 12-digit number in text (also in trail file names: 111122223333_CloudTrail_…)
 # the console's spelling of an account id (2109-8765-4321)
 _ACCOUNT_DASHED_RE = re.compile(r"(?<![\w-])(\d{4})-(\d{4})-(\d{4})(?![\w-])")
 # a known account id run into letters (acct210987654321): replaced, but only when already known

@@ -251,7 +251,7 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
     texts.extend(doc_texts)
     blob = "\n".join(texts)
     # in documents (plans, specs, notes) a bare 12-digit number is an account id (log-group names…)
-    found["account"].update(re.findall(r"(?<![0-9A-Za-z.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)", "\n".join(doc_texts)))
+    found["account"].update(re.findall(r"(?<![0-9A-Za-z])(?<!\d[.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)", "\n".join(doc_texts)))
     for kind, pattern in _RAW_PATTERNS.items():
         for m in pattern.finditer(blob):
             groups = [g for g in m.groups() if g] if m.groups() else [m.group(0)]

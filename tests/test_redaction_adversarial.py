@@ -474,3 +474,27 @@ def test_many_external_addresses_all_get_pseudonyms() -> None:
         for octets in (1, 2, 3):
             same = a.split(".")[:octets] == b.split(".")[:octets]
             assert (tokens[a].split(".")[:octets] == tokens[b].split(".")[:octets]) == same
+
+
+@pytest.mark.parametrize("agent, secret", [
+    ("[x,609145835630}y]", "609145835630"),
+    ("[host.609145835630]", "609145835630"),
+    ("[x.203.0.113.121/y]", "203.0.113.121"),
+    ("[x.203.0.113.1&#50;1/y]", "203.0.113.121"),
+    ("[x.2a05:d018:eaa5:1b8c:e351:affb:8bac:30f2?y]", "eaa5:1b8c"),
+    ("[x&2a05:d018:878e:6968:3ecf:9b2b:ecbb:8816:y]", "878e:6968"),
+    ("[x:2a05:d018:e98a:771c:149b:bde4:a7d1:73d7[y]", "e98a:771c"),
+], ids=["account-after-comma", "account-after-dot", "address-after-dot", "address-after-dot-escaped",
+        "ipv6-after-dot", "ipv6-before-colon", "ipv6-after-colon"])
+def test_identifiers_after_punctuation(tmp_path, agent, secret) -> None:
+    """Found by fuzzing: a 12-digit id after ',' or '.' and an address after 'x.' were taken for
+    parts of longer numbers; only a digit before the separator makes them that."""
+    page = shared_report(quiet() + [record(9, userAgent=agent)], tmp_path)
+    assert secret not in layers(page)
+
+
+def test_numbers_and_versions_are_not_identifiers() -> None:
+    r = Redactor(key="k")
+    for text in ("rate 0.609145835630", "1,609145835630", "kernel 4.14.255.1.2", "v3.10.0.1.7",
+                 "12:34:56", "00:1a:2b:3c:4d:5e"):
+        assert r.text(text) == text, text

@@ -761,3 +761,22 @@ def test_teardown_keeps_the_topic_for_an_alarm_that_uses_it_only_as_ok_action(ac
     t = teardown(SPEC, session=account)
     [tc] = [c for c in t.changes if c.resource_type == "AWS::SNS::Topic"]
     assert tc.action == "keep" and "ops-recovered" in tc.note, t.render()
+
+
+# ------------------------------------------------------------------------------ trail check
+# Attack: a logging trail that covers the bucket but delivers to a log group of the same NAME in
+# another account (or Region). The check compared only the ARN's ending ":log-group:<name>", so it
+# said the spec's log group is fed when it is not: the alarm would never see an event.
+@pytest.mark.parametrize("where", ["another account", "another region"])
+def test_a_trail_feeding_a_same_named_group_elsewhere_does_not_count(account: Any, where: str) -> None:
+    acct, region = ("999999999999", REGION) if where == "another account" else (ACCOUNT, "eu-west-1")
+    account.client("s3").create_bucket(Bucket="org-trail-logs")
+    ct = account.client("cloudtrail")
+    ct.create_trail(Name="org-trail", S3BucketName="org-trail-logs",
+                    CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{acct}:log-group:{GROUP}:*",
+                    CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/ct")
+    ct.put_event_selectors(TrailName="org-trail", EventSelectors=[{"ReadWriteType": "All", "DataResources": [
+        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::payroll-data/"]}]}])
+    ct.start_logging(Name="org-trail")
+    p = plan(spec_with(trail={"buckets": ["payroll-data"]}), session=account, test_events=EVENTS)
+    assert "trail delivers S3 data events" in failed(p), p.render()

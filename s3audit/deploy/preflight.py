@@ -245,8 +245,10 @@ def check_trail(aws: Aws, spec: DeploySpec) -> Check:
     assert spec.trail is not None
     name = "trail delivers S3 data events"
     trails = aws.call("cloudtrail", "describe_trails", includeShadowTrails=False).get("trailList", [])
-    suffix = f":log-group:{spec.log_group}"
-    feeding = [t for t in trails if (t.get("CloudWatchLogsLogGroupArn") or "").removesuffix(":*").endswith(suffix)]
+    # the exact group ARN (with or without ":*"): a group of the same name in another account or Region
+    # receives the events, this one does not
+    group_arn = f"arn:{aws.partition}:logs:{aws.region}:{aws.account}:log-group:{spec.log_group}"
+    feeding = [t for t in trails if (t.get("CloudWatchLogsLogGroupArn") or "").removesuffix(":*") == group_arn]
     if not feeding:
         return Check(name, FAILED, f"no trail in this Region delivers to log group {spec.log_group!r}; "
                                    f"set trail.create: true to have s3audit create one, or configure it yourself")

@@ -780,3 +780,32 @@ def test_a_trail_feeding_a_same_named_group_elsewhere_does_not_count(account: An
     ct.start_logging(Name="org-trail")
     p = plan(spec_with(trail={"buckets": ["payroll-data"]}), session=account, test_events=EVENTS)
     assert "trail delivers S3 data events" in failed(p), p.render()
+
+
+# ------------------------------------------------------------------------------ tags tampered with
+# Attack: someone strips the ownership tags from the deployed alarm (or re-tags the topic for another
+# spec). Neither may be changed or deleted any more; what still proves it is s3audit's goes, and a
+# topic the untagged alarm still notifies stays.
+def test_resources_whose_tags_were_removed_or_changed_are_left_alone(account: Any) -> None:
+    cw, sns, logs = (account.client(s) for s in ("cloudwatch", "sns", "logs"))
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
+    plan(SPEC, session=account, test_events=EVENTS).apply()
+    [a] = cw.describe_alarms()["MetricAlarms"]
+    cw.untag_resource(ResourceARN=a["AlarmArn"], TagKeys=["s3audit:managed", "s3audit:name"])
+    p = plan(SPEC, session=account, test_events=EVENTS)
+    assert "alarm ownership" in failed(p), p.render()
+    t = teardown(SPEC, session=account)
+    by = {r: a for r, _, a in actions(t) if r != "AWS::SNS::Subscription"}
+    assert by == {"AWS::Logs::MetricFilter": "delete", "AWS::CloudWatch::Alarm": "keep", "AWS::SNS::Topic": "keep"}, t.render()
+    t.apply()
+    assert [x["AlarmName"] for x in cw.describe_alarms()["MetricAlarms"]] == ["payroll-unexpected-reads"]
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]
+    assert logs.describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []  # the tagged topic proved it
+
+    sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "s3audit:name", "Value": "someone-else"}])
+    cw.delete_alarms(AlarmNames=["payroll-unexpected-reads"])
+    t = teardown(SPEC, session=account)
+    [tc] = [c for c in t.changes if c.resource_type == "AWS::SNS::Topic"]
+    assert tc.action == "keep" and "someone-else" in tc.note
+    t.apply()
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]

@@ -331,3 +331,13 @@ def test_mask_equals_matches_on_loaded_odd_json(body, records, data):
         raws.append("{" + head + ',"eventID":"id-%d"' % i + ("," + text[1:] if text != "{}" else "}"))
     frame = s3audit.load_events(raws, keep="all")
     assert p.mask(frame).tolist() == [p.matches(r) for r in frame["raw"]], pattern
+
+
+@pytest.mark.parametrize("op", ["=", "!=", "<", "<=", ">", ">="])
+@pytest.mark.parametrize("literal", ["1" + "0" * 400, "-1" + "0" * 400, "1" + "0" * 20])
+def test_mask_integer_literal_beyond_the_float_range(op, literal):
+    """float(10**400) raises OverflowError: mask() crashed on a Float64 column."""
+    pattern = f"{{ $.a {op} {literal} }}"
+    assert_mask_is_matches(pattern, make_frame(['{"a":1.5}', '{"a":2}', '{"b":1}', '{"a":1e300}', '{"a":-1e300}']))
+    assert_mask_is_matches(pattern, loaded(['"a":1.5', '"a":2', '"b":1', '"a":1e300']))
+    assert_mask_is_matches(pattern, loaded(['"a":3', '"a":-9223372036854775808', '"b":1']))

@@ -596,6 +596,16 @@ def _number_verdict(node: Compare, text: str) -> bool | None:
     return None
 
 
+def _as_float(ref: int | float) -> float:
+    """``float(ref)``, or +-inf for an integer beyond the float range (10**400). Exact enough: rows
+    whose value is at or beyond 2**53 are left to raw, and below that the order against ``ref``
+    is the order against its float."""
+    try:
+        return float(ref)
+    except OverflowError:
+        return float("inf") if ref > 0 else float("-inf")
+
+
 def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
     n = len(s)
     zeros = np.zeros(n, bool)
@@ -608,12 +618,12 @@ def _numeric_leaf(node: Any, s: pd.Series, na: np.ndarray) -> _Leaf:
         if isinstance(data, np.ndarray) and data.dtype.kind in "iuf" and len(data) == n:
             vals = data
             if vals.dtype.kind == "f":
-                ref = float(ref)
+                ref = _as_float(ref)
         elif pd.api.types.is_integer_dtype(s.dtype) and isinstance(ref, int):
             vals = s.to_numpy(dtype=np.int64, na_value=0)
         else:
             vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
-            ref = float(ref)
+            ref = _as_float(ref)
         if vals.dtype.kind == "f":
             na = na | np.isnan(vals)
         inexact = zeros

@@ -704,10 +704,13 @@ class Redactor:
         host_level = level == bits
         special = v == 4 and host_level and free >= 8 and orig_prefix & 0xFF in (0, 255)
         tries = min(size, 4096)
+        # a space larger than the tries is walked with an odd stride (a permutation of it), so the
+        # candidates spread over the whole space: 4,096 consecutive /48s can all be AWS space
+        step = 1 if size <= tries else (int(size * 0.6180339887) | 1) % size
         container = str(ipaddress.ip_network((base, plen)) if v == 4 else ipaddress.IPv6Network((base, plen)))
         for avoid_originals in (True, False):
             for i in range(tries):
-                offset = (start + i) % size
+                offset = (start + i * step) % size
                 if special:  # network / broadcast octets keep their meaning
                     offset = (offset & ~0xFF) | (orig_prefix & 0xFF)
                 elif host_level and v == 4 and free >= 8 and offset & 0xFF in (0, 255):

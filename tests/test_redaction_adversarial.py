@@ -498,3 +498,24 @@ def test_numbers_and_versions_are_not_identifiers() -> None:
     for text in ("rate 0.609145835630", "1,609145835630", "kernel 4.14.255.1.2", "v3.10.0.1.7",
                  "12:34:56", "00:1a:2b:3c:4d:5e"):
         assert r.text(text) == text, text
+
+
+def test_external_ipv6_addresses_in_a_partly_aws_prefix() -> None:
+    """Found by fuzzing: external addresses in 2a05:d018::/32, whose first part is AWS space
+    (2a05:d018::/35…) and whose /32 an AWS address there keeps, were looked for a free /48 in
+    4,096 *consecutive* candidates: starting inside the AWS part, none was acceptable and
+    ``ip`` raised RedactionError (the report failed). Candidates are now spread over the space."""
+    import random
+
+    rnd = random.Random(3)
+    r = Redactor(key="k")
+    addresses = ["2a05:d018:1d1e:a9b8:4224:18e0:fdda:d072"]  # AWS: pins the /32
+    while len(addresses) < 200:
+        a = "2a05:d018:" + ":".join("%x" % rnd.randint(0, 0xFFFF) for _ in range(6))
+        if r.ip_class(a) == "external":
+            addresses.append(a)
+    r.learn_ips(addresses)
+    tokens = [r.ip(a) for a in addresses]
+    assert r.ip_class(tokens[0]) == "aws"
+    assert all(r.ip_class(t) == "external" for t in tokens[1:])
+    assert len(set(tokens)) == len(tokens)

@@ -341,3 +341,17 @@ def test_mask_integer_literal_beyond_the_float_range(op, literal):
     assert_mask_is_matches(pattern, make_frame(['{"a":1.5}', '{"a":2}', '{"b":1}', '{"a":1e300}', '{"a":-1e300}']))
     assert_mask_is_matches(pattern, loaded(['"a":1.5', '"a":2', '"b":1', '"a":1e300']))
     assert_mask_is_matches(pattern, loaded(['"a":3', '"a":-9223372036854775808', '"b":1']))
+
+
+@pytest.mark.parametrize("pattern, event, metric_value", [
+    ("{ $.a = * }", '{"a":1%s}' % ("0" * 400), "$.a"),
+    ("{ $.a = * }", '{"a":"1%s"}' % ("0" * 400), "$.a"),
+    ("[x, n]", "x 1" + "0" * 400, "$n"),
+])
+def test_extract_a_metric_value_beyond_the_float_range_publishes_nothing(pattern, event, metric_value):
+    """float(10**400) raised OverflowError out of extract(); such a value cannot be a datapoint:
+    the event counts as matched and no value is published (as for a non-numeric value, D-> OQ-22)."""
+    got = compile_pattern(pattern).extract(event, metric_value)
+    assert got.matched is True
+    assert got.metric_value is None
+    assert compile_pattern(pattern).extract(event.replace("1" + "0" * 400, "12"), metric_value).metric_value == 12.0

@@ -1,6 +1,7 @@
 """``extract``: what TestMetricFilter reports (``extractedValues``) and the metric value published."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -69,13 +70,23 @@ def _metric_from(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, JsonNumber):
-        return float(value.value)
+        return _finite(value.value)
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(value)
     if isinstance(value, str):
         num = parse_number(value)  # D-> (OQ-6) a numeric string counts as its number
-        return None if num is None else float(num)
+        return None if num is None else _finite(num)
     return None
+
+
+def _finite(num: Any) -> float | None:
+    """The value as a float, or None beyond the float range (10**400: float() overflows). D-> as
+    OQ-22 for a non-numeric value: the event counts as matched, no datapoint is published."""
+    try:
+        out = float(num)
+    except OverflowError:
+        return None
+    return out if math.isfinite(out) else None
 
 
 def check_metric_value(metric_value: str, pattern_kind: str) -> None:

@@ -809,3 +809,17 @@ def test_resources_whose_tags_were_removed_or_changed_are_left_alone(account: An
     assert tc.action == "keep" and "someone-else" in tc.note
     t.apply()
     assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [topic]
+
+
+# Attack: long names. The default alarm description names the filter (<= 512 characters) and the log
+# group (<= 512): together over PutMetricAlarm's 1,024-character AlarmDescription limit, so the alarm
+# write failed after the topic was created.
+def test_the_default_alarm_description_fits_with_the_longest_names() -> None:
+    from s3audit.deploy import resources as R
+    from s3audit.deploy import template
+
+    spec = load_spec(spec_with(name="n" * 255, log_group="g" * 512, names={"filter": "f" * 512}))
+    params = R.alarm_params(spec, f"arn:aws:sns:{REGION}:{ACCOUNT}:t")
+    assert len(params["AlarmDescription"]) <= 1024
+    assert params["AlarmDescription"].startswith(f"s3audit: {'n' * 255}: ")
+    assert template(spec)["Resources"]["Alarm"]["Properties"]["AlarmDescription"] == params["AlarmDescription"]

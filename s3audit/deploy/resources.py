@@ -83,10 +83,19 @@ def filter_params(spec: DeploySpec) -> dict[str, Any]:
             "metricTransformations": [metric_transformation(spec)]}
 
 
+ALARM_DESCRIPTION_MAX = 1024  # PutMetricAlarm AlarmDescription (botocore cloudwatch model)
+
+
 def alarm_description(spec: DeploySpec) -> str:
-    return spec.alarm.description or (
-        f"s3audit: {spec.name}: events matching the metric filter {spec.filter_name!r} on {spec.log_group}"
-    )
+    """The spec's description, or a sentence naming the filter and the log group.
+
+    The default is cut to 1,024 characters: a filter name (<= 512) and a log group (<= 512) together
+    would exceed PutMetricAlarm's limit.
+    """
+    if spec.alarm.description:
+        return spec.alarm.description
+    text = f"s3audit: {spec.name}: events matching the metric filter {spec.filter_name!r} on {spec.log_group}"
+    return text if len(text) <= ALARM_DESCRIPTION_MAX else text[: ALARM_DESCRIPTION_MAX - 1] + "\u2026"
 
 
 def alarm_params(spec: DeploySpec, topic: str) -> dict[str, Any]:

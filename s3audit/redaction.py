@@ -163,7 +163,9 @@ _ACCOUNT_RUN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _ENCODED_RE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _JSON_U_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 # a JSON clause of a metric-filter pattern with a quoted value: $.a.b = "v" / $.a[0].b != "v"
-_CLAUSE_RE = re.compile(r'(\$\.[^\s=!&|(){}"]+)(\s*!?=\s*)"((?:[^"\\]|\\.)*)"')
+_CLAUSE_RE = re.compile(r'(\$\.[^\s=!&|(){}"\\]+)(\s*!?=\s*)"((?:[^"\\]|\\.)*)"')
+# the same inside a JSON string (a template or a document dumped as text): $.a = \"v\"
+_CLAUSE_ESCAPED_RE = re.compile(r'(\$\.[^\s=!&|(){}"\\]+)(\s*!?=\s*\\)"([^"\\]*)\\"')
 # keys of a document mapping that hold values of its "field" (a design's exclusions)
 _FIELD_VALUE_KEYS = frozenset(("values", "value", "equals", "not_equals"))
 # a run of letters or digits, any script (a name without an ASCII letter is a name too)
@@ -844,7 +846,11 @@ class Redactor:
         return out
 
     def _known_subs(self, value: str) -> str:
-        out = _CLAUSE_RE.sub(self._pattern_clause, value) if "$." in value else value
+        out = value
+        if "$." in value:
+            out = _CLAUSE_RE.sub(self._pattern_clause, out)
+            if '\\"' in out:
+                out = _CLAUSE_ESCAPED_RE.sub(self._pattern_clause_escaped, out)
         out = self._shape_subs(out)
         if self.options["accounts"]:
             out = _ACCOUNT_RUN_RE.sub(lambda m: self._map.get(("account", m.group(0)), m.group(0)), out)
@@ -1033,6 +1039,14 @@ class Redactor:
         new = self.field(name, value)
         return m.group(0) if new == value else f'{selector}{op}"{new}"'
 
+    def _pattern_clause_escaped(self, m: re.Match[str]) -> str:
+        selector, op, value = m.groups()  # op ends in the backslash of \"
+        name = _selector_name(selector)
+        if "*" in value or not field_handler(name):
+            return m.group(0)
+        new = self.field(name, value)
+        return m.group(0) if new == value else f'{selector}{op}"{new}\\"'
+
     def raw(self, text: str) -> str:
         """One ``raw`` JSON record, walked field by field and dumped again."""
         if not isinstance(text, str) or not text:
@@ -1142,7 +1156,7 @@ def pattern_values(text: str) -> list[tuple[str, str]]:
     [('userIdentity.userName', 'bob')]
     """
     out = []
-    for m in _CLAUSE_RE.finditer(text):
+    for m in [*_CLAUSE_RE.finditer(text), *_CLAUSE_ESCAPED_RE.finditer(text)]:
         selector, _, value = m.groups()
         name = _selector_name(selector)
         if value and "*" not in value and "\\" not in value and field_handler(name):

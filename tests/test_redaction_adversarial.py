@@ -519,3 +519,14 @@ def test_external_ipv6_addresses_in_a_partly_aws_prefix() -> None:
     assert r.ip_class(tokens[0]) == "aws"
     assert all(r.ip_class(t) == "external" for t in tokens[1:])
     assert len(set(tokens)) == len(tokens)
+
+
+def test_pattern_inside_a_json_string_of_a_document(tmp_path) -> None:
+    """A CloudFormation template kept as JSON text in the plan writes the pattern's quotes as
+    ``\\"``: clause values there were not recognised (by the redactor nor by the gate)."""
+    template = json.dumps({"Resources": {"Filter": {"Type": "AWS::Logs::MetricFilter", "Properties": {
+        "FilterPattern": '{ $.userIdentity.userName != "departed-admin" }'}}}})
+    plan = {"kind": "deploy", "name": "s3-unexpected-reads", "region": "us-east-1", "text": template}
+    page = shared_report(quiet(), tmp_path, plan=plan)
+    assert "departed-admin" not in layers(page)
+    assert "departed-admin" in collect_identifiers(load_events(quiet(1)), [plan])["name"]

@@ -493,7 +493,7 @@ def render_report(inputs: ReportInputs, *, redactor: Redactor | None = None,
                      plan=inputs.plan, source=inputs.source, notes=notes, pipeline=inputs.pipeline)
 
     builders: dict[str, Callable[[], str]] = {
-        "window": lambda: _section_window(view),
+        "window": lambda: _section_window(view, shared=redactor is not None),
         "sources": lambda: _section_sources(view),
         "charts": lambda: _section_charts(view),
         "exclusions": lambda: _section_exclusions(view, exact),
@@ -560,7 +560,7 @@ def _findings(view: _View, exact: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------------------------- sections
-def _section_window(view: _View) -> str:
+def _section_window(view: _View, *, shared: bool = False) -> str:
     frame = view.frame
     times = pd.to_datetime(frame["eventTime"], utc=True)
     facts = {
@@ -579,9 +579,7 @@ def _section_window(view: _View) -> str:
     for key in _PATH_LISTS & attrs.keys():  # file names only: local paths name users and folders
         attrs[key] = [_file_name(p) for p in attrs[key]]
     if isinstance(attrs.get("skipped"), list):  # each skip names its file: the name, not the folders
-        attrs["skipped"] = [{**s, "source": _file_name(s["source"])}
-                            if isinstance(s, Mapping) and isinstance(s.get("source"), str) else s
-                            for s in attrs["skipped"]]
+        attrs["skipped"] = [_skip_entry(s, shared) for s in attrs["skipped"]]
     ledger = {k: (f"{len(v):,} items, first: " + ", ".join(map(str, v[:5])) + " …"
                   if isinstance(v, (list, tuple)) and len(v) > 10 else v)
               for k, v in attrs.items()}
@@ -603,6 +601,24 @@ def _section_window(view: _View) -> str:
 _NOT_LEDGER = frozenset({"record_facts"})
 # frame.attrs entries that list input files
 _PATH_LISTS = frozenset({"sources", "ignored_files"})
+
+
+# the loader quotes the start of input it could not read ("first line '…'"): cut at a byte count,
+# an identifier there can lose its tail (10 of an account id's 12 digits) and no shape finds it
+_EXCERPT_RE = re.compile(r"""first line (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def _skip_entry(entry: Any, shared: bool) -> Any:
+    """A skipped-input ledger entry as shown: its file by name; in a shared report without the
+    excerpt of the input it quotes."""
+    if not isinstance(entry, Mapping):
+        return entry
+    out = dict(entry)
+    if isinstance(out.get("source"), str):
+        out["source"] = _file_name(out["source"])
+    if shared and isinstance(out.get("reason"), str):
+        out["reason"] = _EXCERPT_RE.sub("first line (shown in the internal report only)", out["reason"])
+    return out
 
 
 def _file_name(path: Any) -> str:

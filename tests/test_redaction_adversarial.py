@@ -530,3 +530,19 @@ def test_pattern_inside_a_json_string_of_a_document(tmp_path) -> None:
     page = shared_report(quiet(), tmp_path, plan=plan)
     assert "departed-admin" not in layers(page)
     assert "departed-admin" in collect_identifiers(load_events(quiet(1)), [plan])["name"]
+
+
+def test_cut_excerpts_of_skipped_input_are_not_shared(tmp_path) -> None:
+    """The loader quotes the first 80 characters of a file that is not JSON; cut there, an
+    account id keeps 10 of its 12 digits (``arn:aws:iam::4444555566``), which no shape recognises.
+    The shared report names the skip without the excerpt."""
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(json.dumps(r) for r in quiet()) + "\n")
+    bad = tmp_path / "export.jsonl"
+    bad.write_text("2022-02-18T10:00:00Z,HeadBucket,curl/7.1,x,yyyyyyyyyyyyy,"
+                   "arn:aws:iam::444455556666:user/mallory-admin,x\nmore,rows\n")
+    events = classify(load_events([good, bad]))
+    assert "4444555566" in events.attrs["skipped"][0]["reason"]  # the loader's excerpt, cut
+    page = shared_report([], tmp_path / "out", events=events)
+    assert "4444555566" not in layers(page)
+    assert "not JSON" in page and "export.jsonl" in page

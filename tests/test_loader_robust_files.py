@@ -420,3 +420,25 @@ def test_a_missing_path_in_a_list_of_paths_fails_before_any_file_is_read(tmp_pat
     df = load_events([str(path), line(record("p-2")), "dir/no-such.json.gz"])
     assert _ids(df) == ["p-1", "p-2"] and read == [str(path)]
     assert [s["line"] for s in df.attrs["skipped"]] == [3]
+
+
+def test_nan_and_infinity_are_not_json_and_are_counted_skips(tmp_path: Path) -> None:
+    """Python's json and Arrow's reader both take NaN/Infinity, JSON has no such value (and the
+    pattern engine's matches() calls such a text not JSON): one skip each, on every route; a
+    valid number too big for a float (1e999) stays a row."""
+    good = line(record("ok-1"))
+    texts = [good[:-1] + ',"a":NaN,"b":1}', line(record("bad-2"))[:-1] + ',"c":{"d":[1,-Infinity]}}',
+             line(record("big-3"))[:-1] + ',"a":1e999}', good.replace("ok-1", "ok-4"),
+             line(record("bad-5"))[:-1] + ',"e":Infinity}']
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join(texts) + "\n")
+    pretty = tmp_path / "trail.json"
+    pretty.write_text('{"Records": [\n' + ",\n".join(texts) + "\n]}\n")
+    for source in (texts, pa.array(texts), path, pretty):
+        df = load_events(source)
+        assert _ids(df) == ["big-3", "ok-4"], source
+        skipped = df.attrs["skipped"]
+        assert len(skipped) == 3, (source, skipped)
+        reasons = [s["reason"] for s in skipped]
+        assert all("is not a JSON value" in r for r in reasons), reasons
+        assert {r.split(" is not")[0].split(": ")[-1] for r in reasons} == {"NaN", "-Infinity", "Infinity"}

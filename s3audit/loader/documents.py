@@ -20,7 +20,18 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-_DECODER = json.JSONDecoder()
+
+
+class _NonJsonConstant(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's decoder (and Arrow's reader) take them,
+    JSON (RFC 8259) has no such value, and a metric filter does not see such a text as JSON."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonJsonConstant(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _WS = " \t\n\r\ufeff"  # a byte order mark before a value (texts/files joined with cat) is ignored
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
 _SCALAR = re.compile(r'[^\s,\]}]+')
@@ -76,6 +87,8 @@ class Unreadable:
 
 
 def _unreadable_reason(exc: BaseException) -> str:
+    if isinstance(exc, _NonJsonConstant):
+        return f"malformed JSON: {exc}"
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply to read (more levels than Python's JSON decoder takes)"
     if "digits" in str(exc):

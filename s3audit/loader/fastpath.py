@@ -171,25 +171,28 @@ def raw_array(buf: bytes, starts: np.ndarray, ends: np.ndarray, limit: int | Non
 
 
 def flatten_table(table: pa.Table, facts: RecordFacts | None = None,
-                  both: np.ndarray | None = None) -> dict[str, pa.Array]:
+                  both: np.ndarray | None = None, infinite: np.ndarray | None = None) -> dict[str, pa.Array]:
     """Flatten an Arrow table of records into Logs Insights names (see :mod:`s3audit.flatten`).
 
     With ``facts``, also note odd keys and hollow containers (see :mod:`s3audit.loader.facts`).
-    ``both`` (bool, one per row) is set for rows that hold two spellings of one name with a
-    value each (``{"a.b": 1, "a": {"b": 2}}``): which wins depends on the record's key order,
-    which only the careful path sees.
+    ``both`` (bool, one per row) is set for rows the careful path must read: rows that hold two
+    spellings of one name with a value each (``{"a.b": 1, "a": {"b": 2}}``: which wins depends on
+    the record's key order, which only the careful path sees), and rows with ``NaN`` (not JSON,
+    but Arrow's reader takes it). ``infinite`` (bool, one per row) is set for rows with an
+    infinite number: ``Infinity`` (not JSON either) or a valid number too big for a float.
     """
     out: dict[str, pa.Array] = {}
     for name, col in zip(table.column_names, table.columns):
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         if facts is not None and is_odd_key(name, True):
             facts.odd_keys.add(name)
-        _flatten_arrow(top_level_name(name), arr, out, facts, top=True, both=both)
+        _flatten_arrow(top_level_name(name), arr, out, facts, top=True, both=both, infinite=infinite)
     return out
 
 
 def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: RecordFacts | None = None,
-                   top: bool = False, both: np.ndarray | None = None) -> np.ndarray | None:
+                   top: bool = False, both: np.ndarray | None = None,
+                   infinite: np.ndarray | None = None) -> np.ndarray | None:
     """Flatten ``arr`` into ``out``. With ``facts``: returns, per row, whether the value holds a
     non-null scalar (and notes containers without one as hollow); otherwise None."""
     t = arr.type
@@ -198,7 +201,7 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
         for field, child in zip(t, arr.flatten()):
             if facts is not None and is_odd_key(field.name, False):
                 facts.odd_keys.add(field.name)
-            sub = _flatten_arrow(f"{name}.{field.name}", child, out, facts, both=both)
+            sub = _flatten_arrow(f"{name}.{field.name}", child, out, facts, both=both, infinite=infinite)
             if full is not None and sub is not None:
                 full |= sub
         if full is not None:
@@ -214,12 +217,19 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
             for index in range(int(lengths.max())):
                 valid = lengths > index
                 take = pa.array(np.where(valid, starts + index, 0), mask=~valid)
-                sub = _flatten_arrow(f"{name}.{index}", values.take(take), out, facts, both=both)
+                sub = _flatten_arrow(f"{name}.{index}", values.take(take), out, facts, both=both,
+                                     infinite=infinite)
                 if full is not None and sub is not None:
                     full |= sub
         if full is not None:
             _note_hollow(facts, name, arr, full)
         return full
+    if pa.types.is_floating(t) and arr.null_count < len(arr):
+        # NaN and Infinity are not JSON, but Arrow's reader takes them (see _emit)
+        if both is not None:
+            both |= pc.fill_null(pc.is_nan(arr), False).to_numpy(zero_copy_only=False)
+        if infinite is not None:
+            infinite |= pc.fill_null(pc.is_inf(arr), False).to_numpy(zero_copy_only=False)
     if name in out:
         # a key containing a dot collides with a nested name ({"a.b": 1, "a": {"b": 2}}): in a row
         # with one spelling, that one's value; a row with both is marked in ``both`` (the careful
@@ -484,11 +494,18 @@ class FastReader:
     def _emit(self, buf: bytes, table: pa.Table, raw: pa.Array, seq: np.ndarray, starts: np.ndarray,
               ends: np.ndarray, lo: int, hi: int, batches: list[Batch]) -> None:
         both = np.zeros(hi - lo, dtype=bool)
-        columns = flatten_table(table, self.facts, both)
+        infinite = np.zeros(hi - lo, dtype=bool)
+        columns = flatten_table(table, self.facts, both, infinite)
         part_raw = raw.slice(lo, hi - lo)
+        if infinite.any():
+            # NaN rows are in `both` already; an infinite number is `Infinity` (not JSON: the careful
+            # path reports the row) or a valid number too big for a float (kept here, as before)
+            rows = np.flatnonzero(infinite)
+            spelled = pc.match_substring(part_raw.take(pa.array(rows)), "Infinity")
+            both[rows[pc.fill_null(spelled, False).to_numpy(zero_copy_only=False)]] = True
         part_seq = seq[lo:hi]
         is_record = _record_mask(columns, hi - lo)
-        if both.any():  # two spellings of one name in a row: the careful path decides which wins
+        if both.any():  # two spellings of one name, or NaN/Infinity, in a row: the careful path decides
             is_record = ~both if is_record is None else is_record & ~both
         if is_record is not None:  # some rows are not records: the careful path decides what they are
             others = np.flatnonzero(~is_record)

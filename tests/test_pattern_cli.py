@@ -55,3 +55,21 @@ def test_unloadable_input_exits_1(tmp_path, capsys):
     rc = main(["test-pattern", "{ $.a = 1 }", str(tmp_path / "missing.jsonl")])
     assert rc == 1
     assert "cannot load events" in capsys.readouterr().err
+
+
+def test_events_the_loader_left_out_are_reported(tmp_path, capsys):
+    """'matches: 0 of 0 events' for a file whose only event is not an S3 data event said nothing
+    about why; the counts the loader left out (and the bad lines it skipped) are printed."""
+    path = tmp_path / "iam.jsonl"
+    iam = {"eventVersion": "1.09", "eventSource": "iam.amazonaws.com", "eventName": "ListUsers",
+           "eventTime": "2026-11-02T10:00:00Z", "eventID": "i1"}
+    path.write_text(json.dumps(iam) + "\n{not json\n")
+    assert main(["test-pattern", '{ $.eventName = "ListUsers" }', str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "matches   : 0 of 0 events" in out
+    assert "left out  : 1 non s3, 1 unreadable input(s) skipped; --all-events keeps" in out
+    assert main(["test-pattern", '{ $.eventName = "ListUsers" }', str(path), "--all-events"]) == 0
+    out = capsys.readouterr().out
+    assert "matches   : 1 of 1 events" in out and "left out  : 1 unreadable input(s) skipped\n" in out
+    assert main(["test-pattern", '{ $.eventName = "GetObject" }', str(_events(tmp_path))]) == 0
+    assert "left out" not in capsys.readouterr().out  # nothing left out, nothing said

@@ -61,6 +61,15 @@ def run(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
     print(f"pattern   : {fp}", file=out)
     print(f"kind      : {fp.kind}", file=out)
     print(f"matches   : {hits} of {n} events{pct}", file=out)
+    left_out = {k: int(v) for k, v in (df.attrs.get("filtered") or {}).items() if v}
+    skipped = int(df.attrs.get("skipped_total") or 0)
+    if left_out or skipped:  # what the count above does not cover (nothing left out silently)
+        parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in left_out.items()]
+        if skipped:
+            parts.append(f"{skipped:,} unreadable input(s) skipped")
+        hint = ("; --all-events keeps management, non-S3 and NetworkActivity events"
+                if not args.all_events and set(left_out) - {"duplicates"} else "")
+        print(f"left out  : {', '.join(parts)}{hint}", file=out)
     if args.metric_value is not None and hits:
         total = 0.0
         missing = 0

@@ -140,10 +140,12 @@ _ARN_RE = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:[A-Za-z0-9_-]*:[^\s\
 # letters of any script: jürgen.müller@firma.de is an address too
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,}")
 # boundaries are letters and digits, not \b / \w: "key_AKIA…" and "client_10.0.1.7" hold identifiers
-_AKID_RE = re.compile(r"(?<![A-Za-z0-9])(?:%s)[A-Z0-9]{12,}(?![A-Za-z0-9])" % "|".join(KEY_PREFIXES + PRINCIPAL_PREFIXES))
+_AKID_RE = re.compile(r"(?<![A-Za-z0-9])(?:%s)[A-Z0-9]{12,}(?![A-Za-z0-9])"
+                      % "|".join(KEY_PREFIXES + PRINCIPAL_PREFIXES))
 # case-insensitive: CloudTrail writes ids in lower case, but an upper-case copy names the same thing
 _VPCE_DNS_RE = re.compile(r"(?<![A-Za-z0-9])(vpce-[0-9a-f]{8,17})(-[0-9a-z]{8})?(?![A-Za-z0-9])", re.I)
-_RESID_RE = re.compile(r"(?<![A-Za-z0-9])(vpc|subnet|sg|eni|i|rtb|igw|nat|vpce-svc)-([0-9a-f]{8,17})(?![A-Za-z0-9])", re.I)
+_RESID_RE = re.compile(r"(?<![A-Za-z0-9])(vpc|subnet|sg|eni|i|rtb|igw|nat|vpce-svc)-([0-9a-f]{8,17})"
+                       r"(?![A-Za-z0-9])", re.I)
 _CIDR_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){3}/\d{1,2})(?!\d)")
 # a digit and a dot before an address make it part of a longer number (4.14.255.1.2); a letter
 # and a dot do not (host.203.0.113.9)
@@ -151,7 +153,8 @@ _IPV4_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){3})(?![A-
 _IPV4_WILD_RE = re.compile(r"(?<![A-Za-z0-9])(?<!\d\.)(\d{1,3}(?:\.\d{1,3}){0,2})\.\*")
 _IPV4_DASH_RE = re.compile(r"(?<![A-Za-z0-9-])(ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})(?!\d)")
 # (a hex digit and ":" or "." before it, or ":" and a hex digit after it, make it part of more)
-_IPV6_RE = re.compile(r"(?<![A-Za-z0-9])(?<![0-9A-Fa-f][:.])((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![A-Za-z0-9]|:[0-9A-Fa-f])")
+_IPV6_RE = re.compile(r"(?<![A-Za-z0-9])(?<![0-9A-Fa-f][:.])"
+                      r"((?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![A-Za-z0-9]|:[0-9A-Fa-f])")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ACCOUNT_TEXT_RE = re.compile(r"(?<![0-9A-Za-z])(?<!\d[.,])(\d{12})(?![0-9A-Za-z]|[.,]\d)")  # a bare 12-digit number in text (also in trail file names: 111122223333_CloudTrail_…)
 # the console's spelling of an account id (2109-8765-4321)
@@ -160,7 +163,8 @@ _ACCOUNT_DASHED_RE = re.compile(r"(?<![\w-])(\d{4})-(\d{4})-(\d{4})(?![\w-])")
 _ACCOUNT_RUN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 # %-escapes, JSON \u escapes written as text, HTML character references: an identifier written
 # with them is still that identifier (ceo%40example.com)
-_ENCODED_RE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENCODED_RE = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}"
+                         r"|&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _JSON_U_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 # a JSON clause of a metric-filter pattern with a quoted value: $.a.b = "v" / $.a[0].b != "v"
 _CLAUSE_RE = re.compile(r'(\$\.[^\s=!&|(){}"\\]+)(\s*!?=\s*)"((?:[^"\\]|\\.)*)"')
@@ -370,7 +374,11 @@ class Redactor:
         if not value or not self.options["principals"] or value.lower() in PROTECTED:
             return value
         if value.startswith(KEPT_NAME_PREFIXES):
-            return value
+            aws_name, sep, suffix = value.partition("_")  # AWSServiceRoleForX_<customer's suffix>
+            if not sep or not suffix:
+                return value
+            token = self._issue("name", suffix, lambda a: "name-" + self._hex("name", suffix, 8, a))
+            return aws_name + sep + token
         if value.startswith(SSO_ROLE_PREFIX) and len(value) > len(SSO_ROLE_PREFIX):
             rest = value[len(SSO_ROLE_PREFIX):]
             return SSO_ROLE_PREFIX + self._issue("name", rest, lambda a: "name-" + self._hex("name", rest, 8, a))

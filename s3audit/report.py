@@ -214,7 +214,7 @@ _KIND_OPTION = {"account": "accounts", "arn": "accounts", "access-key": "access_
 
 def _kept(kind: str, value: str) -> bool:
     """Values the redactor deliberately keeps readable (not identifiers)."""
-    if value.lower() in PROTECTED or value.startswith(KEPT_NAME_PREFIXES):
+    if value.lower() in PROTECTED or value.startswith(KEPT_NAME_PREFIXES) and "_" not in value:
         return True
     if kind == "vpce" and not value.lower().startswith("vpce-"):
         return True

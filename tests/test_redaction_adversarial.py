@@ -546,3 +546,17 @@ def test_cut_excerpts_of_skipped_input_are_not_shared(tmp_path) -> None:
     page = shared_report([], tmp_path / "out", events=events)
     assert "4444555566" not in layers(page)
     assert "not JSON" in page and "export.jsonl" in page
+
+
+def test_custom_suffix_of_a_service_linked_role_is_redacted(tmp_path) -> None:
+    """``AWSServiceRoleFor<Service>`` is AWS's name and stays; the custom suffix a customer may add
+    (``AWSServiceRoleForAutoScaling_payroll-batch``) is the customer's and was kept with it."""
+    r = Redactor(key="k")
+    assert r.name("AWSServiceRoleForAutoScaling") == "AWSServiceRoleForAutoScaling"
+    shown = r.name("AWSServiceRoleForAutoScaling_payroll-batch")
+    assert shown.startswith("AWSServiceRoleForAutoScaling_") and "payroll" not in shown
+    arn = "arn:aws:sts::210987654321:assumed-role/AWSServiceRoleForAutoScaling_payroll-batch/AutoScaling"
+    identity = {"type": "AssumedRole", "accountId": "210987654321", "arn": arn,
+                "principalId": "AROAQQQQQQQQQQQQQQQQ1:AutoScaling"}
+    page = shared_report(quiet() + [record(9, userIdentity=identity)], tmp_path)
+    assert "payroll-batch" not in layers(page)

@@ -446,6 +446,7 @@ class _DeployPlanner:
         self.changes: list[Change] = []
         self.notes: list[str] = []
         self.other_proof = False  # a tagged resource of this spec other than its alarm exists (topic, former alarm)
+        self.alarms = None if aws is None else S.AlarmListing(aws)  # DescribeAlarms of every alarm: listed once
 
     def fail(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, FAILED, detail))
@@ -480,7 +481,7 @@ class _DeployPlanner:
         # the alarm before the filter: a filter is recognised as s3audit's only next to its tagged alarm
         # (or topic), so a failure between the two writes must never leave the filter alone
         self._alarm(topic, alarm)
-        former = [] if self.offline else S.former_alarms(self.aws, spec)  # type: ignore[arg-type]
+        former = [] if self.alarms is None else S.former_alarms(self.alarms, spec)
         if former:
             self.other_proof = True
             for name in former:
@@ -717,7 +718,7 @@ class _DeployPlanner:
             before = S.read_topic(self.aws, old)  # type: ignore[arg-type]
             if before is None or not S.owned(before["tags"], self.spec):
                 continue
-            if [n for n in S.alarms_notifying(self.aws, old) if n != self.spec.alarm_name]:  # type: ignore[arg-type]
+            if [n for n in S.alarms_notifying(self.alarms, old) if n != self.spec.alarm_name]:  # type: ignore[arg-type]
                 continue
             self.changes.extend(topic_deletion(old.removeprefix(prefix), old, before,
                                                f"this spec's former topic: the alarm now notifies {topic}"))

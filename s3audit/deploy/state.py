@@ -110,7 +110,26 @@ def read_alarm(aws: Aws, name: str) -> dict[str, Any] | None:
     return alarm
 
 
-def former_alarms(aws: Aws, spec: DeploySpec) -> list[str]:
+class AlarmListing:
+    """Every alarm of the Region, listed by ``DescribeAlarms`` at most once per kind.
+
+    ``DescribeAlarms`` pages through all the alarms of the account: a plan or teardown asks several
+    questions of that list (former alarms of the spec, alarms still notifying a topic), so it keeps
+    one listing and lists each kind only when first asked.
+    """
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self._by_kind: dict[str, list[dict[str, Any]]] = {}
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        """The alarms of ``kind`` (``MetricAlarm`` or ``CompositeAlarm``)."""
+        if kind not in self._by_kind:
+            self._by_kind[kind] = self.aws.paginate("cloudwatch", "describe_alarms", f"{kind}s", AlarmTypes=[kind])
+        return self._by_kind[kind]
+
+
+def former_alarms(alarms: AlarmListing, spec: DeploySpec) -> list[str]:
     """This spec's own alarms under another name: tagged for it and watching the spec's metric.
 
     What a change of ``names.alarm`` leaves behind (the old alarm still watches the metric and
@@ -118,18 +137,18 @@ def former_alarms(aws: Aws, spec: DeploySpec) -> list[str]:
     extra permission), matched on the metric, and proven by the ownership tags.
     """
     names = []
-    for alarm in aws.paginate("cloudwatch", "describe_alarms", "MetricAlarms", resource=spec.alarm_name,
-                              AlarmTypes=["MetricAlarm"]):
+    for alarm in alarms.of_kind("MetricAlarm"):
         if (alarm.get("AlarmName") != spec.alarm_name
                 and (alarm.get("Namespace"), alarm.get("MetricName")) == (spec.metric.namespace, spec.metric.name)):
             arn = alarm["AlarmArn"]
-            tags = tag_dict(aws.call("cloudwatch", "list_tags_for_resource", resource=arn, ResourceARN=arn).get("Tags", []))
+            tags = tag_dict(alarms.aws.call("cloudwatch", "list_tags_for_resource", resource=arn,
+                                            ResourceARN=arn).get("Tags", []))
             if owned(tags, spec):
                 names.append(alarm["AlarmName"])
     return names
 
 
-def alarms_notifying(aws: Aws, topic: str) -> list[str]:
+def alarms_notifying(alarms: AlarmListing, topic: str) -> list[str]:
     """Names of the alarms (metric and composite) with ``topic`` among their actions.
 
     Every alarm is listed and the exact ARN matched in ``AlarmActions``, ``OKActions`` and
@@ -137,8 +156,8 @@ def alarms_notifying(aws: Aws, topic: str) -> list[str]:
     (moto matches ``AlarmActions`` only), so it could miss an alarm that uses the topic as OK action.
     """
     names: list[str] = []
-    for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
-        for alarm in aws.paginate("cloudwatch", "describe_alarms", key, resource=topic, AlarmTypes=[kind]):
+    for kind in ("MetricAlarm", "CompositeAlarm"):
+        for alarm in alarms.of_kind(kind):
             actions = [*alarm.get("AlarmActions", []), *alarm.get("OKActions", []), *alarm.get("InsufficientDataActions", [])]
             if topic in actions:
                 names.append(alarm["AlarmName"])

@@ -82,7 +82,8 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [spec.alarm_name]}),))
 
     # this spec's alarms under a former names.alarm (tagged for it, watching its metric)
-    former = S.former_alarms(aws, spec)
+    alarms = S.AlarmListing(aws)  # DescribeAlarms of every alarm: listed once for all the questions below
+    former = S.former_alarms(alarms, spec)
     former_changes = [Change(ALARM, n, DELETE, calls=(ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [n]}),),
                              note="this spec's alarm under a former name") for n in former]
     going = set(former) | ({spec.alarm_name} if alarm_change.action == DELETE else set())
@@ -100,7 +101,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
             topic_owned = True
             # another alarm (another deployment using this topic as notify.topic_arn, or one made by hand)
             # still notifies through it: deleting the topic would silence that alarm without a word
-            users = [n for n in S.alarms_notifying(aws, arn) if n not in going]
+            users = [n for n in S.alarms_notifying(alarms, arn) if n not in going]
             if users:
                 listed = ", ".join(repr(n) for n in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
                 topic_changes.append(Change(TOPIC, spec.topic_name, KEEP,
@@ -115,7 +116,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
         old = R.former_topic_arn(spec_name=spec.name, partition=p, region=region, account=account)
         before = None if old == spec.notify.topic_arn else S.read_topic(aws, old)
         topic_owned = before is not None and S.owned(before["tags"], spec)  # tagged: proof for the filter too
-        if before is not None and topic_owned and not [n for n in S.alarms_notifying(aws, old) if n not in going]:
+        if before is not None and topic_owned and not [n for n in S.alarms_notifying(alarms, old) if n not in going]:
             topic_changes.extend(topic_deletion(spec.name, old, before, "created by s3audit for this spec before "
                                                                        "notify.topic_arn replaced it"))
 

@@ -969,15 +969,13 @@ class Redactor:
         leaf = name.rsplit(".", 1)[-1].lower()
         if leaf in _SAFE_FIELDS:
             return self._safe(leaf, value)
-        handler = _FIELD_KIND.get(leaf)
+        handler = field_handler(name)  # None also for a "key" of some other document (a tag key…)
         if handler is None or value.lower() in PROTECTED:
             return self.text(value)
         if handler == "ip_or_text":
             return self.ip(value) if _looks_like_ip(value) else self.text(value)
         if handler == "vpce_or_text":
             return self.vpce(value) if value[:5].lower() == "vpce-" else self.text(value)
-        if handler == "key" and "requestparameters" not in name.lower() and leaf != name.lower():
-            return self.text(value)  # a "key" of some other document (a tag key…)
         if handler == "copy_source":
             bucket, slash, key = value.lstrip("/").partition("/")
             return self.bucket(bucket) + (slash + self.key(key) if slash else "")

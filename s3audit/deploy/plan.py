@@ -656,8 +656,7 @@ class _DeployPlanner:
         for f in metric_publishers(self.aws, spec):  # type: ignore[arg-type]
             if f.get("logGroupName") == spec.log_group and f.get("filterName") == spec.filter_name:
                 continue
-            if (f.get("filterName") == spec.filter_name
-                    and S.filter_owned({**f, "logGroupName": spec.log_group}, spec, alarm, other_proof=self.other_proof)):
+            if S.on_former_group(f, spec, alarm, other_proof=self.other_proof):
                 moved.append(f)
             else:
                 others.append(f)

@@ -59,6 +59,17 @@ def filter_owned(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | No
     return alarm_ours and published == (alarm.get("Namespace"), alarm.get("MetricName"))  # type: ignore[union-attr]
 
 
+def on_former_group(f: dict[str, Any], spec: DeploySpec, alarm: dict[str, Any] | None = None, *,
+                    other_proof: bool = False) -> bool:
+    """``f`` (from any log group) is this spec's filter left on a former ``log_group``.
+
+    What a change of ``log_group`` leaves behind: the spec's filter name on another group, passing
+    the same ownership test (:func:`filter_owned`) as a filter on the spec's group would.
+    """
+    return (f.get("logGroupName") != spec.log_group and f.get("filterName") == spec.filter_name
+            and filter_owned({**f, "logGroupName": spec.log_group}, spec, alarm, other_proof=other_proof))
+
+
 # ------------------------------------------------------------------------------------ SNS
 def read_topic(aws: Aws, arn: str, *, full: bool = True) -> dict[str, Any] | None:
     """``{"attributes", "tags", "subscriptions"}`` or None when the topic does not exist.

@@ -125,6 +125,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
     checks.append(Check("log group exists", OK if group else SKIPPED,
                         spec.log_group if group else f"{spec.log_group!r} not found: no metric filter to remove"))
     cfn_managed = alarm is not None and S.CFN_STACK_TAG in alarm["_tags"]
+    proof = topic_owned or bool(former)  # a tagged resource of this spec besides its alarm
     filter_changes: list[Change] = []
     if not filters:
         filter_changes.append(Change(FILTER, spec.filter_name, NOTHING, note="not found"))
@@ -133,7 +134,7 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
     else:
         for f in filters:  # each DeleteMetricFilter removes one filter
             mt = (f.get("metricTransformations") or [{}])[0]
-            if S.filter_owned(f, spec, alarm, other_proof=topic_owned or bool(former)):
+            if S.filter_owned(f, spec, alarm, other_proof=proof):
                 filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": spec.log_group, "filterName": spec.filter_name}),),
                     note=f"on {spec.log_group}; s3audit's: exact name, metric {mt['metricNamespace']}/{mt['metricName']} "
@@ -153,11 +154,9 @@ def _plan_teardown(spec: DeploySpec, aws: Aws) -> Plan:
                               for c in filter_changes]
     if not cfn_managed:
         # this spec's filter on a former log_group (same name, same metric, same tagged proof)
-        proof = topic_owned or bool(former)
         for f in metric_publishers(aws, spec):
-            group_name = f.get("logGroupName")
-            if (group_name != spec.log_group and f.get("filterName") == spec.filter_name
-                    and S.filter_owned({**f, "logGroupName": spec.log_group}, spec, alarm, other_proof=proof)):
+            if S.on_former_group(f, spec, alarm, other_proof=proof):
+                group_name = f["logGroupName"]
                 filter_changes.append(Change(FILTER, spec.filter_name, DELETE, calls=(
                     ApiCall("logs", "delete_metric_filter", {"logGroupName": group_name, "filterName": spec.filter_name}),),
                     note=f"on {group_name}, a former log group of this spec"))

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from s3audit.deploy import resources as R
 from s3audit.deploy import state as S
 from s3audit.deploy.aws import IMPLIED_ACTIONS, Aws, error_code, iam_action
-from s3audit.deploy.errors import DeployError, OfflinePlanError, PreflightError, ReadBackError, StalePlanError
+from s3audit.deploy.errors import (
+    DeployError, OfflinePlanError, PermissionDenied, PreflightError, ReadBackError, StalePlanError,
+)
 from s3audit.deploy.preflight import (
     FAILED, OK, SKIPPED, WARNING, Check, check_filter_count, check_log_group, check_metric_unshared, check_pattern, metric_publishers,
     check_test_metric_filter, check_trail, find_log_group, metric_filters,
 )
-from s3audit.deploy.spec import DeploySpec, load_spec
+from s3audit.deploy.spec import DeploySpec, bucket_name_problem, load_spec, trail_name_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     import boto3
@@ -574,8 +576,6 @@ class _DeployPlanner:
                                         f"{self.partition}/{self.region}: a CloudWatch alarm can only notify a topic in "
                                         f"its own Region; use a topic in {self.region} (or deploy in {region})")
             return
-        from s3audit.deploy.errors import PermissionDenied
-
         try:
             current = S.read_topic(self.aws, arn, full=False)  # type: ignore[arg-type]
         except PermissionDenied as exc:
@@ -735,15 +735,13 @@ class _DeployPlanner:
         role_arn = f"arn:{p}:iam::{account}:role/{role}"
         # the defaults are built from the spec's name: check them as CreateBucket/CreateTrail would, before
         # anything is written (a refusal at CreateTrail came after the bucket, its policy and the role)
-        from s3audit.deploy.spec import bucket_name_problem, trail_name_problem
-
-        if self.offline and "<" in bucket:
-            pass  # account/region unknown offline: the default bucket name is a placeholder
-        elif bucket_name_problem(bucket):
-            self.fail("trail log bucket name", f"default bucket name {bucket!r}: {bucket_name_problem(bucket)}; "
-                                               f"set trail.log_bucket")
-        if trail_name_problem(trail):
-            self.fail("trail name", f"trail name {trail!r}: {trail_name_problem(trail)}; set trail.name")
+        # (offline the account/region are unknown: the default bucket name is a placeholder)
+        bucket_problem = None if self.offline and "<" in bucket else bucket_name_problem(bucket)
+        if bucket_problem:
+            self.fail("trail log bucket name", f"default bucket name {bucket!r}: {bucket_problem}; set trail.log_bucket")
+        trail_problem = trail_name_problem(trail)
+        if trail_problem:
+            self.fail("trail name", f"trail name {trail!r}: {trail_problem}; set trail.name")
         if len(role) > 64:
             self.fail("trail role name", f"role name {role!r} is longer than 64 characters; set trail.role_name")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 _IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ALARM_NAME_MAX = 255  # PutMetricAlarm AlarmName: 1-255 characters (botocore cloudwatch model)
+_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 
 
 def trail_name_problem(name: str) -> str | None:
@@ -78,9 +81,7 @@ def bucket_name_problem(name: str) -> str | None:
     if _IP_ADDRESS.fullmatch(name):
         return "must not be an IP address"
     return None
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_ALARM_NAME_MAX = 255  # PutMetricAlarm AlarmName: 1-255 characters (botocore cloudwatch model)
-_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
 
 _TOP_KEYS = {"name", "log_group", "pattern", "metric", "alarm", "notify", "names", "tags", "trail", "test_events"}
 _REQUIRED = ("name", "log_group", "pattern", "metric", "alarm", "notify")
@@ -275,6 +276,15 @@ class _Checker:
             self.add(key, f"invalid value {value!r}{': ' + hint if hint else ''}")
             return None
         return value
+
+    def named(self, value: Any, key: str, problem: Callable[[str], str | None]) -> str | None:
+        """A string that ``problem`` (e.g. :func:`trail_name_problem`) finds nothing wrong with."""
+        text = self.string(value, key)
+        why = None if text is None else problem(text)
+        if why:
+            self.add(key, f"invalid value {text!r}: {why}")
+            return None
+        return text
 
     def integer(self, value: Any, key: str, minimum: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -482,14 +492,8 @@ def _trail(c: _Checker, doc: Any) -> TrailSpec | None:
     if not isinstance(create, bool):
         c.add("trail.create", f"must be true or false, got {create!r}")
         ok = False
-    name = c.string(t["name"], "trail.name") if "name" in t else None
-    if name is not None and trail_name_problem(name):
-        c.add("trail.name", f"invalid value {name!r}: {trail_name_problem(name)}")
-        name = None
-    log_bucket = c.string(t["log_bucket"], "trail.log_bucket") if "log_bucket" in t else None
-    if log_bucket is not None and bucket_name_problem(log_bucket):
-        c.add("trail.log_bucket", f"invalid value {log_bucket!r}: {bucket_name_problem(log_bucket)}")
-        log_bucket = None
+    name = c.named(t["name"], "trail.name", trail_name_problem) if "name" in t else None
+    log_bucket = c.named(t["log_bucket"], "trail.log_bucket", bucket_name_problem) if "log_bucket" in t else None
     role = c.string(t["role_name"], "trail.role_name", _ROLE_NAME, "not an IAM role name") if "role_name" in t else None
     if create is False:
         for key in ("log_bucket", "role_name"):

@@ -858,7 +858,7 @@ class Redactor:
         if "$." in value:
             out = _CLAUSE_RE.sub(self._pattern_clause, out)
             if '\\"' in out:
-                out = _CLAUSE_ESCAPED_RE.sub(self._pattern_clause_escaped, out)
+                out = _CLAUSE_ESCAPED_RE.sub(lambda m: self._pattern_clause(m, '\\"'), out)
         out = self._shape_subs(out)
         if self.options["accounts"]:
             out = _ACCOUNT_RUN_RE.sub(lambda m: self._map.get(("account", m.group(0)), m.group(0)), out)
@@ -1035,23 +1035,16 @@ class Redactor:
             return {self._values_of(name, str(k)): self.document(v, "") for k, v in value.items()}
         return value
 
-    def _pattern_clause(self, m: re.Match[str]) -> str:
+    def _pattern_clause(self, m: re.Match[str], close: str = '"') -> str:
         """``$.<field> = "<value>"`` in a metric-filter pattern: the value redacted as that field
-        (so a bucket or user named only in the pattern is redacted as in the data)."""
-        selector, op, value = m.groups()
-        name = _selector_name(selector)
-        if "*" in value or "\\" in value or not field_handler(name):
+        (so a bucket or user named only in the pattern is redacted as in the data). ``close`` is
+        ``\\"`` for a clause inside a JSON string (its ``op`` group ends in the backslash)."""
+        hit = _clause_field(m)
+        if hit is None:
             return m.group(0)
+        name, value = hit
         new = self.field(name, value)
-        return m.group(0) if new == value else f'{selector}{op}"{new}"'
-
-    def _pattern_clause_escaped(self, m: re.Match[str]) -> str:
-        selector, op, value = m.groups()  # op ends in the backslash of \"
-        name = _selector_name(selector)
-        if "*" in value or not field_handler(name):
-            return m.group(0)
-        new = self.field(name, value)
-        return m.group(0) if new == value else f'{selector}{op}"{new}\\"'
+        return m.group(0) if new == value else f'{m.group(1)}{m.group(2)}"{new}{close}'
 
     def raw(self, text: str) -> str:
         """One ``raw`` JSON record, walked field by field and dumped again."""
@@ -1161,13 +1154,18 @@ def pattern_values(text: str) -> list[tuple[str, str]]:
     >>> pattern_values('{ $.userIdentity.userName != "bob" && $.eventName = "GetObject" }')
     [('userIdentity.userName', 'bob')]
     """
-    out = []
-    for m in [*_CLAUSE_RE.finditer(text), *_CLAUSE_ESCAPED_RE.finditer(text)]:
-        selector, _, value = m.groups()
-        name = _selector_name(selector)
-        if value and "*" not in value and "\\" not in value and field_handler(name):
-            out.append((name, value))
-    return out
+    return [hit for m in [*_CLAUSE_RE.finditer(text), *_CLAUSE_ESCAPED_RE.finditer(text)]
+            if (hit := _clause_field(m)) is not None]
+
+
+def _clause_field(m: re.Match[str]) -> tuple[str, str] | None:
+    """``(field, value)`` of a matched pattern clause whose field holds identifiers and whose
+    value is literal (no wildcard, no escape), else None."""
+    selector, _, value = m.groups()
+    name = _selector_name(selector)
+    if value and "*" not in value and "\\" not in value and field_handler(name):
+        return name, value
+    return None
 
 
 def decode_escapes(value: str) -> str:

@@ -55,9 +55,10 @@ def render_literal(lit: Literal, compact: bool = False) -> str:
     return lit.text if compact and _bare(lit.text) else quote(lit.text)
 
 
-def render_condition(node: object) -> str:
+def render_condition(node: object, compact: bool = False) -> str:
     if isinstance(node, Compare):
-        return f"{render_selector(node.selector)} {node.op} {render_literal(node.value)}"
+        sp = "" if compact else " "
+        return f"{render_selector(node.selector)}{sp}{node.op}{sp}{render_literal(node.value, compact)}"
     if isinstance(node, IsNull):
         return f"{render_selector(node.selector)} IS NULL"
     if isinstance(node, IsBool):
@@ -68,30 +69,22 @@ def render_condition(node: object) -> str:
 
 
 def _compact_condition(node: object) -> str:
-    if isinstance(node, Compare):
-        return f"{render_selector(node.selector)}{node.op}{render_literal(node.value, compact=True)}"
-    return render_condition(node)  # IS NULL / IS TRUE / NOT EXISTS need their blanks
+    return render_condition(node, compact=True)  # IS NULL / IS TRUE / NOT EXISTS keep their blanks
 
 
-def _render_json_compact(node: object, parent: str = "") -> str:
-    if isinstance(node, Or):
-        text = "||".join(_render_json_compact(it, "or") for it in node.items)
-        return f"({text})" if parent == "and" else text
-    if isinstance(node, And):
-        return "&&".join(_render_json_compact(it, "and") for it in node.items)
-    return _compact_condition(node)
-
-
-def render_json(node: object, parent: str = "", leaf: Callable[[object], str] = render_condition) -> str:
+def render_json(node: object, parent: str = "", leaf: Callable[[object], str] = render_condition,
+                compact: bool = False) -> str:
     """Render a JSON condition tree; ``leaf`` renders the conditions (lint passes one that also
-    renders its rewritten fragments)."""
+    renders its rewritten fragments). ``compact``: no blanks around ``||``/``&&`` and no optional
+    parentheses."""
+    or_, and_ = ("||", "&&") if compact else (" || ", " && ")
     if isinstance(node, Or):
-        text = " || ".join(render_json(it, "or", leaf) for it in node.items)
+        text = or_.join(render_json(it, "or", leaf, compact) for it in node.items)
         return f"({text})" if parent == "and" else text
     if isinstance(node, And):
         # parenthesised inside ||: not needed (&& binds tighter) but it spares readers the CIS 4.1 trap
-        text = " && ".join(render_json(it, "and", leaf) for it in node.items)
-        return f"({text})" if parent == "or" else text
+        text = and_.join(render_json(it, "and", leaf, compact) for it in node.items)
+        return f"({text})" if parent == "or" and not compact else text
     return leaf(node)
 
 
@@ -112,11 +105,9 @@ def render_field(f: DelimitedField, compact: bool = False) -> str:
         return ""
     if not f.conditions:
         return f.name or ""
-    if compact:
-        return "||".join("&&".join(f"{f.name}{c.op}{render_literal(c.value, True)}" for c in ands)
-                         for ands in f.conditions)
-    return " || ".join(" && ".join(f"{f.name} {c.op} {render_literal(c.value)}" for c in ands)
-                       for ands in f.conditions)
+    sp = "" if compact else " "
+    return f"{sp}||{sp}".join(f"{sp}&&{sp}".join(f"{f.name}{sp}{c.op}{sp}{render_literal(c.value, compact)}"
+                                                 for c in ands) for ands in f.conditions)
 
 
 @singledispatch
@@ -148,7 +139,7 @@ def _(pattern: JsonPattern) -> str:
         return "{}"
     text = "{ " + render_json(pattern.body) + " }"
     if len(text) > MAX_LENGTH:
-        text = "{" + _render_json_compact(pattern.body) + "}"
+        text = "{" + render_json(pattern.body, leaf=_compact_condition, compact=True) + "}"
     return text
 
 

@@ -126,13 +126,15 @@ _SAFE_FIELDS = frozenset(s.lower() for s in (
 # unexpected shape is still redacted by shape (``Redactor.shapes``). Opaque ids and times of the
 # documented shape are kept exactly (the backtest maps alarms to rows by eventID; a UUID may end in
 # 12 digits).
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ISO_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?")
 _OPAQUE_SHAPES = {
-    "eventid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
-    "sharedeventid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    "eventid": _UUID_RE,
+    "sharedeventid": _UUID_RE,
     "requestid": re.compile(r"[A-Za-z0-9]{16}"),
     "x-amz-id-2": re.compile(r"[A-Za-z0-9+/]{16,}={0,2}"),
-    "eventtime": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"),
-    "creationdate": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"),
+    "eventtime": _ISO_TIME_RE,
+    "creationdate": _ISO_TIME_RE,
     "x-amz-date": re.compile(r"\d{8}T\d{6}Z"),
 }
 

@@ -45,8 +45,8 @@ import pandas as pd
 
 from s3audit import report_html as H
 from s3audit.leakscan import LeakError, find_leaks
-from s3audit.redaction import (KEPT_NAME_PREFIXES, PROTECTED, Redactor, field_handler, decode_escapes,
-                               parse_ip, pattern_values)
+from s3audit.redaction import (_FIELD_VALUE_KEYS, KEPT_NAME_PREFIXES, PROTECTED, Redactor, field_handler,
+                               decode_escapes, parse_ip, pattern_values)
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +290,6 @@ def collect_identifiers(frame: pd.DataFrame, documents: Iterable[Any] = (), *,
 # redaction handler of a field -> the identifier kind its values are
 _HANDLER_KIND = {"account": "account", "arn": "arn", "access_key": "access-key", "name": "name",
                  "ip_or_text": "ip", "vpce_or_text": "vpce", "bucket": "bucket", "key": "key"}
-_FIELD_VALUE_KEYS = ("values", "value", "equals", "not_equals")
 
 
 def _document_field_values(documents: Iterable[Any]) -> list[tuple[str, str]]:

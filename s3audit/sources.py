@@ -822,7 +822,7 @@ def principal(events: pd.DataFrame, *, role_sessions: bool = True) -> pd.Categor
         if p is not None and not role_sessions:
             # the reduced identity of a cross-account role: AROA…:<session> -> AROA…:*
             p = _PID_SESSION_TAIL.sub(r"\1:*", p)
-        if a in {"ANONYMOUS_PRINCIPAL", "anonymous"}:
+        if a in _ANONYMOUS_ACCOUNTS:
             names.append("anonymous")
         elif a is not None:
             names.append(f"account {a}" + (f" ({p})" if p and p != a else ""))

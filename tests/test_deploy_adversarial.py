@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from _moto_server import ACCOUNT, REGION, CallRecorder, aws, aws_like_put_metric_filter, moto_server  # noqa: F401
+from _deploy_support import refusal, resolve
 
 from s3audit.deploy import PreflightError, SpecError, load_spec, plan, teardown
 
@@ -254,12 +255,7 @@ def test_partial_apply_then_apply_again_and_teardown(account: Any, notify: str, 
         topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
         spec = spec_with(notify={"topic_arn": topic})
 
-    def deny(**_: Any) -> Any:
-        class Denied:
-            status_code = 403
-            headers: dict[str, str] = {}
-        return Denied(), {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: x:Y"},
-                          "ResponseMetadata": {"HTTPStatusCode": 403}}
+    deny = refusal("not authorized to perform: x:Y")
 
     account.events.register(f"before-call.{denied}", deny)
     p = plan(spec, session=account, test_events=EVENTS)
@@ -293,11 +289,7 @@ def test_partial_teardown_then_teardown_again_finishes(account: Any, notify: str
         spec = spec_with(notify={"topic_arn": topic})
     plan(spec, session=account, test_events=EVENTS).apply()
 
-    def deny(**_: Any) -> Any:
-        class Denied:
-            status_code = 403
-            headers: dict[str, str] = {}
-        return Denied(), {"Error": {"Code": "AccessDenied", "Message": "denied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+    deny = refusal("denied")
 
     account.events.register("before-call.cloudwatch-logs.DeleteMetricFilter", deny)
     with pytest.raises(PermissionDenied):
@@ -513,31 +505,6 @@ def test_a_default_log_bucket_name_that_s3_refuses_blocks(account: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ template == apply
-def _resolve(value: Any, refs: dict[str, str]) -> Any:
-    """Evaluate the template's Fn::Sub / Ref the way CloudFormation does, for this account and Region."""
-    import re
-
-    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
-        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, **refs}
-
-        def one(m: re.Match[str]) -> str:
-            if m.group(1).startswith("!"):
-                return "${" + m.group(1)[1:] + "}"  # ${!Literal} is the literal ${Literal}
-            return pseudo[m.group(1)]  # KeyError = a variable CloudFormation could not resolve
-
-        return re.sub(r"\$\{([^}]*)\}", one, value["Fn::Sub"])
-    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
-        sep, parts = value["Fn::Join"]
-        return sep.join(_resolve(p, refs) for p in parts)
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return refs[value["Ref"]]
-    if isinstance(value, dict):
-        return {k: _resolve(v, refs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, refs) for v in value]
-    return value
-
-
 # Attack: user text that looks like CloudFormation syntax. names.alarm may hold any character, and
 # the alarm's ARN sits in the topic policy inside an Fn::Sub: "${x}" made the template invalid, and
 # "${AWS::Region}" was substituted, so the policy named another alarm than the one created (the
@@ -558,7 +525,7 @@ def test_the_template_evaluates_to_what_apply_creates_even_with_template_syntax_
     assert [str(m) for m in lint(text, regions=[REGION])] == []
     doc = json.loads(text)
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:payroll-unexpected-reads"
-    res = _resolve(doc["Resources"], {"Topic": topic_arn})
+    res = resolve(doc["Resources"], {"Topic": topic_arn})
 
     plan(spec, session=account, test_events=EVENTS).apply()
     logs, cw, sns = (account.client(s) for s in ("logs", "cloudwatch", "sns"))

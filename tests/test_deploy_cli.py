@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from _moto_server import ACCOUNT, REGION, aws, moto_server  # noqa: F401
+from _deploy_support import refusal, resolve
 
 from s3audit.cli import main
 from s3audit.deploy import render_template, template
@@ -108,11 +109,7 @@ def test_cli_denied_call_exits_3_naming_the_action(aws: Any, spec_file: Path, ca
         def __init__(self, *a: Any, **k: Any) -> None:
             super().__init__(*a, **k)
 
-            def deny(**_: Any) -> Any:
-                return type("R", (), {"status_code": 403, "headers": {}})(), {
-                    "Error": {"Code": "AuthorizationError", "Message": "not allowed"},
-                    "ResponseMetadata": {"HTTPStatusCode": 403}}
-            self.events.register("before-call.sns.CreateTopic", deny)
+            self.events.register("before-call.sns.CreateTopic", refusal("not allowed", "AuthorizationError"))
 
     monkeypatch.setattr(boto3, "Session", DeniedSession)
     code, _, err = run(capsys, "deploy", str(spec_file), "--apply")
@@ -174,23 +171,6 @@ def test_template_refuses_a_pattern_that_does_not_compile(tmp_path: Path, capsys
     assert code == 1 and out == "" and "pattern compiles locally" in err
 
 
-def _resolve(value: Any, refs: dict[str, str]) -> Any:
-    """Evaluate the template's Fn::Sub / Ref / pseudo parameters as CloudFormation would in moto's account."""
-    pseudo = {"${AWS::Partition}": "aws", "${AWS::Region}": REGION, "${AWS::AccountId}": ACCOUNT}
-    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
-        text = value["Fn::Sub"]
-        for k, v in pseudo.items():
-            text = text.replace(k, v)
-        return text
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return refs[value["Ref"]]
-    if isinstance(value, dict):
-        return {k: _resolve(v, refs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, refs) for v in value]
-    return value
-
-
 def test_template_matches_what_the_direct_api_deployed(aws: Any) -> None:  # noqa: F811
     """Same properties both ways, read from moto after a direct apply (not from the shared builder)."""
     from s3audit.deploy import plan
@@ -198,7 +178,7 @@ def test_template_matches_what_the_direct_api_deployed(aws: Any) -> None:  # noq
     aws.client("logs").create_log_group(logGroupName=GROUP)
     plan(SPEC, session=aws, test_events=['{"eventName":"GetObject"}']).apply()
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{SPEC['name']}"
-    res = _resolve(template(SPEC)["Resources"], {"Topic": topic_arn})
+    res = resolve(template(SPEC)["Resources"], {"Topic": topic_arn})
 
     [f] = aws.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"]
     mf = res["MetricFilter"]["Properties"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from _moto_server import ACCOUNT, REGION, CallRecorder, aws, aws_like_put_metric_filter, moto_server  # noqa: F401
+from _deploy_support import refusal
 
 from s3audit.deploy import (
     PermissionDenied, PreflightError, ReadBackError, StalePlanError, plan, teardown, verify,
@@ -285,17 +286,9 @@ def test_metric_filter_limit_blocks(account: Any) -> None:
     assert [c.name for c in failed] == ["metric-filter limit"] and "100 metric filters" in failed[0].detail
 
 
-class _Denied:
-    status_code = 403
-    headers: dict[str, str] = {}
-
-
 def _deny(session: Any, service_event: str, action: str) -> None:
-    def handler(**_: Any) -> Any:
-        return _Denied(), {"Error": {"Code": "AccessDenied", "Message": f"User: arn:aws:iam::{ACCOUNT}:user/analyst is "
-                                     f"not authorized to perform: {action} on resource: x"},
-                           "ResponseMetadata": {"HTTPStatusCode": 403}}
-    session.events.register(f"before-call.{service_event}", handler)
+    session.events.register(f"before-call.{service_event}", refusal(
+        f"User: arn:aws:iam::{ACCOUNT}:user/analyst is not authorized to perform: {action} on resource: x"))
 
 
 def test_denied_write_names_the_missing_action(account: Any) -> None:

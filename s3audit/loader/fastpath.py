@@ -224,8 +224,9 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
         if full is not None:
             _note_hollow(facts, name, arr, full)
         return full
-    if pa.types.is_floating(t) and arr.null_count < len(arr):
-        # NaN and Infinity are not JSON, but Arrow's reader takes them (see _emit)
+    if pa.types.is_floating(t) and arr.null_count < len(arr) and not pc.all(pc.is_finite(arr)).as_py():
+        # NaN and Infinity are not JSON, but Arrow's reader takes them (see _emit); one is_finite
+        # pass rules out the common all-finite column
         if both is not None:
             both |= pc.fill_null(pc.is_nan(arr), False).to_numpy(zero_copy_only=False)
         if infinite is not None:

@@ -157,13 +157,19 @@ def frame_floor(n: int, seed: int) -> float:
     """Seconds ``s3audit.load_events`` takes on the benchmark's messages as one pyarrow string
     array (the form a pull holds them in), in a fresh process (imports excluded). A pull parses
     its pages while others download, so only part of this remains after the last query."""
+    return float(_in_fresh_process(_load_alone, n, seed, timeout=30))
+
+
+def _in_fresh_process(target: Any, *args: Any, timeout: float = 60) -> Any:
+    """What ``target(conn, *args)`` sends back, run in a new (spawned) process of its own."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_load_alone, args=(child, n, seed), daemon=True)
+    proc = ctx.Process(target=target, args=(child, *args), daemon=True)
     proc.start()
-    took = float(parent.recv())
-    proc.join(timeout=30)
-    return took
+    child.close()  # only the child holds its end now: if it dies, recv() raises EOFError instead of hanging
+    out = parent.recv()
+    proc.join(timeout=timeout)
+    return out
 
 
 def _load_alone(conn: Any, n: int, seed: int) -> None:
@@ -275,12 +281,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fresh_pull(url: str, info: dict[str, Any], concurrency: int, k: int) -> dict[str, Any]:
     """One first pull in a new process of its own (spawned: nothing imported or allocated before)."""
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_pull_alone, args=(child, url, info, concurrency), daemon=True)
-    proc.start()
-    row = parent.recv()
-    proc.join(timeout=60)
+    row = _in_fresh_process(_pull_alone, url, info, concurrency)
     row["client"] = f"s3audit.pull_events (fresh process {k + 1})"
     return row
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-
 class _NonJsonConstant(ValueError):
     """``NaN``, ``Infinity`` or ``-Infinity``: Python's decoder (and Arrow's reader) take them,
     JSON (RFC 8259) has no such value, and a metric filter does not see such a text as JSON."""

@@ -934,6 +934,22 @@ class Redactor:
             return value
         return self.shapes(value)
 
+    def _safe_series(self, leaf: str, series: pd.Series) -> pd.Series:
+        """:meth:`_safe` over a column. The values of the documented shape (nearly all of an
+        ``eventID`` or ``requestID`` column, one distinct value per row) are found vectorised and
+        kept; only the others go through Python."""
+        opaque = _OPAQUE_SHAPES.get(leaf)
+        if opaque is None or not isinstance(series.dtype, pd.StringDtype):
+            return _map_series(series, lambda v: self._safe(leaf, v))
+        # (Arrow's \d is ASCII-only: it keeps a subset of what opaque.fullmatch keeps, and the
+        # rest is checked by _safe itself)
+        odd = ~series.str.fullmatch(opaque.pattern).fillna(True).to_numpy(dtype=bool)
+        if not odd.any():
+            return series
+        out = series.copy()
+        out[odd] = _map_series(series[odd], lambda v: self._safe(leaf, v))
+        return out
+
     def _vpce_dns(self, m: re.Match[str]) -> str:
         vpce = self.resource_id(m.group(1))
         suffix = m.group(2)
@@ -1090,7 +1106,7 @@ class Redactor:
         for col in order:
             leaf = str(col).rsplit(".", 1)[-1].lower()
             if leaf in _SAFE_FIELDS:
-                out[col] = _map_series(out[col], lambda v, leaf=leaf: self._safe(leaf, v))
+                out[col] = self._safe_series(leaf, out[col])
                 continue
             func = self.raw if col == "raw" else (lambda v, c=str(col): self.field(c, v))
             out[col] = _map_series(out[col], func)

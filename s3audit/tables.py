@@ -112,14 +112,22 @@ def _dimension(events: pd.DataFrame, name: str) -> Col:
 _DERIVED_GROUPS = ("principal", "role", "ua_family")
 
 
+class UnknownColumnError(KeyError):
+    """A table was asked to group by a column the frame does not have (``column`` names it)."""
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 def _group(events: pd.DataFrame, by: str) -> Col:
     """The grouping column, read like a dimension (``vpcEndpointId`` includes old records',
     ``principal``/``role`` are derived). A name that is neither a column nor derived is an
     error: grouping by a misspelt column would give an empty table and say nothing."""
     if by not in events.columns and by not in _DERIVED_GROUPS and not (
             by == "vpcEndpointId" and VPCE_OLD in events.columns):
-        raise KeyError(f"cannot group by {by!r}: no such column (and not one of "
-                       f"{', '.join(_DERIVED_GROUPS)})")
+        raise UnknownColumnError(f"cannot group by {by!r}: no such column (and not one of "
+                                 f"{', '.join(_DERIVED_GROUPS)})", by)
     return _dimension(events, by)
 
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from s3audit.ipranges import IpRangesError, load_ip_ranges
     from s3audit.loader import LoadError, load_events
     from s3audit.sources import classify
-    from s3audit.tables import compare_with_baseline, tabulate
+    from s3audit.tables import UnknownColumnError, compare_with_baseline, tabulate
 
     try:
         ranges = load_ip_ranges(args.ip_ranges, refresh=args.refresh_ip_ranges)
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                           own_accounts=args.own_account, ip_ranges=ranges)
     try:
         table = tabulate(classified, by=args.by, top=args.top)
-    except KeyError as exc:  # --by names no column: say so (a traceback helps nobody here)
+    except UnknownColumnError as exc:  # --by names no column: say so (no traceback)
         print(f"error: --by: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     print(f"{len(classified):,} events; AWS ranges: {ranges.origin} "

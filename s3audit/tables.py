@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from s3audit.ipranges import address_kinds
-from s3audit.sources import SOURCES, VPCE_OLD, Col, classify, coalesce, column, principal
+from s3audit.sources import SOURCES, VPCE_OLD, Col, _recode, classify, coalesce, column, principal
 from s3audit.useragent import MISSING, ua_families
 
 log = logging.getLogger(__name__)
@@ -504,9 +504,7 @@ def fingerprint_table(events: pd.DataFrame, *, top: int = 2,
     ip = column(events, "sourceIPAddress")
     service, region = _address_ranges(events, ip)
     kinds = _address_kinds(ip.cats, service, region)
-    kind_codes, kind_names = pd.factorize(pd.array(kinds, dtype=object))
-    kind_col = Col("address kind", np.append(kind_codes.astype(np.int64), -1)[ip.codes],
-                   np.asarray(kind_names, dtype=object))
+    kind_col = _recode(ip, kinds, "address kind")
     out = pd.DataFrame(index=pd.Index([c for c in g.cats], name="source"))
     totals = _group_totals(g, None, None)
     out["events"] = totals

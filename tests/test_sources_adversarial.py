@@ -13,7 +13,7 @@ import pytest
 
 from s3audit.ipranges import load_ip_ranges
 from s3audit.sources import classify
-from tests._sources_support import RECIPIENT, event, frame, role
+from tests._sources_support import RECIPIENT, event, frame, reference_ip, reference_label, role
 
 OWN_VPCE = "vpce-0a1b2c3d4e5f60718"
 OTHER_ACCOUNT = "999988887777"
@@ -59,11 +59,6 @@ def test_rule1_empty_principal_id_in_plain_frames(dtype):
 
 
 # --- reference §6 normalisation: ip = ipaddress.ip_address(sourceIPAddress) or None ----------
-def _reference_ip(text):
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
 
 
 @pytest.mark.parametrize("address", ["03.112.000.009", "3.112.0.09", "\u0663.112.0.9",
@@ -71,7 +66,7 @@ def _reference_ip(text):
 def test_texts_python_does_not_read_as_addresses_are_not_in_aws_ranges(address):
     # leading zeros (octal in inet_aton, refused by ipaddress) and non-ASCII digits: not an IP,
     # so no AWS range and no aws-network label (rule 15 needs an address inside the ranges)
-    assert _reference_ip(address) is None
+    assert reference_ip(address) is None
     out = classify(pd.DataFrame({"sourceIPAddress": [address]}))
     assert out.loc[0, "source"] == "external"
     assert pd.isna(out.loc[0, "ip_service"])
@@ -210,79 +205,6 @@ _POOL = {
     "recipientAccountId": [_R, None],
 }
 _RANGES = load_ip_ranges()
-_SESSION_LABELS = {"GlueJobRunnerSession": "glue", "SageMaker": "sagemaker",
-                   "RedshiftIamRoleSession": "redshift"}
-
-
-def _reference_label(r, own=None, accounts=()):
-    """Reference §6 / issue 5, one record at a time (""/None are absent; ua loses one pair of
-    brackets; ip is what ipaddress reads)."""
-    import re
-
-    def get(name):
-        return r[name] if r[name] not in (None, "") else None
-
-    acct, typ, inv, ip = (get("userIdentity.accountId"), get("userIdentity.type"),
-                          get("userIdentity.invokedBy"), get("sourceIPAddress"))
-    ua = r["userAgent"] or ""
-    ua = ua[1:] if ua.startswith("[") else ua
-    ua = ua[:-1] if ua.endswith("]") else ua
-    arn, pid = get("userIdentity.arn"), get("userIdentity.principalId")
-    m = (arn and re.search(r":assumed-role/[^/]+/(.+)$", arn)) or \
-        (pid and re.match(r"^[A-Z0-9]{16,}:(.+)$", pid))
-    session = m.group(1) if m else None
-    vpce = get("vpcEndpointId") or get("additionalEventData.vpcEndpointId")
-    owner, issuer = get("vpcEndpointAccountId"), get("userIdentity.inScopeOf.issuerType")
-    query = r["additionalEventData.AuthenticationMethod"] == "QueryString"
-
-    def service(name):
-        head = name.lower().removesuffix(".amazonaws.com").removeprefix("ops.").split(".")[0]
-        if head in ("athena", "glue"):
-            return head
-        if head.startswith("redshift"):
-            return "redshift"
-        return "emr" if head in ("elasticmapreduce", "emr") or head.startswith("emr-") \
-            else "service-other"
-
-    if acct in ("ANONYMOUS_PRINCIPAL", "anonymous") or \
-            (typ == "AWSAccount" and r["userIdentity.principalId"] == ""):
-        return "anonymous"
-    if typ == "AWSService":
-        return "aws-service"
-    if (ip or "").startswith("AWS Internal") or (inv or "").startswith("AWS Internal"):
-        return "aws-internal"
-    if session and session.startswith("AWSLF-00-"):
-        return "lake-formation"
-    if inv:
-        return service(inv)
-    if ip and ip.endswith(".amazonaws.com"):
-        return service(ip)
-    if ua.startswith("S3Console/") or "aws-internal/3" in ua:
-        return "console"
-    if query and ua.startswith("Mozilla/") and r["requestParameters.X-Amz-Expires"] == "300":
-        return "console-browser"
-    if query:
-        return "presigned-url"
-    if "exec-env/CloudShell" in ua:
-        return "cloudshell"
-    if issuer == "AWS::Lambda::Function" or "exec-env/AWS_Lambda_" in ua:
-        return "lambda"
-    if session in _SESSION_LABELS:
-        return _SESSION_LABELS[session]
-    if vpce:
-        if own is not None:
-            mine = vpce in own
-        elif owner:
-            mine = owner == get("recipientAccountId") or owner in accounts
-        else:
-            mine = re.fullmatch(r"vpce-[0-9a-f]{17}", vpce) is not None
-        return "vpc-endpoint" if mine else "other-vpc-endpoint"
-    if get("userIdentity.sessionContext.ec2RoleDelivery") or issuer == "AWS::EC2::Instance":
-        return "ec2"
-    address = _reference_ip(ip or "")
-    if address is None:
-        return "external"
-    return "aws-network" if _RANGES.lookup(str(address)).found else "external"
 
 
 def test_classify_matches_a_per_record_reading_of_the_reference_on_edge_values():
@@ -298,7 +220,7 @@ def test_classify_matches_a_per_record_reading_of_the_reference_on_edge_values()
             df = df.astype("category")
         got = list(classify(df, own_vpc_endpoints=own, own_accounts=accounts,
                             ip_ranges=_RANGES)["source"].astype(str))
-        want = [_reference_label(r, own, accounts) for r in records]
+        want = [reference_label(r, own, accounts) for r in records]
         mismatches = [(r, g, w) for r, g, w in zip(records, got, want) if g != w]
         assert not mismatches, mismatches[:2]
 

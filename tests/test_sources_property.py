@@ -1,8 +1,6 @@
-"""classify() against a plain per-row reading of issue 5's rules, on generated frames."""
+"""classify() against a plain per-row reading of issue 5's rules (tests._sources_support.reference_label),
+on generated frames."""
 from __future__ import annotations
-
-import ipaddress
-import re
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +8,7 @@ from hypothesis import strategies as st
 
 from s3audit.ipranges import load_ip_ranges
 from s3audit.sources import classify
+from tests._sources_support import reference_label
 
 RECIPIENT = "111122223333"
 RANGES = load_ip_ranges()
@@ -44,80 +43,6 @@ FIELDS = {
 }
 
 
-def session(row):
-    arn, pid = row["userIdentity.arn"], row["userIdentity.principalId"]
-    if arn and (m := re.search(r":assumed-role/[^/]+/(.+)$", arn)):
-        return m.group(1)
-    if pid and (m := re.match(r"^[A-Z0-9]{16,}:(.+)$", pid)):
-        return m.group(1)
-    return None
-
-
-def service(name):
-    svc = name.lower().removesuffix(".amazonaws.com").removeprefix("ops.").split(".")[0]
-    if svc in ("athena", "glue"):
-        return svc
-    if svc.startswith("redshift"):
-        return "redshift"
-    if svc in ("elasticmapreduce", "emr") or svc.startswith("emr-"):
-        return "emr"
-    return "service-other"
-
-
-def reference(row, own_vpce=None, own_accounts=()):
-    """Issue 5's rules, one row at a time, written independently of the package."""
-    acct, typ, inv, ip = (row["userIdentity.accountId"], row["userIdentity.type"],
-                          row["userIdentity.invokedBy"], row["sourceIPAddress"])
-    ua = (row["userAgent"] or "")
-    ua = ua[1:] if ua.startswith("[") else ua
-    ua = ua[:-1] if ua.endswith("]") else ua
-    sess = session(row)
-    vpce = row["vpcEndpointId"] or row["additionalEventData.vpcEndpointId"]  # <= 1.05 kept it there
-    owner = row["vpcEndpointAccountId"]
-    issuer = row["userIdentity.inScopeOf.issuerType"]
-    query = row["additionalEventData.AuthenticationMethod"] == "QueryString"
-    if acct in ("ANONYMOUS_PRINCIPAL", "anonymous"):
-        return "anonymous"
-    if typ == "AWSService":
-        return "aws-service"
-    if (ip or "").startswith("AWS Internal") or (inv or "").startswith("AWS Internal"):
-        return "aws-internal"
-    if sess and sess.startswith("AWSLF-00-"):
-        return "lake-formation"
-    if inv:
-        return service(inv)
-    if ip and ip.endswith(".amazonaws.com"):
-        return service(ip)
-    if ua.startswith("S3Console/") or "aws-internal/3" in ua:
-        return "console"
-    if query and ua.startswith("Mozilla/") and row["requestParameters.X-Amz-Expires"] == "300":
-        return "console-browser"
-    if query:
-        return "presigned-url"
-    if "exec-env/CloudShell" in ua:
-        return "cloudshell"
-    if issuer == "AWS::Lambda::Function" or "exec-env/AWS_Lambda_" in ua:
-        return "lambda"
-    if sess in ("GlueJobRunnerSession", "SageMaker", "RedshiftIamRoleSession"):
-        return {"GlueJobRunnerSession": "glue", "SageMaker": "sagemaker",
-                "RedshiftIamRoleSession": "redshift"}[sess]
-    if vpce:
-        if own_vpce is not None:
-            mine = vpce in own_vpce
-        elif owner:
-            mine = owner == row["recipientAccountId"] or owner in own_accounts
-        else:
-            mine = re.fullmatch(r"vpce-[0-9a-f]{17}", vpce) is not None
-        return "vpc-endpoint" if mine else "other-vpc-endpoint"
-    if row["userIdentity.sessionContext.ec2RoleDelivery"] or issuer == "AWS::EC2::Instance":
-        return "ec2"
-    try:
-        ipaddress.ip_address(ip or "")
-    except ValueError:
-        return "external"
-    return "aws-network" if RANGES.lookup(ip).found else "external"
-
-
 rows = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELDS.items()})
 
 
@@ -131,4 +56,4 @@ def test_classify_matches_the_per_row_reference(records, with_own_list, with_own
         frame[col] = frame[col].astype("category")
     got = list(classify(frame, own_vpc_endpoints=own, own_accounts=accounts,
                         ip_ranges=RANGES)["source"].astype(str))
-    assert got == [reference(r, own, accounts) for r in records]
+    assert got == [reference_label(r, own, accounts, RANGES) for r in records]

@@ -346,6 +346,28 @@ def test_old_records_without_management_fields_use_event_name() -> None:
     assert df["eventID"].tolist() == ["a"] and df.attrs["filtered"]["management"] == 1
 
 
+@pytest.mark.parametrize("ids, distinct", [(["a", "b", None, None], True), (["a", "b", "a"], False),
+                                            ([None], True)])
+def test_assemble_tells_whether_event_ids_are_distinct(ids, distinct) -> None:
+    from s3audit.loader.errors import SkipLog
+    from s3audit.loader.frame import assemble
+    from s3audit.loader.reader import Reader
+
+    reader = Reader(SkipLog())
+    recs = [record(i) if i is not None else {k: v for k, v in record("x").items() if k != "eventID"} for i in ids]
+    reader.read(recs)
+    found: dict[str, bool] = {}
+    assemble(reader.batches, {}, distinct=found)
+    assert found == {"eventID": distinct}
+
+
+def test_a_repeat_of_an_event_id_only_among_dropped_rows_is_not_a_duplicate() -> None:
+    mgmt = record("m", eventCategory="Management", managementEvent=True, eventName="DeleteBucket")
+    df = load_events([record("a"), mgmt, dict(mgmt), record("b"), record("b")])
+    assert df["eventID"].tolist() == ["a", "b"]
+    assert df.attrs["filtered"]["management"] == 2 and df.attrs["filtered"]["duplicates"] == 1
+
+
 def test_duplicates_of_fast_and_careful_rows() -> None:
     odd = record("dup")
     odd["requestParameters"]["Host"] = ["s3.amazonaws.com"]  # forces the careful/split path
@@ -753,6 +775,11 @@ def test_categorical_columns_equal_pandas_own_categorical(chunks) -> None:
     assert sorted(got.cat.categories) == sorted({v for v in values if v is not None})
     dict_col = pa.chunked_array([pa.array(c, pa.string()).dictionary_encode() for c in chunks])
     assert [None if pd.isna(v) else v for v in _categorical(dict_col).tolist()] == values
+    # the dtype built without pandas' check is the one its public constructor builds
+    for series in (got, _categorical(dict_col)):
+        assert series.cat.categories.dtype == object and series.cat.categories.is_unique
+        public = pd.Categorical(values, categories=pd.Index(list(series.cat.categories), dtype=object))
+        pd.testing.assert_series_equal(series, pd.Series(public))
 
 
 def test_select_rows_equals_pandas_selection_on_a_many_chunk_frame() -> None:

@@ -48,11 +48,13 @@ def finish_frame(reader: Reader, skips: SkipLog, *, keep: set[str], event_source
     here. Categorical columns keep only the categories their rows use."""
     coerced: dict[str, int] = {}
     exact: dict[str, bool] = {}
-    df = assemble(reader.batches, coerced, exact, reader.fast.facts.mixed)
+    distinct: dict[str, bool] = {}
+    df = assemble(reader.batches, coerced, exact, reader.fast.facts.mixed, distinct)
     rows_read = reader.rows_read
     time_fallback = fall_back_time(df)
     done = set(FILTER_NAMES[:-1]) if filtered_while_reading else set()
-    df, filtered = apply_filters(df, keep=keep | done, event_sources=event_sources, counts=counts)
+    df, filtered = apply_filters(df, keep=keep | done, event_sources=event_sources, counts=counts,
+                                 ids_distinct=distinct.get("eventID", False))
     if not len(df):
         df = empty_frame()
     drop_unused_categories(df)

@@ -356,6 +356,23 @@ def test_several_values_on_one_line_give_the_same_frame_on_every_route(tmp_path:
     assert frames[0].attrs["skipped"][0]["line"] == 4 and "extra data" in frames[0].attrs["skipped"][0]["reason"]
 
 
+def test_two_broken_lines_that_make_two_objects_together_are_not_read_as_two_records(tmp_path: Path) -> None:
+    """Line 1 ends inside a second object (``"x":``) and line 2 has one ``}`` too many: Arrow's
+    reader took the pair as two objects (line 2 became line 1's ``x``), the right row count, and
+    nothing was skipped. Each line is read on its own, on every route."""
+    first = line(record("a")) + line(record("b"))[:-1] + ',"x":'
+    second = line(record("c")) + "}"
+    texts = [first, second] + [line(r) for r in records(3000)]  # many lines: the fast path's size
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join(texts) + "\n")
+    for source in (path, texts, pa.array(texts)):
+        df = load_events(source)
+        assert _ids(df)[:3] == ["a", "c", "e-0"] and len(df) == 3002
+        assert "x" not in df.columns and df["raw"].tolist()[:2] == [line(record("a")), line(record("c"))]
+        assert [s["line"] for s in df.attrs["skipped"]] == [1, 2]
+        assert "extra data" in _reasons(df)[1]
+
+
 def test_a_partial_first_line_before_records_longer_than_the_sniffed_head(tmp_path: Path) -> None:
     big = [line(record(f"big-{i}", requestParameters={"bucketName": "b", "key": "k" * 70_000})) for i in range(3)]
     path = tmp_path / "part.jsonl"

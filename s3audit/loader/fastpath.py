@@ -425,7 +425,8 @@ class FastReader:
         starting with a top-level null, and on ~17,500 levels of nesting (pyarrow 25); the careful
         path reads them (or records them as skips). The runs between them go to
         :meth:`_parse_range` (lines are screened here once, not again on each retry or bisection)."""
-        other = ~_starts_object(buf, starts, ends, lo, hi) | _maybe_too_deep(buf, starts, ends, lo, hi)
+        other = (~_starts_object(buf, starts, ends, lo, hi) | ~_ends_object(buf, starts, ends, lo, hi)
+                 | _maybe_too_deep(buf, starts, ends, lo, hi))
         bounds = np.concatenate(([lo - 1], lo + np.flatnonzero(other), [hi]))
         for a, b in zip(bounds[:-1] + 1, bounds[1:]):
             if b > a:
@@ -543,6 +544,37 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
         pos[i] = e - len(bytes(data[int(pos[i]):e]).lstrip(b" \t\r\n"))
     ok = pos < end  # (a line of whitespace only is not an object)
     ok[ok] = data[pos[ok]] == 0x7B
+    return ok
+
+
+def _ends_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    r"""Per line ``lo:hi``: whether its last byte other than JSON whitespace is ``}``.
+
+    Arrow's reader reads a newline as whitespace, so two broken lines can make two objects
+    between them (``{"a":1}{"b":`` + ``{"c":3}}``) and pass the row count: such lines never
+    reach it. Lines that start with ``{``, end with ``}`` and hold no line break cannot: a
+    string cannot run on over a newline, and after a ``}`` inside an object only ``,`` or a
+    closing bracket may follow, not the next line's ``{``.
+
+    >>> b = b'{"a":1}\n{"b":\n{"c":3}}  \n{}\r'
+    >>> _ends_object(b, np.array([0, 8, 14, 25]), np.array([7, 13, 24, 28]), 0, 4).tolist()
+    [True, False, True, True]
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    start = starts[lo:hi]
+    pos = ends[lo:hi].astype(np.int64) - 1  # (a copy)
+    todo = np.flatnonzero((pos >= start) & JSON_SPACE[data[np.maximum(pos, 0)]])
+    for _ in range(_STEPS):
+        if not len(todo):
+            break
+        pos[todo] -= 1
+        todo = todo[pos[todo] >= start[todo]]
+        todo = todo[JSON_SPACE[data[pos[todo]]]]
+    for i in todo.tolist():  # trailed by more than _STEPS bytes of whitespace (rare)
+        a = int(start[i])
+        pos[i] = a + len(bytes(data[a:int(pos[i]) + 1]).rstrip(b" \t\r\n")) - 1
+    ok = pos >= start  # (an empty line is not an object)
+    ok[ok] = data[pos[ok]] == 0x7D
     return ok
 
 

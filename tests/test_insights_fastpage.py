@@ -172,6 +172,66 @@ def test_handler_only_for_the_calls_that_ask() -> None:
             assert _complete(client, qid)["results"] == plain["results"]  # removed
 
 
+def test_the_calls_that_ask_are_read_whole_not_by_botocores_chunked_join(monkeypatch) -> None:
+    import urllib3.response
+
+    real_stream = urllib3.response.HTTPResponse.stream
+    streamed: list[int] = []
+
+    def stream(self: Any, *args: Any, **kwargs: Any) -> Any:  # botocore's own send reads this way
+        streamed.append(1)
+        return real_stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.response.HTTPResponse, "stream", stream)
+    with fake_service(scheduled_polls=0, running_polls=0) as fake:
+        load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
+        client = fake.client()
+        qid = _query(fake, client)
+        plain = _complete(client, qid)
+        assert streamed  # (the spy sees botocore's reads)
+        uninstall = fastpage.install(client)
+        try:
+            streamed.clear()
+            with fastpage.wanted(FIELDS):
+                fast = _complete(client, qid)
+            assert not streamed
+            assert {f: fast[fastpage.KEY].columns[f].to_pylist() for f in FIELDS} == _columns(plain)
+            assert fast["ResponseMetadata"]["HTTPStatusCode"] == 200 and fast["nextToken"] == plain["nextToken"]
+            with fastpage.wanted(FIELDS), pytest.raises(ClientError) as info:  # an error body, read whole too
+                client.get_query_results(queryId="no-such-query")
+            assert info.value.response["Error"]["Code"] == "ResourceNotFoundException" and not streamed
+            _complete(client, qid)  # not asked for: botocore sends it
+            assert streamed
+        finally:
+            uninstall()
+
+
+def test_a_body_cut_short_is_botocores_connection_error_and_the_pull_retries_it() -> None:
+    from botocore.exceptions import ConnectionClosedError
+
+    from s3audit.testing import Faults
+
+    with fake_service(Faults(cut_bodies=1), scheduled_polls=0, running_polls=0) as fake:
+        load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
+        client = fake.client()  # botocore retries off: the error reaches the caller
+        qid = _query(fake, client)
+        uninstall = fastpage.install(client)
+        try:
+            with fastpage.wanted(FIELDS), pytest.raises(ConnectionClosedError):
+                client.get_query_results(queryId=qid)
+            assert fake.stats()["calls"]["cut"] == 1
+        finally:
+            uninstall()
+    with fake_service(scheduled_polls=0, running_polls=0) as fake:
+        load(fake, 600, T0, T0 + timedelta(hours=1), seed=4)
+        whole = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=1), **pull_kwargs(fake))
+        fake.faults.cut_bodies = 3
+        cut = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=1), **pull_kwargs(fake))
+        assert fake.stats()["calls"]["cut"] == 3
+    assert cut.attrs["coverage"]["complete"]
+    pd.testing.assert_frame_equal(cut, whole)
+
+
 def test_pages_are_decoded_on_the_decoder_pool_while_installed(monkeypatch) -> None:
     threads: list[str] = []
     real = fastpage.decode

@@ -25,6 +25,16 @@ Exactness rules (any doubt -> the body is left alone and botocore parses it as u
 :func:`install` registers the handler on one client (reference-counted, with a unique id, never
 globally); the returned function removes it again.
 
+The same calls are also *sent* by s3audit (a ``before-send`` handler, :func:`send_whole`): botocore
+reads a response body as 64 KiB pieces and joins them, a second copy of every ~10 MB page in fresh
+memory; the handler sends the request with the client's own HTTP session (same connection pool,
+proxies, TLS and timeouts) and reads the body with one read. Transport errors become the same
+botocore exceptions botocore raises, so retries work as before. On the 1,000,000-event benchmark
+(8 interleaved fresh-process pairs) this cut a pull's wall time by ~0.2 s at the median (shorter in
+7 of the 8 pairs) and its system time by ~0.25 s.
+It needs two botocore internals (the client's ``_endpoint.http_session`` and ``AWSResponse._content``);
+without them nothing is registered and botocore sends as usual.
+
 Bodies are decoded on a small pool of threads (one per core, at most :data:`MAX_DECODERS`), not
 in each of the up to 25 query threads that receive them: every thread has its own allocator heap,
 and 25 threads decoding 10 MB pages at once keep touching fresh memory and oversubscribe the
@@ -54,6 +64,7 @@ log = logging.getLogger(__name__)
 KEY = "s3auditResultColumns"
 """Key of the decoded columns in the parsed response (a :class:`ColumnPage`)."""
 _UNIQUE_ID = "s3audit-insights-fastpage"
+_SEND_ID = "s3audit-insights-fastpage-send"
 _CELL = pa.struct([("field", pa.string()), ("value", pa.string())])
 _SCHEMA = pa.schema([pa.field("results", pa.list_(pa.list_(_CELL)))])
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=True)
@@ -181,9 +192,62 @@ def _decode_in_pool(body: bytes, fields: Sequence[str]) -> tuple[dict[str, Any],
     return decode(body, fields)
 
 
-def event_name(client: Any) -> str:
-    """``before-parse.<service id>.GetQueryResults`` for ``client`` (``cloudwatch-logs``)."""
-    return f"before-parse.{client.meta.service_model.service_id.hyphenize()}.GetQueryResults"
+def event_name(client: Any, stage: str = "before-parse") -> str:
+    """``<stage>.<service id>.GetQueryResults`` for ``client`` (``cloudwatch-logs``)."""
+    return f"{stage}.{client.meta.service_model.service_id.hyphenize()}.GetQueryResults"
+
+
+def send_whole(session: Any, request: Any) -> Any:
+    """Send ``request`` with ``session`` (botocore's ``URLLib3Session``) and read the response body
+    with one read: the ``AWSResponse`` botocore's own send returns, without its chunked join.
+
+    Errors while reading are raised as botocore's own send raises them (``ReadTimeoutError``,
+    ``ConnectionClosedError``, ``HTTPClientError``), so retries see what they know. A body shorter
+    than its ``Content-Length`` is a ``ConnectionClosedError`` here (botocore's send hands such a
+    body on, and its parser fails on the cut JSON).
+    """
+    from botocore.exceptions import ConnectionClosedError, HTTPClientError, ReadTimeoutError
+    from urllib3.exceptions import ProtocolError
+    from urllib3.exceptions import ReadTimeoutError as URLLib3ReadTimeoutError
+
+    request.stream_output = True  # the session leaves the body unread
+    response = session.send(request)
+    try:
+        body = response.raw.read()
+    except URLLib3ReadTimeoutError as exc:
+        raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
+    except ProtocolError as exc:
+        raise ConnectionClosedError(error=exc, request=request, endpoint_url=request.url) from exc
+    except Exception as exc:  # noqa: BLE001 - as botocore's send wraps them
+        raise HTTPClientError(error=exc) from exc
+    response._content = body or b""
+    return response
+
+
+def _http_session(client: Any) -> Any:
+    """The client's HTTP session when :func:`send_whole` can stand in for botocore's send, else None."""
+    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+    if session is None or not callable(getattr(session, "send", None)):
+        return None
+    try:
+        from botocore.awsrequest import AWSResponse
+
+        probe = AWSResponse("http://127.0.0.1/", 200, {}, None)
+        probe._content = b"{}"
+        if probe.content != b"{}":  # the attribute no longer backs .content
+            return None
+    except Exception:  # noqa: BLE001 - another botocore: send as usual
+        return None
+    return session
+
+
+def _sender(session: Any) -> Callable[..., Any]:
+    def before_send(request: Any, **_: Any) -> Any:
+        if not getattr(_local, "fields", None):
+            return None  # not s3audit's call: botocore sends it
+        return send_whole(session, request)
+
+    return before_send
 
 
 def install(client: Any) -> Callable[[], None]:
@@ -196,11 +260,15 @@ def install(client: Any) -> Callable[[], None]:
         name = event_name(client)
     except AttributeError:
         return lambda: None
+    session = _http_session(client)
+    send_name = event_name(client, "before-send")
     global _pool
     key = id(events)
     with _lock:
         if _installed.get(key, 0) == 0:
             events.register(name, _before_parse, unique_id=_UNIQUE_ID)
+            if session is not None:
+                events.register(send_name, _sender(session), unique_id=_SEND_ID)
         _installed[key] = _installed.get(key, 0) + 1
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=decoder_threads(), thread_name_prefix="s3audit-decode")
@@ -217,6 +285,7 @@ def install(client: Any) -> Callable[[], None]:
             if _installed[key] == 0:
                 del _installed[key]
                 events.unregister(name, unique_id=_UNIQUE_ID)
+                events.unregister(send_name, unique_id=_SEND_ID)
             if not _installed and _pool is not None:
                 _pool.shutdown(wait=False)  # its threads end once idle
                 _pool = None

@@ -94,6 +94,7 @@ class Faults:
     errors: dict[str, list[str]] = field(default_factory=dict)
     timeout_if_span_over: float | None = None  # seconds of query range that always time out
     hang: bool = False  # queries never leave Running (deadline tests)
+    cut_bodies: int = 0  # the next N responses holding rows stop halfway through the body (connection closed)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -416,6 +417,15 @@ class FakeLogsInsights:
             raise ServiceError("ThrottlingException", "Rate exceeded")
         if op == "StartQuery" and f.limit_exceeded_rate and f.rng.random() < f.limit_exceeded_rate:
             raise ServiceError("LimitExceededException", f"Account maximum query concurrency limit of [{self.max_concurrent}] reached.")
+
+    def take_cut(self) -> bool:
+        """Whether this response is one of the :attr:`Faults.cut_bodies` still due (counted in ``cut``)."""
+        with self._lock:
+            if self.faults.cut_bodies <= 0:
+                return False
+            self.faults.cut_bodies -= 1
+            self.calls["cut"] += 1
+            return True
 
     def call_delay(self, op: str, rows: int) -> float:
         lat = self.latency
@@ -959,6 +969,11 @@ def _make_handler(fake: FakeLogsInsights) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
             self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
             self.end_headers()
+            if payload.get("results") and fake.take_cut():  # the connection breaks mid-body
+                whole = b"".join(bytes(p) for p in pieces)
+                self.wfile.write(whole[: len(whole) // 2])
+                self.close_connection = True
+                return
             for piece in pieces:  # a prerendered page goes out as a view, never copied
                 self.wfile.write(piece)
 

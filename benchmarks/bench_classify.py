@@ -105,7 +105,7 @@ def samples_events(n: int) -> pd.DataFrame:
     return base.iloc[take].reset_index(drop=True)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_classify")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--addresses", type=int, default=20_000)

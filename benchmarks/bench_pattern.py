@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--sample", type=int, default=20_000, help="events timed with matches() and extrapolated")
     ap.add_argument("--tile", action="store_true", help="tile the loaded samples in memory instead of loading")
-    args = ap.parse_args(argv or [])
+    args = ap.parse_args(argv)
     t0 = time.perf_counter()
     df = build_frame(args.events, tile=args.tile)
     how = "tiled in memory" if args.tile else "written to a file and loaded with load_events"

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", type=int, default=3,
                    help="first pulls of a fresh process (the benchmark's own plus N-1 in new processes); the "
                         "wall-time verdict is taken on their median")
-    args = p.parse_args(argv or [])
+    args = p.parse_args(argv)
     n = 200_000 if args.quick else args.events
 
     ctx = mp.get_context("spawn")

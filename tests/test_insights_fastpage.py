@@ -206,6 +206,32 @@ def test_the_calls_that_ask_are_read_whole_not_by_botocores_chunked_join(monkeyp
             uninstall()
 
 
+def test_under_motos_mock_aws_the_mock_still_answers_our_calls(monkeypatch) -> None:
+    """moto's ``mock_aws`` answers in botocore's ``before-send`` event: s3audit's reading of
+    bodies sits behind it, at the session, and never sends a call the mock answers."""
+    import boto3
+    from moto import mock_aws
+
+    def no_send(session: Any, request: Any) -> Any:
+        raise AssertionError(f"s3audit sent {request.url} although moto answers it")
+
+    monkeypatch.setattr(fastpage, "send_whole", no_send)
+    with mock_aws():
+        client = boto3.client("logs", region_name="us-east-1", aws_access_key_id="testing",
+                              aws_secret_access_key="testing")
+        client.create_log_group(logGroupName="g")
+        qid = client.start_query(logGroupName="g", startTime=0, endTime=10, queryString="fields @message")["queryId"]
+        uninstall = fastpage.install(client)
+        try:
+            assert isinstance(client._endpoint.http_session, fastpage.WholeBodySession)
+            with fastpage.wanted(FIELDS):
+                response = client.get_query_results(queryId=qid)
+        finally:
+            uninstall()
+        assert not isinstance(client._endpoint.http_session, fastpage.WholeBodySession)  # put back
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200 and response["status"]
+
+
 def test_a_body_cut_short_is_botocores_connection_error_and_the_pull_retries_it() -> None:
     from botocore.exceptions import ConnectionClosedError
 

@@ -25,15 +25,18 @@ Exactness rules (any doubt -> the body is left alone and botocore parses it as u
 :func:`install` registers the handler on one client (reference-counted, with a unique id, never
 globally); the returned function removes it again.
 
-The same calls are also *sent* by s3audit (a ``before-send`` handler, :func:`send_whole`): botocore
-reads a response body as 64 KiB pieces and joins them, a second copy of every ~10 MB page in fresh
-memory; the handler sends the request with the client's own HTTP session (same connection pool,
-proxies, TLS and timeouts) and reads the body with one read. Transport errors become the same
-botocore exceptions botocore raises, so retries work as before. On the 1,000,000-event benchmark
+The same calls also have their body read in one piece (:func:`send_whole`): botocore reads a
+response body as 64 KiB pieces and joins them, a second copy of every ~10 MB page in fresh
+memory. While installed, the client's HTTP session is wrapped (:class:`WholeBodySession`): calls
+made under :func:`wanted` go through the same session (connection pool, proxies, TLS, timeouts)
+with one read of the body; all others pass through untouched. The wrapper sits where botocore
+sends, after its ``before-send`` event, so whatever answers there instead of the network (moto's
+``mock_aws``) still does. Transport errors become the exceptions botocore's own send raises, so
+retries work as before. On the 1,000,000-event benchmark
 (8 interleaved fresh-process pairs) this cut a pull's wall time by ~0.2 s at the median (shorter in
 7 of the 8 pairs) and its system time by ~0.25 s.
 It needs two botocore internals (the client's ``_endpoint.http_session`` and ``AWSResponse._content``);
-without them nothing is registered and botocore sends as usual.
+without them the session is left alone and botocore reads bodies as usual.
 
 Bodies are decoded on a small pool of threads (one per core, at most :data:`MAX_DECODERS`), not
 in each of the up to 25 query threads that receive them: every thread has its own allocator heap,
@@ -64,7 +67,6 @@ log = logging.getLogger(__name__)
 KEY = "s3auditResultColumns"
 """Key of the decoded columns in the parsed response (a :class:`ColumnPage`)."""
 _UNIQUE_ID = "s3audit-insights-fastpage"
-_SEND_ID = "s3audit-insights-fastpage-send"
 _CELL = pa.struct([("field", pa.string()), ("value", pa.string())])
 _SCHEMA = pa.schema([pa.field("results", pa.list_(pa.list_(_CELL)))])
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=True)
@@ -192,9 +194,9 @@ def _decode_in_pool(body: bytes, fields: Sequence[str]) -> tuple[dict[str, Any],
     return decode(body, fields)
 
 
-def event_name(client: Any, stage: str = "before-parse") -> str:
-    """``<stage>.<service id>.GetQueryResults`` for ``client`` (``cloudwatch-logs``)."""
-    return f"{stage}.{client.meta.service_model.service_id.hyphenize()}.GetQueryResults"
+def event_name(client: Any) -> str:
+    """``before-parse.<service id>.GetQueryResults`` for ``client`` (``cloudwatch-logs``)."""
+    return f"before-parse.{client.meta.service_model.service_id.hyphenize()}.GetQueryResults"
 
 
 def send_whole(session: Any, request: Any) -> Any:
@@ -224,9 +226,27 @@ def send_whole(session: Any, request: Any) -> Any:
     return response
 
 
-def _http_session(client: Any) -> Any:
-    """The client's HTTP session when :func:`send_whole` can stand in for botocore's send, else None."""
-    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+class WholeBodySession:
+    """A client's HTTP session while s3audit pulls with it: calls made under :func:`wanted` are sent
+    by :func:`send_whole`, every other call by the session itself (other attributes too)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.users = 0
+
+    def send(self, request: Any) -> Any:
+        if getattr(_local, "fields", None):
+            return send_whole(self.session, request)
+        return self.session.send(request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
+def _endpoint(client: Any) -> Any:
+    """The client's endpoint when its session can be wrapped (:class:`WholeBodySession`), else None."""
+    endpoint = getattr(client, "_endpoint", None)
+    session = getattr(endpoint, "http_session", None)
     if session is None or not callable(getattr(session, "send", None)):
         return None
     try:
@@ -236,22 +256,14 @@ def _http_session(client: Any) -> Any:
         probe._content = b"{}"
         if probe.content != b"{}":  # the attribute no longer backs .content
             return None
-    except Exception:  # noqa: BLE001 - another botocore: send as usual
+    except Exception:  # noqa: BLE001 - another botocore: read bodies as usual
         return None
-    return session
-
-
-def _sender(session: Any) -> Callable[..., Any]:
-    def before_send(request: Any, **_: Any) -> Any:
-        if not getattr(_local, "fields", None):
-            return None  # not s3audit's call: botocore sends it
-        return send_whole(session, request)
-
-    return before_send
+    return endpoint
 
 
 def install(client: Any) -> Callable[[], None]:
-    """Register the decoder on ``client`` (not globally); returns the function that removes it.
+    """Register the decoder on ``client`` (not globally) and wrap its HTTP session
+    (:class:`WholeBodySession`); returns the function that undoes both.
 
     A client without botocore's event system (a test double) gets nothing and works as before.
     """
@@ -260,15 +272,16 @@ def install(client: Any) -> Callable[[], None]:
         name = event_name(client)
     except AttributeError:
         return lambda: None
-    session = _http_session(client)
-    send_name = event_name(client, "before-send")
+    endpoint = _endpoint(client)
     global _pool
     key = id(events)
     with _lock:
         if _installed.get(key, 0) == 0:
             events.register(name, _before_parse, unique_id=_UNIQUE_ID)
-            if session is not None:
-                events.register(send_name, _sender(session), unique_id=_SEND_ID)
+        if endpoint is not None:
+            if not isinstance(endpoint.http_session, WholeBodySession):
+                endpoint.http_session = WholeBodySession(endpoint.http_session)
+            endpoint.http_session.users += 1
         _installed[key] = _installed.get(key, 0) + 1
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=decoder_threads(), thread_name_prefix="s3audit-decode")
@@ -285,7 +298,10 @@ def install(client: Any) -> Callable[[], None]:
             if _installed[key] == 0:
                 del _installed[key]
                 events.unregister(name, unique_id=_UNIQUE_ID)
-                events.unregister(send_name, unique_id=_SEND_ID)
+            if endpoint is not None and isinstance(endpoint.http_session, WholeBodySession):
+                endpoint.http_session.users -= 1
+                if endpoint.http_session.users <= 0:
+                    endpoint.http_session = endpoint.http_session.session
             if not _installed and _pool is not None:
                 _pool.shutdown(wait=False)  # its threads end once idle
                 _pool = None

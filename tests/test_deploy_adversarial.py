@@ -457,13 +457,19 @@ def test_moving_the_alarm_to_another_topic_leaves_no_s3audit_topic_behind(accoun
     assert old not in [x["TopicArn"] for x in sns.list_topics()["Topics"]]
 
 
-# A leftover of an earlier version (the old topic still there after the switch): teardown removes it.
-def test_teardown_removes_the_former_topic_of_a_spec_that_now_uses_an_existing_one(account: Any) -> None:
+def _moved_to_an_existing_topic_after_the_alarm_went(account: Any) -> tuple[Any, str, dict[str, Any]]:
+    """SPEC deployed (with its own topic), its alarm deleted by hand, the spec switched to
+    ``notify.topic_arn``: (sns client, the existing topic, the switched spec)."""
     sns = account.client("sns")
     plan(SPEC, session=account, test_events=EVENTS).apply()
     account.client("cloudwatch").delete_alarms(AlarmNames=["payroll-unexpected-reads"])
     existing = sns.create_topic(Name="secops-existing")["TopicArn"]
-    switched = spec_with(notify={"topic_arn": existing})
+    return sns, existing, spec_with(notify={"topic_arn": existing})
+
+
+# A leftover of an earlier version (the old topic still there after the switch): teardown removes it.
+def test_teardown_removes_the_former_topic_of_a_spec_that_now_uses_an_existing_one(account: Any) -> None:
+    sns, existing, switched = _moved_to_an_existing_topic_after_the_alarm_went(account)
     t = teardown(switched, session=account)
     assert ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete") in actions(t), t.render()
     assert ("AWS::SNS::Topic", existing, "keep") in actions(t)
@@ -471,6 +477,30 @@ def test_teardown_removes_the_former_topic_of_a_spec_that_now_uses_an_existing_o
     t.apply()
     assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [existing]
     assert account.client("logs").describe_metric_filters(logGroupName=GROUP)["metricFilters"] == []
+
+
+# The same leftover seen by plan: the spec moved to notify.topic_arn after its alarm was deleted.
+# plan called the filter foreign (no tagged alarm, and it did not look at the former topic) while
+# teardown took the tagged topic as proof: one spec, two verdicts. Now plan reads it as teardown does,
+# keeps the filter as this spec's and removes the unused former topic.
+def test_plan_takes_the_former_topic_as_proof_as_teardown_does_and_removes_it(account: Any) -> None:
+    sns, existing, switched = _moved_to_an_existing_topic_after_the_alarm_went(account)
+    p = plan(switched, session=account, test_events=EVENTS)
+    assert not failed(p), p.render()
+    assert ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete") in actions(p), p.render()
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "nothing") in actions(p), p.render()
+    p.apply()
+    assert [x["TopicArn"] for x in sns.list_topics()["Topics"]] == [existing]
+    [a] = account.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert a["AlarmActions"] == [existing]
+    assert {a for _, _, a in actions(plan(switched, session=account, test_events=EVENTS))} == {"nothing"}
+    # a topic of that name made by hand (untagged) proves nothing and is never touched
+    sns.create_topic(Name="payroll-unexpected-reads")
+    account.client("cloudwatch").delete_alarms(AlarmNames=["payroll-unexpected-reads"])
+    again = plan(switched, session=account, test_events=EVENTS)
+    assert ("AWS::SNS::Topic", "payroll-unexpected-reads", "delete") not in actions(again)
+    assert "metric filter ownership" in failed(again), again.render()
+    assert ("AWS::Logs::MetricFilter", "payroll-unexpected-reads", "keep") in actions(again)
 
 
 # ------------------------------------------------------------------------------ names AWS refuses late

@@ -483,6 +483,8 @@ class _DeployPlanner:
         # the alarm before the filter: a filter is recognised as s3audit's only next to its tagged alarm
         # (or topic), so a failure between the two writes must never leave the filter alone
         self._alarm(topic, alarm)
+        if not spec.creates_topic and not self.offline:
+            self._former_topic(topic)
         former = [] if self.alarms is None else S.former_alarms(self.alarms, spec)
         if former:
             self.other_proof = True
@@ -721,6 +723,28 @@ class _DeployPlanner:
                 continue
             self.changes.extend(topic_deletion(old.removeprefix(prefix), old, before,
                                                f"this spec's former topic: the alarm now notifies {topic}"))
+
+    def _former_topic(self, topic: str) -> None:
+        """The topic s3audit created for this spec before ``notify.topic_arn`` replaced it, found by
+        its name even when no alarm points to it any more (the alarm was deleted, or an earlier
+        version left it): tagged for this spec, it proves the spec was deployed here, for the filter
+        as in teardown; unused by any alarm, it is deleted (unless :meth:`_replaced_topics` already
+        plans that)."""
+        assert self.aws is not None and self.alarms is not None
+        old = R.former_topic_arn(spec_name=self.spec.name, partition=self.partition, region=self.region,
+                                 account=self.account)
+        if old == topic:
+            return
+        before = S.read_topic(self.aws, old)
+        if before is None or not S.owned(before["tags"], self.spec):
+            return
+        self.other_proof = True
+        planned = any(c.resource_type == TOPIC and c.action == DELETE and any(
+            call.params.get("TopicArn") == old for call in c.calls) for c in self.changes)
+        if planned or [n for n in S.alarms_notifying(self.alarms, old) if n != self.spec.alarm_name]:
+            return
+        self.changes.extend(topic_deletion(self.spec.name, old, before,
+                                           "created by s3audit for this spec before notify.topic_arn replaced it"))
 
     # ---------------------------------------------------------------- trail (create: true)
     def _trail(self) -> None:

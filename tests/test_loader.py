@@ -801,3 +801,32 @@ def test_select_rows_equals_pandas_selection_on_a_many_chunk_frame() -> None:
         got = select_rows(df, keep)
         pd.testing.assert_frame_equal(got, df.loc[keep].reset_index(drop=True))
         assert got.attrs == df.attrs
+
+
+# ------------------------------------------------------------ eventIDs and categoricals on real loads
+
+def test_event_ids_equal_only_after_typing_are_duplicates_on_every_route(tmp_path: Path) -> None:
+    """1, "1" and 1.0/"1.0" differ in Arrow (int, string, float) but are the same eventID text;
+    some lines take the careful path (a trailing comma, a missing brace): the ``ids_distinct``
+    shortcut must not skip those repeats on any route."""
+    rows = [line(r) for r in records(200)]
+    rows += [json.dumps(record(1)), json.dumps(record("1")), json.dumps(record(1.0)), json.dumps(record("1.0")),
+             json.dumps(record("careful")) + " ,", json.dumps(record("careful")), "  " + json.dumps(record(1)) + " " * 80]
+    path = tmp_path / "ids.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    frames = [load_events(source) for source in (path, rows, pa.array(rows))]
+    for df in frames:
+        assert df["eventID"].tolist()[-3:] == ["1", "1.0", "careful"]
+        assert df.attrs["filtered"]["duplicates"] == 4 and df.attrs["skipped_total"] == 1  # "1", "1.0", "careful", 1
+        pd.testing.assert_frame_equal(df.drop(columns="raw"), frames[1].drop(columns="raw"))
+
+
+def test_categorical_columns_match_the_public_constructor_on_a_real_load() -> None:
+    df = load_events([record(f"e{i}", userAgent=None if i % 3 else "ua", sourceIPAddress=f"10.0.0.{i % 5}")
+                      for i in range(300)])
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            public = pd.CategoricalDtype(pd.Index(list(col.cat.categories), dtype=object), ordered=False)
+            assert col.dtype == public and hash(col.dtype) == hash(public) and col.cat.categories.is_unique
+            pd.testing.assert_series_equal(col, pd.Series(pd.Categorical(col.tolist(), dtype=public), name=name))

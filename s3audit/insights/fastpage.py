@@ -203,19 +203,25 @@ def send_whole(session: Any, request: Any) -> Any:
     """Send ``request`` with ``session`` (botocore's ``URLLib3Session``) and read the response body
     with one read: the ``AWSResponse`` botocore's own send returns, without its chunked join.
 
-    Errors while reading are raised as botocore's own send raises them (``ReadTimeoutError``,
-    ``ConnectionClosedError``, ``HTTPClientError``), so retries see what they know. A body shorter
-    than its ``Content-Length`` is a ``ConnectionClosedError`` here (botocore's send hands such a
-    body on, and its parser fails on the cut JSON).
+    Errors while reading are raised as botocore's own send raises them (``SSLError``,
+    ``ReadTimeoutError``, ``ConnectionClosedError``, ``HTTPClientError``), so retries see what they
+    know. A body shorter than its ``Content-Length`` is a ``ConnectionClosedError`` here (botocore's
+    send hands such a body on, and its parser fails on the cut JSON). A body the session has read
+    already is left as it is.
     """
-    from botocore.exceptions import ConnectionClosedError, HTTPClientError, ReadTimeoutError
+    from botocore.exceptions import ConnectionClosedError, HTTPClientError, ReadTimeoutError, SSLError
     from urllib3.exceptions import ProtocolError
     from urllib3.exceptions import ReadTimeoutError as URLLib3ReadTimeoutError
+    from urllib3.exceptions import SSLError as URLLib3SSLError
 
     request.stream_output = True  # the session leaves the body unread
     response = session.send(request)
+    if getattr(response, "_content", None) is not None:  # read by the session after all
+        return response
     try:
         body = response.raw.read()
+    except URLLib3SSLError as exc:
+        raise SSLError(endpoint_url=request.url, error=exc) from exc
     except URLLib3ReadTimeoutError as exc:
         raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
     except ProtocolError as exc:
@@ -230,6 +236,8 @@ class WholeBodySession:
     """A client's HTTP session while s3audit pulls with it: calls made under :func:`wanted` are sent
     by :func:`send_whole`, every other call by the session itself (other attributes too)."""
 
+    s3audit_whole_body = True  # (found by this mark, not by class: a reloaded module makes another class)
+
     def __init__(self, session: Any) -> None:
         self.session = session
         self.users = 0
@@ -243,15 +251,22 @@ class WholeBodySession:
         return getattr(self.session, name)
 
 
+def _wrapped(session: Any) -> bool:
+    return bool(getattr(session, "s3audit_whole_body", False))
+
+
 def _endpoint(client: Any) -> Any:
-    """The client's endpoint when its session can be wrapped (:class:`WholeBodySession`), else None."""
+    """The client's endpoint when its session can be wrapped (:class:`WholeBodySession`), else None:
+    only botocore's own ``URLLib3Session`` (a session of the user's own kind, e.g. one that records
+    traffic, is left alone) or s3audit's wrapper of it."""
     endpoint = getattr(client, "_endpoint", None)
     session = getattr(endpoint, "http_session", None)
-    if session is None or not callable(getattr(session, "send", None)):
-        return None
     try:
         from botocore.awsrequest import AWSResponse
+        from botocore.httpsession import URLLib3Session
 
+        if not (_wrapped(session) or type(session) is URLLib3Session):
+            return None
         probe = AWSResponse("http://127.0.0.1/", 200, {}, None)
         probe._content = b"{}"
         if probe.content != b"{}":  # the attribute no longer backs .content
@@ -279,7 +294,7 @@ def install(client: Any) -> Callable[[], None]:
         if _installed.get(key, 0) == 0:
             events.register(name, _before_parse, unique_id=_UNIQUE_ID)
         if endpoint is not None:
-            if not isinstance(endpoint.http_session, WholeBodySession):
+            if not _wrapped(endpoint.http_session):
                 endpoint.http_session = WholeBodySession(endpoint.http_session)
             endpoint.http_session.users += 1
         _installed[key] = _installed.get(key, 0) + 1
@@ -298,7 +313,7 @@ def install(client: Any) -> Callable[[], None]:
             if _installed[key] == 0:
                 del _installed[key]
                 events.unregister(name, unique_id=_UNIQUE_ID)
-            if endpoint is not None and isinstance(endpoint.http_session, WholeBodySession):
+            if endpoint is not None and _wrapped(endpoint.http_session):
                 endpoint.http_session.users -= 1
                 if endpoint.http_session.users <= 0:
                     endpoint.http_session = endpoint.http_session.session

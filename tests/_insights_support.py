@@ -66,3 +66,19 @@ def utc(*args: int) -> datetime:
 
 __all__ = ["GROUP", "LIMIT", "PAGE", "T0", "Faults", "data_ranges", "fake_service", "load", "pull_kwargs",
            "tiny_sleep", "truth_ids", "utc", "timedelta"]
+
+
+def start_data_query(client: Any) -> str:
+    """A StartQuery of the pull's data-query shape over the hour after T0 (100 rows at most)."""
+    return client.start_query(logGroupName=GROUP, startTime=int(T0.timestamp()) - 3600,
+                              endTime=int(T0.timestamp()) + 7200, limit=100,
+                              queryString="fields @timestamp, @message | sort @timestamp asc")["queryId"]
+
+
+def results_when_complete(client: Any, qid: str, **kw: Any) -> dict[str, Any]:
+    """GetQueryResults (50 rows a page) until the query is Complete (a fake with no Running polls)."""
+    for _ in range(10):
+        resp = client.get_query_results(queryId=qid, maxItems=50, **kw)
+        if resp["status"] == "Complete":
+            return resp
+    raise AssertionError("query did not complete")

@@ -14,7 +14,7 @@ from botocore.parsers import create_parser
 
 import s3audit
 from s3audit.insights import fastpage
-from _insights_support import GROUP, T0, fake_service, load, pull_kwargs
+from _insights_support import GROUP, T0, fake_service, load, pull_kwargs, results_when_complete, start_data_query
 
 FIELDS = ("@timestamp", "@message", "@ptr")
 _OP = botocore.session.get_session().get_service_model("logs").operation_model("GetQueryResults")
@@ -122,35 +122,21 @@ def test_surrogate_escapes_decode_as_botocore_reads_them() -> None:
 
 
 # ------------------------------------------------------------------ the handler on a real client
-def _query(fake: Any, client: Any) -> str:
-    return client.start_query(logGroupName=GROUP, startTime=int(T0.timestamp()) - 3600,
-                              endTime=int(T0.timestamp()) + 7200, limit=100,
-                              queryString="fields @timestamp, @message | sort @timestamp asc")["queryId"]
-
-
-def _complete(client: Any, qid: str, **kw: Any) -> dict[str, Any]:
-    for _ in range(10):
-        resp = client.get_query_results(queryId=qid, maxItems=50, **kw)
-        if resp["status"] == "Complete":
-            return resp
-    raise AssertionError("query did not complete")
-
-
 def test_handler_only_for_the_calls_that_ask() -> None:
     with fake_service(scheduled_polls=0, running_polls=0) as fake:
         load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
         client = fake.client()
-        qid = _query(fake, client)
-        plain = _complete(client, qid)
+        qid = start_data_query(client)
+        plain = results_when_complete(client, qid)
         uninstall = fastpage.install(client)
         uninstall_again = fastpage.install(client)  # reference-counted
         try:
-            assert fastpage.KEY not in _complete(client, qid)  # not asked for: untouched
+            assert fastpage.KEY not in results_when_complete(client, qid)  # not asked for: untouched
             with fastpage.wanted(FIELDS):
-                fast = _complete(client, qid)
+                fast = results_when_complete(client, qid)
                 # another thread's call at the same time is not touched either
                 other: dict[str, Any] = {}
-                t = threading.Thread(target=lambda: other.update(_complete(client, qid)))
+                t = threading.Thread(target=lambda: other.update(results_when_complete(client, qid)))
                 t.start()
                 t.join()
             assert fastpage.KEY not in other and other["results"] == plain["results"]
@@ -164,12 +150,12 @@ def test_handler_only_for_the_calls_that_ask() -> None:
             assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
             uninstall()
             with fastpage.wanted(FIELDS):
-                assert fastpage.KEY in _complete(client, qid)  # still one user left
+                assert fastpage.KEY in results_when_complete(client, qid)  # still one user left
         finally:
             uninstall()  # a second call of the same remover does nothing
             uninstall_again()
         with fastpage.wanted(FIELDS):
-            assert _complete(client, qid)["results"] == plain["results"]  # removed
+            assert results_when_complete(client, qid)["results"] == plain["results"]  # removed
 
 
 def test_the_calls_that_ask_are_read_whole_not_by_botocores_chunked_join(monkeypatch) -> None:
@@ -186,21 +172,21 @@ def test_the_calls_that_ask_are_read_whole_not_by_botocores_chunked_join(monkeyp
     with fake_service(scheduled_polls=0, running_polls=0) as fake:
         load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
         client = fake.client()
-        qid = _query(fake, client)
-        plain = _complete(client, qid)
+        qid = start_data_query(client)
+        plain = results_when_complete(client, qid)
         assert streamed  # (the spy sees botocore's reads)
         uninstall = fastpage.install(client)
         try:
             streamed.clear()
             with fastpage.wanted(FIELDS):
-                fast = _complete(client, qid)
+                fast = results_when_complete(client, qid)
             assert not streamed
             assert {f: fast[fastpage.KEY].columns[f].to_pylist() for f in FIELDS} == _columns(plain)
             assert fast["ResponseMetadata"]["HTTPStatusCode"] == 200 and fast["nextToken"] == plain["nextToken"]
             with fastpage.wanted(FIELDS), pytest.raises(ClientError) as info:  # an error body, read whole too
                 client.get_query_results(queryId="no-such-query")
             assert info.value.response["Error"]["Code"] == "ResourceNotFoundException" and not streamed
-            _complete(client, qid)  # not asked for: botocore sends it
+            results_when_complete(client, qid)  # not asked for: botocore sends it
             assert streamed
         finally:
             uninstall()
@@ -240,7 +226,7 @@ def test_a_body_cut_short_is_botocores_connection_error_and_the_pull_retries_it(
     with fake_service(Faults(cut_bodies=1), scheduled_polls=0, running_polls=0) as fake:
         load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
         client = fake.client()  # botocore retries off: the error reaches the caller
-        qid = _query(fake, client)
+        qid = start_data_query(client)
         uninstall = fastpage.install(client)
         try:
             with fastpage.wanted(FIELDS), pytest.raises(ConnectionClosedError):
@@ -271,12 +257,12 @@ def test_pages_are_decoded_on_the_decoder_pool_while_installed(monkeypatch) -> N
     with fake_service(scheduled_polls=0, running_polls=0) as fake:
         load(fake, 30, T0, T0 + timedelta(hours=1), seed=5)
         client = fake.client()
-        qid = _query(fake, client)
+        qid = start_data_query(client)
         uninstall = fastpage.install(client)
         try:
             assert 1 <= fastpage.decoder_threads() <= fastpage.MAX_DECODERS
             with fastpage.wanted(FIELDS):
-                assert fastpage.KEY in _complete(client, qid)
+                assert fastpage.KEY in results_when_complete(client, qid)
             assert threads and all(t.startswith("s3audit-decode") for t in threads)
             pool = fastpage._pool
             assert pool is not None

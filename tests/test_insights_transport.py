@@ -24,7 +24,8 @@ from urllib3.response import HTTPResponse
 
 import s3audit
 from s3audit.insights import fastpage
-from _insights_support import GROUP, T0, fake_service, load, pull_kwargs, timedelta
+from _insights_support import (GROUP, T0, fake_service, load, pull_kwargs, results_when_complete, start_data_query,
+                               timedelta)
 
 FIELDS = ("@timestamp", "@message", "@ptr")
 
@@ -89,27 +90,13 @@ class _RecordingSession(URLLib3Session):
         return response
 
 
-def _query(client: Any) -> str:
-    return client.start_query(logGroupName=GROUP, startTime=int(T0.timestamp()) - 3600,
-                              endTime=int(T0.timestamp()) + 7200, limit=100,
-                              queryString="fields @timestamp, @message | sort @timestamp asc")["queryId"]
-
-
-def _complete(client: Any, qid: str) -> dict[str, Any]:
-    for _ in range(10):
-        resp = client.get_query_results(queryId=qid, maxItems=50)
-        if resp["status"] == "Complete":
-            return resp
-    raise AssertionError("query did not complete")
-
-
 def test_a_session_that_reads_the_body_itself_keeps_its_body_under_wanted() -> None:
     with fake_service(scheduled_polls=0, running_polls=0) as fake:
         load(fake, 80, T0, T0 + timedelta(hours=1), seed=3)
         client = fake.client()
         client._endpoint.http_session = _RecordingSession()
-        qid = _query(client)
-        plain = _complete(client, qid)
+        qid = start_data_query(client)
+        plain = results_when_complete(client, qid)
         uninstall = fastpage.install(client)
         try:
             with fastpage.wanted(FIELDS):
@@ -218,7 +205,7 @@ def test_two_pulls_sharing_one_client_and_a_users_own_calls_meanwhile() -> None:
         load(fake, 300, T0, T0 + timedelta(hours=1), seed=4)
         client = fake.client()
         base = s3audit.pull_events(GROUP, T0, T0 + timedelta(hours=1), **pull_kwargs(fake, client=client))
-        qid = _query(client)
+        qid = start_data_query(client)
         out: dict[int, pd.DataFrame] = {}
         user: list[tuple[bool, int]] = []
         stop = threading.Event()

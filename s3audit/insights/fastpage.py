@@ -32,10 +32,9 @@ made under :func:`wanted` go through the same session (connection pool, proxies,
 with one read of the body; all others pass through untouched. The wrapper sits where botocore
 sends, after its ``before-send`` event, so whatever answers there instead of the network (moto's
 ``mock_aws``) still does. Transport errors become the exceptions botocore's own send raises, so
-retries work as before. On the 1,000,000-event benchmark
-(8 interleaved fresh-process pairs) this cut a pull's wall time by ~0.2 s at the median (shorter in
-7 of the 8 pairs) and its system time by ~0.25 s.
-It needs two botocore internals (the client's ``_endpoint.http_session`` and ``AWSResponse._content``);
+retries work as before. On the 1,000,000-event benchmark (8 interleaved fresh-process pairs) this
+cut a pull's wall time by ~0.2 s at the median (shorter in 7 of the 8 pairs) and its system time
+by ~0.25 s. It needs two botocore internals (the client's ``_endpoint.http_session`` and ``AWSResponse._content``);
 without them the session is left alone and botocore reads bodies as usual.
 
 Bodies are decoded on a small pool of threads (one per core, at most :data:`MAX_DECODERS`), not

@@ -529,22 +529,9 @@ def _starts_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray
     >>> _starts_object(b, np.array([0, 8, 14, 23]), np.array([7, 13, 22, 26]), 0, 4).tolist()
     [True, False, True, False]
     """
-    data = np.frombuffer(buf, dtype=np.uint8)
-    pos = starts[lo:hi].astype(np.int64)  # (a copy)
-    end = ends[lo:hi]
-    todo = np.flatnonzero(JSON_SPACE[data[pos]])  # indented lines: step each over its indentation
-    for _ in range(_STEPS):
-        if not len(todo):
-            break
-        pos[todo] += 1
-        todo = todo[pos[todo] < end[todo]]
-        todo = todo[JSON_SPACE[data[pos[todo]]]]
-    for i in todo.tolist():  # indented by more than _STEPS bytes (rare): strip the rest at once
-        e = int(end[i])
-        pos[i] = e - len(bytes(data[int(pos[i]):e]).lstrip(b" \t\r\n"))
-    ok = pos < end  # (a line of whitespace only is not an object)
-    ok[ok] = data[pos[ok]] == 0x7B
-    return ok
+    data, pos, has = _past_space(buf, starts, ends, lo, hi, from_end=False)
+    has[has] = data[pos[has]] == 0x7B  # (a line of whitespace only is not an object)
+    return has
 
 
 def _ends_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -560,28 +547,46 @@ def _ends_object(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, 
     >>> _ends_object(b, np.array([0, 8, 14, 25]), np.array([7, 13, 24, 28]), 0, 4).tolist()
     [True, False, True, True]
     """
+    data, pos, has = _past_space(buf, starts, ends, lo, hi, from_end=True)
+    has[has] = data[pos[has]] == 0x7D
+    return has
+
+
+def _past_space(buf: bytes | memoryview, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int, *,
+                from_end: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bytes, pos, has)`` for lines ``lo:hi``: ``pos`` is each line's first (``from_end``: last)
+    byte other than JSON whitespace, ``has`` whether the line holds one at all."""
     data = np.frombuffer(buf, dtype=np.uint8)
-    start = starts[lo:hi]
-    pos = ends[lo:hi].astype(np.int64) - 1  # (a copy)
-    todo = np.flatnonzero((pos >= start) & JSON_SPACE[data[np.maximum(pos, 0)]])
+    start, end = starts[lo:hi].astype(np.int64), ends[lo:hi].astype(np.int64)
+    step = -1 if from_end else 1
+    pos = end - 1 if from_end else start.copy()
+
+    def inside(i: np.ndarray) -> np.ndarray:
+        return pos[i] >= start[i] if from_end else pos[i] < end[i]
+
+    todo = np.arange(len(pos))
+    todo = todo[inside(todo)]
+    todo = todo[JSON_SPACE[data[pos[todo]]]]  # lines that begin (end) in whitespace: step over it
     for _ in range(_STEPS):
         if not len(todo):
             break
-        pos[todo] -= 1
-        todo = todo[pos[todo] >= start[todo]]
+        pos[todo] += step
+        todo = todo[inside(todo)]
         todo = todo[JSON_SPACE[data[pos[todo]]]]
-    for i in todo.tolist():  # trailed by more than _STEPS bytes of whitespace (rare)
-        a = int(start[i])
-        pos[i] = a + len(bytes(data[a:int(pos[i]) + 1]).rstrip(b" \t\r\n")) - 1
-    ok = pos >= start  # (an empty line is not an object)
-    ok[ok] = data[pos[ok]] == 0x7D
-    return ok
+    for i in todo.tolist():  # more than _STEPS bytes of whitespace (rare): strip the rest at once
+        if from_end:
+            a = int(start[i])
+            pos[i] = a + len(bytes(data[a:int(pos[i]) + 1]).rstrip(b" \t\r\n")) - 1
+        else:
+            e = int(end[i])
+            pos[i] = e - len(bytes(data[int(pos[i]):e]).lstrip(b" \t\r\n"))
+    return data, pos, (pos >= start) & (pos < end)
 
 
 _STEPS = 64
-"""Indentation bytes :func:`_starts_object` steps over with numpy (one pass per byte, over all
-lines still in their indentation); deeper indentation is stripped per line (a megabyte of
-spaces took seconds byte by byte)."""
+"""Whitespace bytes :func:`_past_space` steps over with numpy at either end of a line (one pass per
+byte, over all lines still in their whitespace); more is stripped per line (a megabyte of spaces
+took seconds byte by byte)."""
 
 MAX_BRACKETS = 4096
 """A line holding more ``{``/``[`` than this may nest deeper than Arrow's reader survives

@@ -395,13 +395,13 @@ def test_a_broken_element_of_an_array_written_one_per_line_is_one_skip(tmp_path:
 
 
 def test_object_lines_are_found_past_any_indentation() -> None:
-    # _starts_object steps over short indentation with numpy and strips long indentation per
-    # line: both must agree with the definition (first non-whitespace byte is "{")
+    # _starts_object / _ends_object step over short whitespace with numpy and strip long whitespace
+    # per line: both must agree with the definition (first/last non-whitespace byte is "{"/"}")
     import random
 
     import numpy as np
 
-    from s3audit.loader.fastpath import _starts_object
+    from s3audit.loader.fastpath import _ends_object, _starts_object
 
     rng = random.Random(3)
     lines = []
@@ -413,6 +413,14 @@ def test_object_lines_are_found_past_any_indentation() -> None:
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
     got = _starts_object(buf, starts, starts + lengths, 0, len(lines)).tolist()
     assert got == [x.lstrip(" \t\r\n").startswith("{") for x in lines]
+    # the same for the last byte, with the whitespace after it
+    trailed = [x.lstrip(" \t\r") + x[: len(x) - len(x.lstrip(" \t\r"))] for x in lines]
+    buf = "\n".join(trailed).encode()
+    got = _ends_object(buf, starts, starts + lengths, 0, len(lines)).tolist()
+    assert got == [x.rstrip(" \t\r\n").endswith("}") for x in trailed]
+    # an empty line at the very end of the buffer is no object at either end (and no IndexError)
+    assert _starts_object(b"{}\n", np.array([0, 3]), np.array([2, 3]), 0, 2).tolist() == [True, False]
+    assert _ends_object(b"{}\n", np.array([0, 3]), np.array([2, 3]), 0, 2).tolist() == [True, False]
 
 
 def test_a_missing_path_in_a_list_of_paths_fails_before_any_file_is_read(tmp_path: Path, monkeypatch) -> None:

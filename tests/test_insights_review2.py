@@ -11,6 +11,7 @@ import pytest
 
 import s3audit
 from s3audit.insights import IncompleteResult
+from s3audit.testing import Faults
 from _insights_support import GROUP, T0, fake_service, load, pull_kwargs, truth_ids
 
 
@@ -20,11 +21,16 @@ def _ids(df) -> set[str]:
 
 @pytest.mark.xfail(strict=True, reason="pull.py _get_log_record returns None on failure; the cut message is "
                    "skipped by the parser and the event is dropped while coverage says complete")
-def test_cut_message_whose_get_log_record_fails_is_not_silently_dropped() -> None:
-    """A cut @message that GetLogRecord cannot fetch (here: no logs:GetLogRecord permission) is an
-    event the pull did not get: it must be returned or the pull must raise IncompleteResult."""
+@pytest.mark.parametrize("fake_kw", [
+    {"denied_actions": ["GetLogRecord"]},  # an IAM policy without logs:GetLogRecord
+    # sustained LimitExceeded (GetLogRecord's quota is low): s3audit gives up after 5 tries per message
+    {"faults": Faults(errors={"GetLogRecord": ["LimitExceededException"] * 1_000})},
+], ids=["denied", "limit-exceeded"])
+def test_cut_message_whose_get_log_record_fails_is_not_silently_dropped(fake_kw) -> None:
+    """A cut @message that GetLogRecord cannot fetch is an event the pull did not get: it must be
+    returned or the pull must raise IncompleteResult."""
     end = T0 + timedelta(hours=1)
-    with fake_service(truncate_messages_at=300, denied_actions=["GetLogRecord"]) as fake:
+    with fake_service(truncate_messages_at=300, **fake_kw) as fake:
         msgs = load(fake, 40, T0, end, seed=3)
         truth = truth_ids(msgs, T0, end)
         try:

@@ -310,6 +310,7 @@ class _Puller:
         self.uncounted: list[tuple[int, int]] = []  # planning parts whose query failed
         self.plan_ok = True
         self.get_log_record = 0
+        self.record_failures: dict[str, str] = {}  # @ptr -> why GetLogRecord did not return its record
         self.events_so_far = 0
         self.timings: dict[str, float] = {}
         # every row's message is parsed as soon as its page arrives; the frame is assembled from
@@ -597,6 +598,9 @@ class _Puller:
         return rows
 
     def _get_log_record(self, ptr: str) -> str | None:
+        """The whole ``@message`` of the event at ``ptr``; None when GetLogRecord could not return
+        it (the reason is kept in :attr:`record_failures`; :meth:`_assemble` reports such an
+        event missing)."""
         from botocore.exceptions import ClientError
 
         for attempt in range(5):
@@ -606,14 +610,20 @@ class _Puller:
                 return rec.get("@message")
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
-                if code == "LimitExceededException":
-                    self.runner._wait(self.runner._backoff(attempt))
-                    continue
-                log.warning("GetLogRecord(%s) failed: %s; keeping the cut message", ptr, exc)
-                return None
+                if code != "LimitExceededException":
+                    log.warning("GetLogRecord(%s) failed: %s; keeping the cut message", ptr, exc)
+                    self.record_failures[ptr] = f"GetLogRecord failed: {code or exc}"
+                    return None
             except Exception as exc:  # noqa: BLE001 - deadline/abort: keep what we have
                 log.debug("GetLogRecord(%s) abandoned: %s", ptr, exc)
+                self.record_failures[ptr] = f"GetLogRecord abandoned: {exc}"
                 return None
+            try:
+                self.runner._wait(self.runner._backoff(attempt))
+            except Exception as exc:  # noqa: BLE001 - the deadline passed while waiting
+                self.record_failures[ptr] = f"GetLogRecord abandoned: {exc}"
+                return None
+        self.record_failures[ptr] = "GetLogRecord failed: LimitExceededException 5 times"
         return None
 
     # ---------------------------------------------------------------------------- settle
@@ -762,6 +772,7 @@ class _Puller:
         position = np.full(len(self.stream), -1, dtype=np.int64)
         position[select] = np.arange(len(select))
         fixed: dict[int, str] = {}
+        unread: list[tuple[int, str]] = []  # (timestamp ms, @ptr) of cut messages GetLogRecord did not return
         for e in self.stream.skipped():
             number = int(e["line"]) - 1 if e.get("line") else -1  # type: ignore[call-overload]
             if number < 0 or position[number] < 0 or not str(e.get("reason", "")).startswith("malformed JSON"):
@@ -770,8 +781,11 @@ class _Puller:
             text = self.stream.text(number) or ""
             if not text.lstrip().startswith("{"):
                 continue
-            full = self._get_log_record(ptrs[i].as_py())
+            pointer = ptrs[i].as_py()
+            full = self._get_log_record(pointer)
             self.get_log_record += 1
+            if full is None and int(ts[i]) >= int(self.start.timestamp() * 1000):  # (delivered before start: an earlier event)
+                unread.append((int(ts[i]), pointer))
             if full is not None and full != text:
                 fixed[i] = full
                 select[i] = self.stream.add(pa.array([full], pa.large_string()))
@@ -788,6 +802,11 @@ class _Puller:
         lag = np.asarray(lags, dtype=np.int64)
         missing = [{"start": s, "end": e, "reason": en.status + (f": {en.note}" if en.note else "")}
                    for en in self.entries for s, e in en.missing]
+        # a cut @message whose whole record could not be read is an event the frame lacks (the
+        # loader lists the cut text as a skip): the window is not complete
+        missing += [{"start": iso_seconds(t // 1000), "end": iso_seconds(t // 1000 + 1),
+                     "reason": f"the event at @ptr {p} was cut in the query results and "
+                               f"{self.record_failures.get(p, 'GetLogRecord failed')}"} for t, p in unread]
         complete = not missing
         self.entries.sort(key=lambda e: (e.start, e.end))
         max_lag = float(lag.max() / 1000) if len(lag) else None

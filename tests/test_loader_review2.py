@@ -44,10 +44,6 @@ def _routes(texts: list[str], tmp_path: Path) -> dict[str, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- proven bugs
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fast path (Arrow's JSON reader) reads an integer beyond int64 as a double: "
-    "18446744073709551617 -> 1.8446744073709552e+19 (Float64, digits lost silently); the careful "
-    "path (trail file) keeps the exact text as a string column: routes disagree on dtype and value"))
 def test_integer_beyond_int64_is_exact_and_same_on_every_route(tmp_path: Path) -> None:
     big = 2**64 + 1
     texts = [_rec(0, x=big), _rec(1, x=5)]
@@ -59,10 +55,6 @@ def test_integer_beyond_int64_is_exact_and_same_on_every_route(tmp_path: Path) -
         pd.testing.assert_frame_equal(frames["trail"], df, check_categorical=False, obj=name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a mixed-kind column holds each value's JSON text; on the fast path an integer beyond int64 "
-    "was already a double, so its text is '9.223372036854776e+18' instead of the record's "
-    "'9223372036854775813' (careful path/trail give the exact text)"))
 def test_mixed_kind_column_keeps_big_integer_text_on_fast_path(tmp_path: Path) -> None:
     texts = [_rec(0, x=2**63 + 5), _rec(1, x="s")]
     frames = _routes(texts, tmp_path)
@@ -71,9 +63,6 @@ def test_mixed_kind_column_keeps_big_integer_text_on_fast_path(tmp_path: Path) -
         assert df["x"].tolist() == ["9223372036854775813", "s"], name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an integer beyond int64 nested in a list ({\"x\":{\"y\":[2**64]}}) is Float64 on the fast "
-    "path and exact text on the careful path"))
 def test_nested_big_integer_same_dtype_on_every_route(tmp_path: Path) -> None:
     texts = [_rec(0, x={"y": [2**64]}), _rec(1)]
     frames = _routes(texts, tmp_path)
@@ -259,11 +248,6 @@ def test_dict_with_lone_surrogate_is_a_row_like_its_json_text() -> None:
 
 
 @pytest.mark.parametrize("big", [10**16, 2**53, 2**60 + 1])
-@pytest.mark.xfail(strict=True, reason=(
-    "in int64 range too: Arrow widens an integer to float64 when its batch also holds a float; "
-    "when the column is mixed-kind (a string elsewhere) batch.py _json_text prints the double: "
-    "10**16 -> '1e+16', 2**53 -> '9007199254740992.0', 2**60+1 -> '1.152921504606847e+18'; the "
-    "careful path (trail file) gives the record's text '10000000000000000' ..."))
 def test_mixed_kind_column_keeps_integer_text_beside_a_float(tmp_path: Path, big: int) -> None:
     texts = [_rec(0, x=big), _rec(1, x=0.5), _rec(2, x="s")]
     frames = _routes(texts, tmp_path)

@@ -224,13 +224,20 @@ def _flatten_arrow(name: str, arr: pa.Array, out: dict[str, pa.Array], facts: Re
         if full is not None:
             _note_hollow(facts, name, arr, full)
         return full
-    if pa.types.is_floating(t) and arr.null_count < len(arr) and not pc.all(pc.is_finite(arr)).as_py():
-        # NaN and Infinity are not JSON, but Arrow's reader takes them (see _emit); one is_finite
-        # pass rules out the common all-finite column
+    if pa.types.is_floating(t) and arr.null_count < len(arr):
+        if not pc.all(pc.is_finite(arr)).as_py():
+            # NaN and Infinity are not JSON, but Arrow's reader takes them (see _emit); one is_finite
+            # pass rules out the common all-finite column
+            if both is not None:
+                both |= pc.fill_null(pc.is_nan(arr), False).to_numpy(zero_copy_only=False)
+            if infinite is not None:
+                infinite |= pc.fill_null(pc.is_inf(arr), False).to_numpy(zero_copy_only=False)
         if both is not None:
-            both |= pc.fill_null(pc.is_nan(arr), False).to_numpy(zero_copy_only=False)
-        if infinite is not None:
-            infinite |= pc.fill_null(pc.is_inf(arr), False).to_numpy(zero_copy_only=False)
+            # a double of 2**53 or more may be an integer Arrow could not keep: one beyond int64, or
+            # one widened to a double beside a fraction in this batch ([10**16, 0.5]); the careful
+            # path reads its digits exactly (the same row on every route)
+            big = pc.and_(pc.is_finite(arr), pc.greater_equal(pc.abs(arr), 2.0 ** 53))
+            both |= pc.fill_null(big, False).to_numpy(zero_copy_only=False)
     if name in out:
         # a key containing a dot collides with a nested name ({"a.b": 1, "a": {"b": 2}}): in a row
         # with one spelling, that one's value; a row with both is marked in ``both`` (the careful

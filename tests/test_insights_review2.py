@@ -69,3 +69,30 @@ def test_second_below_twice_the_limit_next_to_a_busy_millisecond_is_read_complet
         except IncompleteResult as exc:
             pytest.fail(f"reported incomplete: {exc.coverage['missing']}")
         assert _ids(df) == want
+
+
+def test_a_deadline_passing_in_get_log_records_backoff_is_an_incomplete_result() -> None:
+    """GetLogRecord answers LimitExceeded for good; its backoff waits run the clock past the
+    deadline: the pull ends with IncompleteResult (the runner's internal Abandoned, raised by the
+    wait, must not escape), and the unread events are listed missing."""
+    import threading
+
+    now = [0.0]
+    lock = threading.Lock()
+
+    def clock() -> float:
+        with lock:
+            return now[0]
+
+    def sleep(seconds: float) -> None:  # virtual time: every wait moves the clock
+        with lock:
+            now[0] += max(seconds, 0.001)
+
+    end = T0 + timedelta(hours=1)
+    with fake_service(Faults(errors={"GetLogRecord": ["LimitExceededException"] * 10_000}),
+                      truncate_messages_at=300) as fake:
+        load(fake, 40, T0, end, seed=3)
+        with pytest.raises(IncompleteResult) as info:
+            s3audit.pull_events(GROUP, T0, end, **pull_kwargs(fake, clock=clock, sleep=sleep, deadline=60))
+    reasons = [m["reason"] for m in info.value.coverage["missing"]]
+    assert reasons and any("GetLogRecord abandoned" in r for r in reasons), reasons

@@ -41,9 +41,6 @@ def test_cut_message_whose_get_log_record_fails_is_not_silently_dropped(fake_kw)
     assert not partial.attrs["coverage"]["complete"] and _ids(partial) == _ids(info.value.frame)
 
 
-@pytest.mark.xfail(strict=True, reason="pull.py _settle_second: the newest-first read of second a is queried as "
-                   "[a, a+1] (inclusive), so rows at (a+1).000 fill it; a second holding fewer than 2 x limit "
-                   "events is then reported missing ('more than 2 x limit')")
 def test_second_below_twice_the_limit_next_to_a_busy_millisecond_is_read_completely() -> None:
     """Second A holds 60 events (limit 50 < 60 < 2 x 50), so reading it oldest-first and newest-first
     covers it. 45 events (< limit) sit at exactly (A+1).000. The newest-first read of A is sent as

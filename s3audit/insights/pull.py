@@ -535,8 +535,12 @@ class _Puller:
         def on_page(rows: list[dict[str, str]], pages: list[fastpage.ColumnPage]) -> None:
             parts.extend(self._admit(p) for p in [self._convert(rows)] + [self._convert_page(c) for c in pages])
 
-        spec = QuerySpec(self.data_query[task.order], self.groups, task.a, task.b, self.limit, columns=DATA_COLUMNS,
-                         on_page=on_page)
+        query = self.data_query[task.order]
+        if task.order == "desc":
+            # StartQuery's end is inclusive: [a, a+1] holds (a+1).000, which a newest-first read of
+            # second a would return first; keep the read inside second a on the server
+            query = f"filter toMillis(@timestamp) < {task.b * 1000} | {query}"
+        spec = QuerySpec(query, self.groups, task.a, task.b, self.limit, columns=DATA_COLUMNS, on_page=on_page)
         out = self.runner.run(spec)
         # rows not streamed: the partial rows of an abandoned query
         on_page(out.rows, out.pages)

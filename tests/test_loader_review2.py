@@ -232,11 +232,6 @@ def test_iterable_skips_are_reported_in_input_order(tmp_path: Path) -> None:
         assert from_texts.value.line == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a record as a dict (json.loads of a line holding the escape \\ud800) is serialised with "
-    "json.dumps(ensure_ascii=False) (reader.py _read_items): the text holds a lone surrogate, and "
-    "_careful_text skips the whole record ('text is not valid Unicode'); the same record as its "
-    "JSON string or bytes is a row (value repaired to U+FFFD, as documented)"))
 def test_dict_with_lone_surrogate_is_a_row_like_its_json_text() -> None:
     text = _rec(0)[:-1] + ',"x":"a\\ud800b"}'
     as_text = load_events([text], keep="all")

@@ -105,6 +105,10 @@ class Reader:
             if isinstance(item, Mapping):
                 try:
                     text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+                    if not text.isascii() and not _encodable(text):
+                        # a lone surrogate (json.loads of "\ud800" makes one): as an escape, the
+                        # text is what the record's own JSON text was, and is read like it
+                        text = json.dumps(item, ensure_ascii=True, separators=(",", ":"))
                 except (TypeError, ValueError, RecursionError) as exc:  # (nested ~1000 levels deep)
                     self.skips.add(ITERABLE, index, f"record is not JSON-serialisable: {exc}")
                     continue
@@ -654,6 +658,15 @@ def _missing_among_paths(items: list[Any] | tuple[Any, ...]) -> str | None:
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), i.e. encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _arrow_mask(values: pa.Array) -> np.ndarray:

@@ -93,3 +93,24 @@ def test_a_deadline_passing_in_get_log_records_backoff_is_an_incomplete_result()
             s3audit.pull_events(GROUP, T0, end, **pull_kwargs(fake, clock=clock, sleep=sleep, deadline=60))
     reasons = [m["reason"] for m in info.value.coverage["missing"]]
     assert reasons and any("GetLogRecord abandoned" in r for r in reasons), reasons
+
+
+def test_a_field_only_an_event_outside_the_window_has_leaves_no_column() -> None:
+    """The padding brings events whose eventTime lies outside [start, end); they are dropped after
+    the frame is built, and must leave no trace: no all-NA column, no dtype decided by them."""
+    from tests._loader_support import line, record
+
+    inside = record("in", eventTime="2026-10-01T00:30:00Z")
+    inside["additionalEventData"]["CipherSuite"] = "ECDHE-RSA-AES128-GCM-SHA256"
+    before = record("before", eventTime="2026-09-30T23:59:30Z")  # delivered after start, happened before it
+    before["onlyOutside"] = "x"
+    before["additionalEventData"]["CipherSuite"] = "ECDHE-RSA-AES128-GCM-SHA256"
+    start = T0.replace(year=2026, month=10, day=1, hour=0, minute=0, second=0, microsecond=0)
+    with fake_service() as fake:
+        ms = int(start.timestamp() * 1000)
+        fake.put_events(GROUP, [ms + 60_000, ms + 31 * 60_000], [line(before), line(inside)])
+        df = s3audit.pull_events(GROUP, start, start + timedelta(hours=1), **pull_kwargs(fake))
+    alone = s3audit.load_events([line(inside)])
+    assert df["eventID"].tolist() == ["in"] and df.attrs["coverage"]["outside_window"] == 1
+    assert "onlyOutside" not in df.columns
+    assert {c: str(t) for c, t in df.dtypes.items()} == {c: str(t) for c, t in alone.dtypes.items()}

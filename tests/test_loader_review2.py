@@ -79,11 +79,6 @@ def _stream_frame(texts: list[str], **options: object) -> pd.DataFrame:
         stream.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TextStream.finish assembles every text, then filters (stream.py finish -> finish_frame("
-    "filtered_while_reading=False)); load_events filters each batch before assembling. A field "
-    "only a filtered (management) record has stays in the stream's frame as an all-NA column, "
-    "absent from load_events' frame"))
 def test_stream_drops_columns_of_filtered_records_like_load_events() -> None:
     mgmt = record("e-0", managementEvent=True)
     mgmt["onlyInFiltered"] = 7
@@ -95,10 +90,6 @@ def test_stream_drops_columns_of_filtered_records_like_load_events() -> None:
     assert list(got.columns) == list(expected.columns)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TextStream decides categorical vs string on all texts before the filters, load_events on "
-    "the rows left: for [non-S3 record, S3 record] 'additionalEventData.CipherSuite' is "
-    "category in TextStream's frame and string in load_events' frame (1 distinct of 1 value)"))
 def test_stream_dtypes_equal_load_events_when_rows_are_filtered() -> None:
     texts = [_rec(0, eventSource="ec2.amazonaws.com"), _rec(1)]
     expected = load_events(texts)
@@ -107,11 +98,6 @@ def test_stream_dtypes_equal_load_events_when_rows_are_filtered() -> None:
     assert {c: str(t) for c, t in got.dtypes.items()} == {c: str(t) for c, t in expected.dtypes.items()}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the duplicate filter runs after assemble (result.py finish_frame -> apply_filters): a field "
-    "only a dropped duplicate held leaves an all-NA column, and the dropped copies change the "
-    "categorical/string choice of other columns; docs: other columns 'exist only if some row has "
-    "a non-null value in them'"))
 def test_dropped_duplicate_leaves_no_column_and_no_dtype_change() -> None:
     second = record("e-0")
     second["onlyInDuplicate"] = "x"

@@ -58,7 +58,7 @@ from s3audit.insights.timeutil import (
     iso_seconds,
     require_aware,
 )
-from s3audit.loader.frame import select_rows
+from s3audit.loader.frame import refit_extra_columns, select_rows
 from s3audit.loader.scan import string_offsets
 from s3audit.loader.stream import TextStream
 
@@ -798,7 +798,7 @@ class _Puller:
         if "eventTime" in df and len(df):
             sel = (df["eventTime"] >= pd.Timestamp(self.start)) & (df["eventTime"] < pd.Timestamp(self.end))
             if not bool(sel.all()):
-                df = select_rows(df, sel.to_numpy(dtype=bool))
+                df = refit_extra_columns(select_rows(df, sel.to_numpy(dtype=bool)))
         # delivery lag of the events delivered after `end` (where a short padding loses events)
         tail = np.nonzero(ts >= int(self.end.timestamp() * 1000))[0]
         lags = [ts[i] - t for i in tail.tolist()

@@ -285,6 +285,35 @@ def _natural(col: pa.ChunkedArray) -> pd.Series:
     return _to_pandas_str(to_string_array(col))
 
 
+def refit_extra_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The extra columns (not in :data:`EVENT_COLUMNS`) of a frame that lost rows after
+    :func:`assemble`, as assemble would have built them from the rows left: none where no row
+    left has a value, and categorical or string by :data:`CATEGORY_MAX_RATIO` over the rows left.
+
+    >>> df = pd.DataFrame({"x": pd.Categorical(["a", None]), "y": pd.array([None, None], dtype="string")})
+    >>> out = refit_extra_columns(df.iloc[:1])
+    >>> list(out.columns), str(out["x"].dtype)
+    (['x'], 'string')
+    """
+    gone = []
+    for name in df.columns:
+        if name in EVENT_COLUMNS:
+            continue
+        column = df[name]
+        valid = int(column.notna().sum())
+        if not valid:
+            gone.append(name)
+            continue
+        categorical = isinstance(column.dtype, pd.CategoricalDtype)
+        if not (categorical or isinstance(column.dtype, pd.StringDtype)):
+            continue
+        wanted = column.nunique(dropna=True) <= CATEGORY_MAX_RATIO * valid
+        if wanted != categorical:
+            text = pa.array(column.astype(object).where(column.notna(), None).tolist(), pa.large_string())
+            df[name] = (_categorical(text) if wanted else _to_pandas_str(text)).set_axis(df.index)
+    return df.drop(columns=gone) if gone else df
+
+
 def fall_back_time(df: pd.DataFrame) -> int:
     """Fill missing ``eventTime`` from a Logstash ``@timestamp``; the number of rows filled."""
     if TIME_FALLBACK_COLUMN not in df.columns or not len(df):

@@ -9,7 +9,8 @@ import pandas as pd
 
 from s3audit.loader.errors import SkipLog
 from s3audit.loader.facts import ATTRS_KEY
-from s3audit.loader.frame import FILTER_NAMES, apply_filters, assemble, empty_frame, fall_back_time
+from s3audit.loader.frame import (FILTER_NAMES, apply_filters, assemble, empty_frame, fall_back_time,
+                                  refit_extra_columns)
 from s3audit.loader.reader import Reader
 
 logger = logging.getLogger(__name__)
@@ -53,8 +54,11 @@ def finish_frame(reader: Reader, skips: SkipLog, *, keep: set[str], event_source
     rows_read = reader.rows_read
     time_fallback = fall_back_time(df)
     done = set(FILTER_NAMES[:-1]) if filtered_while_reading else set()
+    assembled = len(df)
     df, filtered = apply_filters(df, keep=keep | done, event_sources=event_sources, counts=counts,
                                  ids_distinct=distinct.get("eventID", False))
+    if len(df) < assembled:  # rows dropped after the columns were built: as if they had never been read
+        df = refit_extra_columns(df)
     if not len(df):
         df = empty_frame()
     drop_unused_categories(df)

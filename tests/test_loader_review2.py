@@ -194,12 +194,6 @@ def test_raw_of_a_line_does_not_depend_on_its_neighbours(tmp_path: Path) -> None
     assert df["raw"].iloc[0] == r0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "iterable/pyarrow route: texts not starting with '{' (here 'null') are read by the careful "
-    "path before the fast path reads the others (reader.py read_arrow_slice), so skips are "
-    "recorded out of input order: attrs['skipped'] lists line 2 before line 1, max_skipped=1 "
-    "keeps line 2, and strict=True raises for line 2 although line 1 is the first bad input (the "
-    "file route and TextStream report line 1 first)"))
 def test_iterable_skips_are_reported_in_input_order(tmp_path: Path) -> None:
     from s3audit.loader.errors import LoadError
 

@@ -5,8 +5,10 @@ import json
 import logging
 import os
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -169,6 +171,25 @@ class Reader:
         n = len(texts)
         if not n:
             return
+        with self._skips_in_input_order():
+            self._read_arrow_slice(texts, first_index)
+
+    @contextmanager
+    def _skips_in_input_order(self) -> Iterator[None]:
+        """Collect the skips recorded inside the block, then record them by line: texts that are
+        not simple are read before the others, and the fast path reads some lines apart, so strict
+        mode and the skip list's cap would otherwise meet a later bad input first (the file route
+        reads in order)."""
+        real, self.skips = self.skips, SkipLog(cap=sys.maxsize)
+        try:
+            yield
+        finally:
+            mine, self.skips = self.skips, real
+            for e in sorted(mine.entries, key=lambda e: int(e["line"] or 0)):  # (stable: one line's keep their order)
+                real.add(str(e["source"]), e["line"], str(e["reason"]))
+
+    def _read_arrow_slice(self, texts: pa.Array, first_index: int) -> None:
+        n = len(texts)
         valid = texts.is_valid().to_numpy(zero_copy_only=False)
         simple = valid & _arrow_mask(pc.starts_with(texts, "{")) & ~_holds_line_break(texts)
         seqs = self._seq + np.arange(n, dtype=np.int64)  # one seq per item, in input order
@@ -349,9 +370,10 @@ class Reader:
         """JSON texts (one record each, as CloudWatch Logs delivers them); numbers are for skips."""
         if not texts:
             return
-        self._read_text_batch(texts, source)
-        self._flush()
-        self._settle()
+        with self._skips_in_input_order():
+            self._read_text_batch(texts, source)
+            self._flush()
+            self._settle()
 
     def _read_text_batch(self, texts: list[tuple[str, int]], source: str) -> None:
         simple: list[str] = []

@@ -309,7 +309,8 @@ def refit_extra_columns(df: pd.DataFrame) -> pd.DataFrame:
             continue
         wanted = column.nunique(dropna=True) <= CATEGORY_MAX_RATIO * valid
         if wanted != categorical:
-            text = pa.array(column.astype(object).where(column.notna(), None).tolist(), pa.large_string())
+            text = pa.array(column.array)  # (Arrow's own: a dictionary or a chunked string array)
+            text = text.cast(pa.large_string()) if pa.types.is_dictionary(text.type) else text
             df[name] = (_categorical(text) if wanted else _to_pandas_str(text)).set_axis(df.index)
     return df.drop(columns=gone) if gone else df
 

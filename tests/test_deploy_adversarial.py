@@ -78,6 +78,14 @@ def test_a_name_too_long_for_the_alarm_is_rejected_unless_the_alarm_is_named() -
 
 
 # ------------------------------------------------------------------------------ one metric, two filters
+def _spec_notifying(account: Any, notify: str) -> dict[str, Any]:
+    """SPEC with its own topic (``"emails"``) or an existing one made here (``"topic_arn"``)."""
+    if notify == "topic_arn":
+        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
+        return spec_with(notify={"topic_arn": topic})
+    return SPEC
+
+
 def _foreign_filter(session: Any, name: str, group: str = GROUP, metric: tuple[str, str] = ("S3Audit", "PayrollUnexpectedReads"),
                     pattern: str = '{ $.eventName = "DeleteObject" }') -> None:
     logs = session.client("logs")
@@ -226,10 +234,7 @@ def test_dry_runs_make_no_write_call_at_all(account: Any, every_call: list[str],
 # no tagged alarm or topic of this spec in the account, nothing proves it is s3audit's.
 @pytest.mark.parametrize("notify", ["emails", "topic_arn"])
 def test_a_look_alike_filter_without_an_s3audit_deployment_is_neither_taken_over_nor_deleted(account: Any, notify: str) -> None:
-    spec = SPEC
-    if notify == "topic_arn":
-        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
-        spec = spec_with(notify={"topic_arn": topic})
+    spec = _spec_notifying(account, notify)
     _foreign_filter(account, "payroll-unexpected-reads", pattern='{ $.eventName = "GetObject" }')
     rec = CallRecorder(account)
     p = plan(spec, session=account, test_events=EVENTS)
@@ -250,10 +255,7 @@ def test_a_look_alike_filter_without_an_s3audit_deployment_is_neither_taken_over
 def test_partial_apply_then_apply_again_and_teardown(account: Any, notify: str, denied: str) -> None:
     from s3audit.deploy import PermissionDenied
 
-    spec = SPEC
-    if notify == "topic_arn":
-        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
-        spec = spec_with(notify={"topic_arn": topic})
+    spec = _spec_notifying(account, notify)
 
     deny = refusal("not authorized to perform: x:Y")
 
@@ -283,10 +285,7 @@ def test_partial_apply_then_apply_again_and_teardown(account: Any, notify: str, 
 def test_partial_teardown_then_teardown_again_finishes(account: Any, notify: str) -> None:
     from s3audit.deploy import PermissionDenied
 
-    spec = SPEC
-    if notify == "topic_arn":
-        topic = account.client("sns").create_topic(Name="secops-existing")["TopicArn"]
-        spec = spec_with(notify={"topic_arn": topic})
+    spec = _spec_notifying(account, notify)
     plan(spec, session=account, test_events=EVENTS).apply()
 
     deny = refusal("denied")
